@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs, then runs all of it: formatting, lints, and every
+# unit, property and end-to-end test. `.ci/run` calls exactly this; so can you, on a fresh machine.
+#
+# What it installs:
+#   - apt packages the end-to-end tests drive (only the missing ones; needs root or sudo)
+#   - a Python venv in .venv with moto[server], awscli and boto3 pinned by tests/requirements.txt
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(ca-certificates)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "==> apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+VENV="${CREDD_TEST_VENV:-$PWD/.venv}"
+stamp="$VENV/.requirements.sha256"
+want="$(sha256sum tests/requirements.txt | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> python venv in $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
+  echo "$want" > "$stamp"
+fi
+export CREDD_TEST_VENV="$VENV"
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "==> cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+echo "==> tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast
+else
+  cargo test --locked --no-fail-fast
+fi

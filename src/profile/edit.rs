@@ -1,0 +1,375 @@
+//! Editing a [`Document`]: set or remove keys in one profile, touching nothing else.
+//!
+//! The rules that make an edit safe for a file people also edit by hand:
+//! - Only the managed keys' own lines (the property line and its continuation lines) change. Every
+//!   other byte (comments, blank lines, order, indentation, other profiles, unknown keys, CRLF)
+//!   stays as it was.
+//! - When a profile appears in several sections, the line that SDKs read (the last one) is the one
+//!   changed; a removal removes every occurrence, so an older value cannot resurface.
+//! - A replaced value keeps its line's layout: `key=value`, `key = value  # note` stay that way.
+//! - After the edit the document is parsed again and compared with the intent: if anything but the
+//!   edited keys would read differently, the edit is refused. This is the guard that keeps a bug
+//!   here from ever reaching the disk.
+
+use std::path::Path;
+
+use super::parse::{Document, Eol, FileKind, Line, LineKind, SectionId, is_identifier};
+
+/// One change to a key of one profile.
+#[derive(Clone, Debug)]
+pub enum Edit {
+    /// Set a key. The value is plain text here; callers expose secrets only at this point.
+    Set(String, EditValue),
+    Remove(String),
+}
+
+/// A value to write, whose Debug never shows it (it may be a secret).
+#[derive(Clone)]
+pub struct EditValue(pub String);
+
+impl std::fmt::Debug for EditValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<value>")
+    }
+}
+
+impl Edit {
+    pub fn set(key: &str, value: &str) -> Edit {
+        Edit::Set(key.to_ascii_lowercase(), EditValue(value.to_string()))
+    }
+
+    pub fn remove(key: &str) -> Edit {
+        Edit::Remove(key.to_ascii_lowercase())
+    }
+
+    fn key(&self) -> &str {
+        match self {
+            Edit::Set(k, _) | Edit::Remove(k) => k,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EditError {
+    #[error("`{0}` is not a profile name SDKs accept (letters, digits and _-/.%@:+ only)")]
+    BadProfileName(String),
+    #[error("`{0}` is not a valid key name")]
+    BadKey(String),
+    #[error("the value for `{key}` {why}")]
+    BadValue { key: String, why: &'static str },
+    /// The self-check failed: the edit would have changed something it does not own. A bug in
+    /// credd, reported instead of written.
+    #[error(
+        "refusing to write: the edit to [{profile}] would also change {what}; this is a credd bug"
+    )]
+    WouldChangeOthers { profile: String, what: String },
+}
+
+/// A value survives a round trip only if the parser will read it back unchanged.
+fn check_value(key: &str, value: &str) -> Result<(), EditError> {
+    let bad = |why| {
+        Err(EditError::BadValue {
+            key: key.to_string(),
+            why,
+        })
+    };
+    if value.is_empty() {
+        return bad("is empty (an empty value opens a sub-property block)");
+    }
+    if value.contains(['\n', '\r']) {
+        return bad("contains a line break");
+    }
+    if value.starts_with([' ', '\t']) || value.ends_with([' ', '\t']) {
+        return bad("has leading or trailing whitespace");
+    }
+    let mut prev_ws = false;
+    for ch in value.chars() {
+        if (ch == '#' || ch == ';') && prev_ws {
+            return bad("has a `#` or `;` after whitespace, which would read as a comment");
+        }
+        prev_ws = ch.is_whitespace();
+    }
+    Ok(())
+}
+
+impl Document {
+    /// Applies `edits` to profile `profile`, creating the profile at the end of the file if needed
+    /// (only when there is something to set). Fails without changing `self` if any edit is invalid
+    /// or the result would read differently anywhere else.
+    pub fn edit_profile(&mut self, profile: &str, edits: &[Edit]) -> Result<(), EditError> {
+        if !is_identifier(profile) || profile.is_empty() {
+            return Err(EditError::BadProfileName(profile.to_string()));
+        }
+        for e in edits {
+            if !is_identifier(e.key()) || e.key().is_empty() {
+                return Err(EditError::BadKey(e.key().to_string()));
+            }
+            if let Edit::Set(k, v) = e {
+                check_value(k, &v.0)?;
+            }
+        }
+        let id = SectionId::Profile(profile.to_string());
+        let before = self.sections();
+        let mut work = self.clone();
+        for e in edits {
+            match e {
+                Edit::Set(k, v) => work.set_one(&id, profile, k, &v.0),
+                Edit::Remove(k) => work.remove_one(&id, k),
+            }
+            // Indices shift with every structural change; parsing again keeps them honest.
+            work = work.reparsed().map_err(|e| EditError::WouldChangeOthers {
+                profile: profile.to_string(),
+                what: format!("how line {} parses", e.line),
+            })?;
+        }
+        // The guard: compute what the edit should read as, and compare with what it does read as.
+        let mut expected = before.clone();
+        for e in edits {
+            match e {
+                Edit::Set(k, v) => {
+                    let s = expected.map.entry(id.clone()).or_default();
+                    s.props.insert(
+                        k.clone(),
+                        super::parse::Property {
+                            value: v.0.clone(),
+                            line: 0,
+                        },
+                    );
+                }
+                Edit::Remove(k) => {
+                    if let Some(s) = expected.map.get_mut(&id) {
+                        s.props.remove(k);
+                    }
+                }
+            }
+        }
+        let actual = work.sections();
+        let values = |s: &super::parse::Sections| {
+            s.map
+                .iter()
+                .map(|(id, sec)| {
+                    let kv: Vec<(String, String)> = sec
+                        .props
+                        .iter()
+                        .map(|(k, p)| (k.clone(), p.value.clone()))
+                        .collect();
+                    (id.clone(), kv)
+                })
+                .collect::<Vec<_>>()
+        };
+        if values(&expected) != values(&actual) {
+            let what = if expected.map.keys().ne(actual.map.keys()) {
+                "the set of sections".to_string()
+            } else {
+                "keys outside the edit".to_string()
+            };
+            return Err(EditError::WouldChangeOthers {
+                profile: profile.to_string(),
+                what,
+            });
+        }
+        *self = work;
+        Ok(())
+    }
+
+    fn reparsed(&self) -> Result<Document, super::parse::ParseError> {
+        Document::parse_bytes(&self.render(), self.kind, Path::new("<edit>"))
+    }
+
+    /// Lines that belong to the profile `id` and carry `key`, in file order.
+    fn key_lines(&self, id: &SectionId, key: &str) -> Vec<usize> {
+        (0..self.lines.len())
+            .filter(|&i| {
+                matches!(&self.lines[i].kind, LineKind::Property { key: k, .. } if k == key)
+                    && self.section_of(i) == Some(id)
+            })
+            .collect()
+    }
+
+    fn continuations_of(&self, property: usize) -> Vec<usize> {
+        (property + 1..self.lines.len())
+            .filter(|&i| {
+                matches!(self.lines[i].kind, LineKind::Continuation { property: p, .. } if p == property)
+            })
+            .collect()
+    }
+
+    fn set_one(&mut self, id: &SectionId, profile: &str, key: &str, value: &str) {
+        if let Some(&winner) = self.key_lines(id, key).last() {
+            let line = &mut self.lines[winner];
+            let LineKind::Property { value: span, .. } = &line.kind else {
+                unreachable!()
+            };
+            let span = span.clone();
+            if span.is_empty() {
+                // `key =` opened a sub-property block; the whole block is this key's.
+                line.text = format!("{} {value}", line.text[..span.start].trim_end());
+            } else {
+                line.text.replace_range(span, value);
+            }
+            for c in self.continuations_of(winner).into_iter().rev() {
+                self.lines.remove(c);
+            }
+            return;
+        }
+        let eol = self.dominant_eol();
+        let new_line = |text: String| Line {
+            text,
+            eol,
+            kind: LineKind::Blank,
+        };
+        let last_header = (0..self.lines.len()).rev().find(|&i| {
+            matches!(&self.lines[i].kind, LineKind::Header { section: Some(s), .. } if s == id)
+        });
+        match last_header {
+            Some(h) => {
+                let body_end = (h + 1..self.lines.len())
+                    .take_while(|&i| !matches!(self.lines[i].kind, LineKind::Header { .. }))
+                    .filter(|&i| {
+                        matches!(
+                            self.lines[i].kind,
+                            LineKind::Property { .. } | LineKind::Continuation { .. }
+                        )
+                    })
+                    .last()
+                    .unwrap_or(h);
+                self.insert_after(body_end, new_line(format!("{key} = {value}")));
+            }
+            None => {
+                let header = match (self.kind, profile) {
+                    (FileKind::Config, "default") => "[default]".to_string(),
+                    (FileKind::Config, p) => format!("[profile {p}]"),
+                    (FileKind::Credentials, p) => format!("[{p}]"),
+                };
+                let mut at = self.lines.len().checked_sub(1);
+                if let Some(last) = at
+                    && !matches!(self.lines[last].kind, LineKind::Blank)
+                {
+                    self.insert_after(last, new_line(String::new()));
+                    at = Some(last + 1);
+                }
+                let h = match at {
+                    Some(a) => {
+                        self.insert_after(a, new_line(header));
+                        a + 1
+                    }
+                    None => {
+                        self.lines.push(new_line(header));
+                        0
+                    }
+                };
+                self.insert_after(h, new_line(format!("{key} = {value}")));
+            }
+        }
+    }
+
+    /// Inserts after line `at`. If `at` was the file's unterminated last line, the file keeps
+    /// ending without a newline: `at` gains one and the new last line goes without.
+    fn insert_after(&mut self, at: usize, mut line: Line) {
+        if self.lines[at].eol == Eol::None {
+            self.lines[at].eol = line.eol;
+            line.eol = Eol::None;
+        }
+        self.lines.insert(at + 1, line);
+    }
+
+    /// Removes every line of `key` in the profile. Each line owns its terminator, so removing the
+    /// unterminated last line leaves the line before it exactly as it was.
+    fn remove_one(&mut self, id: &SectionId, key: &str) {
+        let mut doomed: Vec<usize> = Vec::new();
+        for p in self.key_lines(id, key) {
+            doomed.push(p);
+            doomed.extend(self.continuations_of(p));
+        }
+        doomed.sort_unstable();
+        for i in doomed.into_iter().rev() {
+            self.lines.remove(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Document {
+        Document::parse(text, FileKind::Credentials, Path::new("t")).unwrap()
+    }
+
+    fn edited(text: &str, profile: &str, edits: &[Edit]) -> String {
+        let mut d = doc(text);
+        d.edit_profile(profile, edits).unwrap();
+        String::from_utf8(d.render()).unwrap()
+    }
+
+    #[test]
+    fn replaces_only_the_value_and_keeps_layout() {
+        let text = "# top\n[dev]\naws_session_token=OLD   # mine\nregion = x\n";
+        let out = edited(text, "dev", &[Edit::set("aws_session_token", "NEW")]);
+        assert_eq!(
+            out,
+            "# top\n[dev]\naws_session_token=NEW   # mine\nregion = x\n"
+        );
+    }
+
+    #[test]
+    fn edits_the_winning_occurrence() {
+        let text = "[dev]\nk = 1\n[other]\nk = 9\n[dev]\nk = 2\n";
+        let out = edited(text, "dev", &[Edit::set("k", "3")]);
+        assert_eq!(out, "[dev]\nk = 1\n[other]\nk = 9\n[dev]\nk = 3\n");
+    }
+
+    #[test]
+    fn adds_key_after_the_last_property_of_the_last_section() {
+        let text = "[dev]\na = 1\n\n# about prod\n[prod]\na = 2\n";
+        let out = edited(text, "dev", &[Edit::set("b", "x")]);
+        assert_eq!(out, "[dev]\na = 1\nb = x\n\n# about prod\n[prod]\na = 2\n");
+    }
+
+    #[test]
+    fn adds_profile_at_end_keeping_crlf_and_missing_final_newline() {
+        let out = edited(
+            "[a]\r\nk = 1",
+            "b",
+            &[Edit::set("k", "2"), Edit::set("j", "3")],
+        );
+        assert_eq!(out, "[a]\r\nk = 1\r\n\r\n[b]\r\nk = 2\r\nj = 3");
+        let out = edited("", "b", &[Edit::set("k", "2")]);
+        assert_eq!(out, "[b]\nk = 2\n");
+    }
+
+    #[test]
+    fn removes_every_occurrence_with_continuations() {
+        let text = "[dev]\nk = 1\n  more\nj = 2\n[dev]\nk = 3";
+        let out = edited(text, "dev", &[Edit::remove("k")]);
+        assert_eq!(out, "[dev]\nj = 2\n[dev]\n");
+    }
+
+    #[test]
+    fn refuses_values_that_would_not_read_back() {
+        let mut d = doc("[a]\n");
+        for bad in ["", "a\nb", " x", "x #y", "x ;y"] {
+            assert!(
+                d.edit_profile("a", &[Edit::set("k", bad)]).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(d.edit_profile("a b", &[Edit::set("k", "v")]).is_err());
+        assert!(d.edit_profile("a", &[Edit::set("k#", "v")]).is_err());
+        assert_eq!(d.render(), b"[a]\n");
+    }
+
+    #[test]
+    fn sub_property_block_is_replaced_whole() {
+        let text = "[a]\nk =\n  x = 1\n  y = 2\nj = 3\n";
+        let out = edited(text, "a", &[Edit::set("k", "v")]);
+        assert_eq!(out, "[a]\nk = v\nj = 3\n");
+    }
+
+    #[test]
+    fn ignored_sections_are_never_edited() {
+        let text = "[profile dev]\nk = 1\n";
+        let out = edited(text, "dev", &[Edit::set("k", "2")]);
+        assert_eq!(out, "[profile dev]\nk = 1\n\n[dev]\nk = 2\n");
+    }
+}

@@ -1,0 +1,50 @@
+//! The lossless model of `~/.aws/config` and `~/.aws/credentials`.
+//!
+//! - `parse`: bytes → [`Document`] (every byte kept, every line classified as aws-config does),
+//!   and the resolved view, [`Sections`].
+//! - `edit`: set or remove keys of one profile, touching only those keys' lines.
+//! - `write`: lock, re-read, swap in atomically, never losing an outside edit.
+//! - `meta`: what the keys mean: credential kind, expiry, and the edits that store a session.
+//!
+//! Where the files live is `crate::paths`' business.
+
+pub mod edit;
+pub mod meta;
+pub mod parse;
+pub mod write;
+
+pub use edit::{Edit, EditError};
+pub use meta::{CredentialKind, Expiry, ExpiryRead, SessionCredentials};
+pub use parse::{Document, FileKind, ParseError, SectionId, Sections};
+pub use write::{Outcome, WriteError, read_document, update, update_observed};
+
+use std::path::Path;
+
+/// Both files read and merged the way SDKs merge them (credentials over config).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub config: Option<Document>,
+    pub credentials: Option<Document>,
+}
+
+impl Loaded {
+    /// Reads both files. A missing file is fine; an unparseable one is an error naming it.
+    pub fn read(config: &Path, credentials: &Path) -> Result<Loaded, WriteError> {
+        Ok(Loaded {
+            config: read_document(config, FileKind::Config)?,
+            credentials: read_document(credentials, FileKind::Credentials)?,
+        })
+    }
+
+    pub fn merged(&self) -> Sections {
+        let config = self
+            .config
+            .as_ref()
+            .map(Document::sections)
+            .unwrap_or_default();
+        match &self.credentials {
+            Some(c) => config.merged_with(&c.sections()),
+            None => config,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Helpers shared by the integration tests: the Python venv with the real aws CLI and moto, the
+//! profile-file generator, and aws-config as the reference reader.
+#![allow(dead_code)] // each test binary uses a different subset
+
+pub mod filegen;
+pub mod reference;
+
+use std::path::PathBuf;
+
+/// A tool from the test venv (`scripts/test.sh` creates it). Fails loudly rather than skipping:
+/// a test that quietly does nothing is worse than a red one.
+pub fn venv_bin(name: &str) -> PathBuf {
+    let venv = std::env::var_os("CREDD_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
+    let bin = venv.join("bin").join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: run `scripts/test.sh` once to create the test venv (or set CREDD_TEST_VENV)",
+        bin.display()
+    );
+    bin
+}
+
+/// An environment for child processes that can reach nothing but loopback and the temp HOME.
+pub fn isolated_env(home: &std::path::Path) -> Vec<(String, String)> {
+    vec![
+        ("HOME".into(), home.display().to_string()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+        (
+            "AWS_CONFIG_FILE".into(),
+            home.join(".aws/config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            home.join(".aws/credentials").display().to_string(),
+        ),
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+    ]
+}
