@@ -3,13 +3,27 @@
 //! # Layout
 //!
 //! - `cli`: clap definitions, mapped onto our own [`cli::Command`] so nothing else sees clap.
-//! - `paths`: where the AWS files (and credd's own files) live.
+//! - `config`: `config.toml`: schema, defaults, checks with `file:line:col` errors.
+//! - `paths`: where the AWS files, credd's config and its runtime directory live.
 //! - `profile/`: the lossless model of the AWS shared files: parse, edit, atomic write, meaning.
-//! - `scan`: what credd finds in those files: every profile, its kind and its expiry.
+//! - `sessions`: which sessions to track (config + zero-config discovery) and storing a refresh.
+//! - `expiry`: pure scheduling: when each session is due, backoff, state.
+//! - `refresh/`: STS providers (assume-role, session-token), MFA codes, error classification.
+//! - `watch`: file watching → "something changed".
+//! - `daemon/`: the long-running loop, its state, the wall-clock timer, the instance lock.
+//! - `logging`: tracing setup, with the SDK capped so bodies (and secrets) never reach a log.
+//! - `scan`: what `credd list` shows.
 //! - `secret`: the redacting wrapper every secret travels in.
 
 pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod expiry;
+pub mod logging;
 pub mod paths;
 pub mod profile;
+pub mod refresh;
 pub mod scan;
 pub mod secret;
+pub mod sessions;
+pub mod watch;

@@ -1,5 +1,5 @@
-//! Where things live: the AWS shared files (as the SDKs find them) and, later, credd's own config,
-//! state and socket.
+//! Where things live: the AWS shared files (as the SDKs find them), credd's own config, and its
+//! runtime directory (the instance lock, and later the socket).
 //!
 //! Environment lookups go through [`Env`] so tests can hand in a map instead of mutating the
 //! process environment.
@@ -59,6 +59,70 @@ pub fn aws_credentials_file(env: &dyn Env) -> PathBuf {
     expand_home(raw.as_deref().unwrap_or("~/.aws/credentials"), env)
 }
 
+/// `CREDD_CONFIG`, else `$XDG_CONFIG_HOME/credd/config.toml`, else `~/.config/credd/config.toml`.
+/// `--config` beats all of them; the CLI handles that.
+pub fn config_file(env: &dyn Env) -> PathBuf {
+    if let Some(p) = env.var("CREDD_CONFIG").filter(|v| !v.is_empty()) {
+        return expand_home(&p, env);
+    }
+    let base = env
+        .var("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| expand_home("~/.config", env));
+    base.join("credd").join("config.toml")
+}
+
+/// `$XDG_RUNTIME_DIR/credd`, else `/tmp/credd-$UID` (Linux); `$TMPDIR/credd` (macOS).
+pub fn runtime_dir(env: &dyn Env) -> PathBuf {
+    if cfg!(target_os = "macos") {
+        let tmp = env
+            .var("TMPDIR")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "/tmp".into());
+        return PathBuf::from(tmp).join("credd");
+    }
+    match env.var("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("credd"),
+        // SAFETY: getuid cannot fail.
+        None => PathBuf::from(format!("/tmp/credd-{}", unsafe { libc::getuid() })),
+    }
+}
+
+/// Creates `dir` as 0700, or checks an existing one is ours and private. A directory another
+/// user owns (or can write) in /tmp is an attack, not a configuration.
+pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    }
+    let meta = std::fs::symlink_metadata(dir)?;
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    if !meta.is_dir() || meta.uid() != uid {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "{} exists but is not a directory owned by you",
+                dir.display()
+            ),
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +149,41 @@ mod tests {
         ]);
         assert_eq!(aws_config_file(&e), PathBuf::from("/home/a/cfg/aws"));
         assert_eq!(aws_credentials_file(&e), PathBuf::from("/etc/creds"));
+    }
+
+    #[test]
+    fn credd_config_location() {
+        let e = env(&[("HOME", "/h")]);
+        assert_eq!(
+            config_file(&e),
+            PathBuf::from("/h/.config/credd/config.toml")
+        );
+        let e = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
+        assert_eq!(config_file(&e), PathBuf::from("/x/credd/config.toml"));
+        let e = env(&[
+            ("HOME", "/h"),
+            ("XDG_CONFIG_HOME", "/x"),
+            ("CREDD_CONFIG", "~/c.toml"),
+        ]);
+        assert_eq!(config_file(&e), PathBuf::from("/h/c.toml"));
+    }
+
+    #[test]
+    fn private_dirs_are_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("a/b");
+        ensure_private_dir(&d).unwrap();
+        assert_eq!(
+            std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&d).unwrap();
+        assert_eq!(
+            std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 
     #[test]

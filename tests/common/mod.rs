@@ -2,7 +2,10 @@
 //! profile-file generator, and aws-config as the reference reader.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod daemon;
 pub mod filegen;
+pub mod moto;
+pub mod proxy;
 pub mod reference;
 
 use std::path::PathBuf;

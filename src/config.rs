@@ -1,0 +1,777 @@
+//! credd's own configuration, `~/.config/credd/config.toml`: the schema, its defaults, and the
+//! checks that can be made from the file alone (formats, ranges, names).
+//!
+//! Every error names `file:line:col`, the key, what is allowed, and, for a typo, the key or value
+//! that was probably meant. Checks that need the AWS files (does the source profile exist, does it
+//! hold long-term keys, cycles) live in `sessions.rs`, which reuses [`ConfigError`].
+//!
+//! No file at all is a valid configuration: zero-config mode.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A position in the config file, 1-based.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Loc {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Loc {
+    pub fn of(text: &str, offset: usize) -> Loc {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        Loc { line, col }
+    }
+}
+
+/// One problem with the config file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub loc: Loc,
+    /// The key at fault, when there is one.
+    pub key: Option<String>,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: ",
+            self.path.display(),
+            self.loc.line,
+            self.loc.col
+        )?;
+        if let Some(k) = &self.key {
+            write!(f, "`{k}`: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(fix) = &self.fix {
+            write!(f, "; {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which STS call keeps a session alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    AssumeRole,
+    SessionToken,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::AssumeRole => "assume-role",
+            Method::SessionToken => "session-token",
+        }
+    }
+
+    /// The duration STS grants when none is configured.
+    pub fn default_duration(self) -> Duration {
+        match self {
+            Method::AssumeRole => Duration::from_secs(3600),
+            Method::SessionToken => Duration::from_secs(12 * 3600),
+        }
+    }
+
+    /// The range STS accepts (role chaining narrows it further; see `sessions.rs`).
+    pub fn duration_range(self) -> (Duration, Duration) {
+        match self {
+            Method::AssumeRole => (Duration::from_secs(900), Duration::from_secs(12 * 3600)),
+            Method::SessionToken => (Duration::from_secs(900), Duration::from_secs(36 * 3600)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A managed session, as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub name: String,
+    pub method: Method,
+    pub source_profile: String,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub role_session_name: Option<String>,
+    pub mfa_serial: Option<String>,
+    pub mfa_command: Option<String>,
+    pub duration: Option<Duration>,
+    pub region: Option<String>,
+    /// Where the `[[session]]` table starts, and where `source_profile` is, for later errors.
+    pub loc: Loc,
+    pub source_loc: Loc,
+}
+
+/// `[notify]`: used by the notification issue; parsed and checked already so configs written
+/// today stay valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyConfig {
+    pub enabled: bool,
+    pub warn_before: Duration,
+    pub recovered: bool,
+    pub command: Option<String>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            enabled: true,
+            warn_before: Duration::from_secs(600),
+            recovered: false,
+            command: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The file this came from; `None` in zero-config mode.
+    pub path: Option<PathBuf>,
+    pub refresh_before: Duration,
+    pub jitter: Duration,
+    pub sts_timeout: Duration,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    pub log_format: LogFormat,
+    pub region: Option<String>,
+    pub socket: Option<PathBuf>,
+    pub notify: NotifyConfig,
+    pub sessions: Vec<SessionConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            refresh_before: Duration::from_secs(15 * 60),
+            jitter: Duration::from_secs(30),
+            sts_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(300),
+            log_format: LogFormat::Text,
+            region: None,
+            socket: None,
+            notify: NotifyConfig::default(),
+            sessions: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    refresh_before: Option<Spanned<String>>,
+    jitter: Option<Spanned<String>>,
+    sts_timeout: Option<Spanned<String>>,
+    backoff_min: Option<Spanned<String>>,
+    backoff_max: Option<Spanned<String>>,
+    log_format: Option<Spanned<String>>,
+    region: Option<Spanned<String>>,
+    socket: Option<Spanned<String>>,
+    notify: Option<RawNotify>,
+    #[serde(default)]
+    session: Vec<Spanned<RawSession>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    enabled: Option<bool>,
+    warn_before: Option<Spanned<String>>,
+    recovered: Option<bool>,
+    command: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    name: Spanned<String>,
+    method: Spanned<String>,
+    source_profile: Spanned<String>,
+    role_arn: Option<Spanned<String>>,
+    external_id: Option<Spanned<String>>,
+    role_session_name: Option<Spanned<String>>,
+    mfa_serial: Option<Spanned<String>>,
+    mfa_command: Option<Spanned<String>>,
+    duration: Option<Spanned<String>>,
+    region: Option<Spanned<String>>,
+}
+
+/// The closest candidate to a typo, if it is close enough to be worth suggesting.
+pub fn did_you_mean<'a>(
+    typo: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(typo, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn loc<T>(&self, s: &Spanned<T>) -> Loc {
+        Loc::of(self.text, s.span().start)
+    }
+
+    fn error(&mut self, loc: Loc, key: &str, message: String, fix: Option<String>) {
+        self.errors.push(ConfigError {
+            path: self.path.to_path_buf(),
+            loc,
+            key: Some(key.to_string()),
+            message,
+            fix,
+        });
+    }
+
+    fn duration(
+        &mut self,
+        key: &str,
+        value: &Option<Spanned<String>>,
+        default: Duration,
+    ) -> Duration {
+        let Some(v) = value else { return default };
+        match humantime::parse_duration(v.get_ref().trim()) {
+            Ok(d) => d,
+            Err(e) => {
+                let loc = self.loc(v);
+                self.error(
+                    loc,
+                    key,
+                    format!("`{}` is not a duration ({e})", v.get_ref()),
+                    Some("write it like \"15m\", \"1h\" or \"90s\"".into()),
+                );
+                default
+            }
+        }
+    }
+
+    fn one_of<T: Copy>(
+        &mut self,
+        key: &str,
+        v: &Spanned<String>,
+        allowed: &[(&str, T)],
+    ) -> Option<T> {
+        if let Some((_, t)) = allowed.iter().find(|(name, _)| *name == v.get_ref()) {
+            return Some(*t);
+        }
+        let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+        let fix = match did_you_mean(v.get_ref(), names.iter().copied()) {
+            Some(m) => format!("did you mean \"{m}\"?"),
+            None => format!("use one of: {}", names.join(", ")),
+        };
+        let loc = self.loc(v);
+        self.error(
+            loc,
+            key,
+            format!("\"{}\" is not allowed", v.get_ref()),
+            Some(fix),
+        );
+        None
+    }
+
+    fn pattern(&mut self, key: &str, v: &Spanned<String>, ok: bool, what: &str) {
+        if !ok {
+            let loc = self.loc(v);
+            self.error(loc, key, format!("\"{}\" is not {what}", v.get_ref()), None);
+        }
+    }
+}
+
+/// "15m", "36h": how people write these limits.
+fn short(d: Duration) -> String {
+    match d.as_secs() {
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:KIND/...`, the shape STS requires.
+pub fn is_iam_arn(s: &str, kind: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix(kind)
+            .is_some_and(|r| r.starts_with('/') && r.len() > 1)
+}
+
+/// STS's RoleSessionName rule: 2–64 of `[\w+=,.@-]`.
+pub fn is_role_session_name(s: &str) -> bool {
+    (2..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+/// An MFA serial is a virtual device ARN or a hardware token serial.
+fn is_mfa_serial(s: &str) -> bool {
+    is_iam_arn(s, "mfa")
+        || ((9..=256).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c)))
+}
+
+fn is_region(s: &str) -> bool {
+    // A syntactic check; whether the region exists is `doctor`'s question.
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts.last().unwrap().bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Config {
+    /// Reads and checks the config at `path`. A missing file is zero-config, not an error, unless
+    /// `must_exist` (the user named the file explicitly).
+    pub fn load(path: &Path, must_exist: bool) -> Result<Config, Vec<ConfigError>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                Ok(Config::default())
+            }
+            Err(e) => Err(vec![ConfigError {
+                path: path.to_path_buf(),
+                loc: Loc { line: 0, col: 0 },
+                key: None,
+                message: format!("cannot read it: {e}"),
+                fix: None,
+            }]),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Vec<ConfigError>> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| vec![syntax_error(&e, text, path)])?;
+        let mut c = Checker {
+            path,
+            text,
+            errors: Vec::new(),
+        };
+        let d = Config::default();
+        let mut config = Config {
+            path: Some(path.to_path_buf()),
+            refresh_before: c.duration("refresh_before", &raw.refresh_before, d.refresh_before),
+            jitter: c.duration("jitter", &raw.jitter, d.jitter),
+            sts_timeout: c.duration("sts_timeout", &raw.sts_timeout, d.sts_timeout),
+            backoff_min: c.duration("backoff_min", &raw.backoff_min, d.backoff_min),
+            backoff_max: c.duration("backoff_max", &raw.backoff_max, d.backoff_max),
+            log_format: raw
+                .log_format
+                .as_ref()
+                .and_then(|v| {
+                    c.one_of(
+                        "log_format",
+                        v,
+                        &[("text", LogFormat::Text), ("json", LogFormat::Json)],
+                    )
+                })
+                .unwrap_or(d.log_format),
+            region: raw.region.as_ref().map(|r| {
+                c.pattern(
+                    "region",
+                    r,
+                    is_region(r.get_ref()),
+                    "a region name like \"eu-west-1\"",
+                );
+                r.get_ref().clone()
+            }),
+            socket: raw.socket.as_ref().map(|s| PathBuf::from(s.get_ref())),
+            notify: NotifyConfig::default(),
+            sessions: Vec::new(),
+        };
+        if config.sts_timeout.is_zero() {
+            let loc = raw
+                .sts_timeout
+                .as_ref()
+                .map(|v| c.loc(v))
+                .unwrap_or_default();
+            c.error(loc, "sts_timeout", "must be more than zero".into(), None);
+        }
+        if config.backoff_min > config.backoff_max || config.backoff_min.is_zero() {
+            let loc = raw
+                .backoff_min
+                .as_ref()
+                .map(|v| c.loc(v))
+                .unwrap_or_default();
+            c.error(
+                loc,
+                "backoff_min",
+                "must be above zero and at most backoff_max".into(),
+                None,
+            );
+        }
+        if let Some(n) = &raw.notify {
+            config.notify = NotifyConfig {
+                enabled: n.enabled.unwrap_or(true),
+                warn_before: c.duration("notify.warn_before", &n.warn_before, d.notify.warn_before),
+                recovered: n.recovered.unwrap_or(false),
+                command: n
+                    .command
+                    .as_ref()
+                    .map(|s| s.get_ref().clone())
+                    .filter(|s| !s.trim().is_empty()),
+            };
+        }
+        let mut names: Vec<(String, Loc)> = Vec::new();
+        for s in &raw.session {
+            let loc = c.loc(s);
+            let s = s.get_ref();
+            let Some(method) = c.one_of(
+                "method",
+                &s.method,
+                &[
+                    ("assume-role", Method::AssumeRole),
+                    ("session-token", Method::SessionToken),
+                ],
+            ) else {
+                continue;
+            };
+            let name = s.name.get_ref().clone();
+            c.pattern(
+                "name",
+                &s.name,
+                !name.is_empty() && crate::profile::parse::is_identifier(&name),
+                "a profile name SDKs accept (letters, digits and _-/.%@:+)",
+            );
+            if let Some((_, first)) = names.iter().find(|(n, _)| *n == name) {
+                let l = c.loc(&s.name);
+                c.error(
+                    l,
+                    "name",
+                    format!(
+                        "session \"{name}\" is already defined on line {}",
+                        first.line
+                    ),
+                    None,
+                );
+            }
+            names.push((name.clone(), c.loc(&s.name)));
+            if s.source_profile.get_ref() == &name {
+                let l = c.loc(&s.source_profile);
+                c.error(
+                    l,
+                    "source_profile",
+                    format!("the session writes profile \"{name}\", so it cannot also read its keys from it"),
+                    Some("keep long-term keys in a separate profile, e.g. \"{name}-long-term\"".replace("{name}", &name)),
+                );
+            }
+            match (method, &s.role_arn) {
+                (Method::AssumeRole, None) => c.error(
+                    loc,
+                    "role_arn",
+                    "assume-role sessions need a role_arn".into(),
+                    None,
+                ),
+                (Method::AssumeRole, Some(arn)) => c.pattern(
+                    "role_arn",
+                    arn,
+                    is_iam_arn(arn.get_ref(), "role"),
+                    "a role ARN like \"arn:aws:iam::123456789012:role/name\"",
+                ),
+                (Method::SessionToken, Some(arn)) => {
+                    let l = c.loc(arn);
+                    c.error(
+                        l,
+                        "role_arn",
+                        "session-token sessions do not assume a role".into(),
+                        Some("use method = \"assume-role\", or remove role_arn".into()),
+                    );
+                }
+                (Method::SessionToken, None) => {}
+            }
+            if method == Method::SessionToken {
+                for (key, v) in [
+                    ("external_id", &s.external_id),
+                    ("role_session_name", &s.role_session_name),
+                ] {
+                    if let Some(v) = v {
+                        let l = c.loc(v);
+                        c.error(
+                            l,
+                            key,
+                            "only assume-role sessions take this key".into(),
+                            None,
+                        );
+                    }
+                }
+            }
+            if let Some(v) = &s.role_session_name {
+                c.pattern(
+                    "role_session_name",
+                    v,
+                    is_role_session_name(v.get_ref()),
+                    "2-64 letters, digits or _+=,.@-",
+                );
+            }
+            if let Some(v) = &s.external_id {
+                let ok = (2..=1224).contains(&v.get_ref().len());
+                c.pattern("external_id", v, ok, "2-1224 characters long");
+            }
+            if let Some(v) = &s.mfa_serial {
+                c.pattern(
+                    "mfa_serial",
+                    v,
+                    is_mfa_serial(v.get_ref()),
+                    "an MFA device ARN or serial number",
+                );
+            }
+            if let (Some(cmd), None) = (&s.mfa_command, &s.mfa_serial) {
+                let l = c.loc(cmd);
+                c.error(
+                    l,
+                    "mfa_command",
+                    "an MFA command needs an mfa_serial to send the code for".into(),
+                    None,
+                );
+            }
+            if let Some(r) = &s.region {
+                c.pattern(
+                    "region",
+                    r,
+                    is_region(r.get_ref()),
+                    "a region name like \"eu-west-1\"",
+                );
+            }
+            let duration = s.duration.as_ref().map(|v| {
+                let dur = c.duration("duration", &Some(v.clone()), method.default_duration());
+                let (lo, hi) = method.duration_range();
+                if dur < lo || dur > hi {
+                    let l = c.loc(v);
+                    c.error(
+                        l,
+                        "duration",
+                        format!(
+                            "{} sessions last {} to {}",
+                            method.as_str(),
+                            short(lo),
+                            short(hi)
+                        ),
+                        None,
+                    );
+                }
+                dur
+            });
+            config.sessions.push(SessionConfig {
+                name,
+                method,
+                source_profile: s.source_profile.get_ref().clone(),
+                role_arn: s.role_arn.as_ref().map(|v| v.get_ref().clone()),
+                external_id: s.external_id.as_ref().map(|v| v.get_ref().clone()),
+                role_session_name: s.role_session_name.as_ref().map(|v| v.get_ref().clone()),
+                mfa_serial: s.mfa_serial.as_ref().map(|v| v.get_ref().clone()),
+                mfa_command: s.mfa_command.as_ref().map(|v| v.get_ref().clone()),
+                duration,
+                region: s.region.as_ref().map(|v| v.get_ref().clone()),
+                loc,
+                source_loc: c.loc(&s.source_profile),
+            });
+        }
+        if c.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(c.errors)
+        }
+    }
+}
+
+const TOP_KEYS: &[&str] = &[
+    "refresh_before",
+    "jitter",
+    "sts_timeout",
+    "backoff_min",
+    "backoff_max",
+    "log_format",
+    "region",
+    "socket",
+    "notify",
+    "session",
+];
+
+/// Turns a TOML or schema error into one with a position and, for an unknown key, a suggestion.
+fn syntax_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
+    let loc = e.span().map(|s| Loc::of(text, s.start)).unwrap_or_default();
+    let mut message = e.message().trim().to_string();
+    let mut key = None;
+    let mut fix = None;
+    // serde's wording: "unknown field `x`, expected one of `a`, `b`" (or "expected `a`").
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let typo = rest.split('`').next().unwrap_or_default().to_string();
+        let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+        let candidates = if candidates.is_empty() {
+            TOP_KEYS.to_vec()
+        } else {
+            candidates
+        };
+        fix = Some(match did_you_mean(&typo, candidates.iter().copied()) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None => format!("allowed keys here: {}", candidates.join(", ")),
+        });
+        key = Some(typo);
+        message = "unknown key".to_string();
+    } else if let Some(rest) = message.strip_prefix("missing field `") {
+        key = rest.split('`').next().map(str::to_string);
+        fix = Some("add it to this table".to_string());
+    }
+    ConfigError {
+        path: path.to_path_buf(),
+        loc,
+        key,
+        message,
+        fix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        Config::parse(text, Path::new("/c.toml"))
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn empty_file_is_defaults() {
+        let c = Config::parse("", Path::new("/c.toml")).unwrap();
+        assert_eq!(c.refresh_before, Duration::from_secs(900));
+        assert!(c.sessions.is_empty());
+    }
+
+    #[test]
+    fn full_session_parses() {
+        let c = Config::parse(
+            "refresh_before = \"10m\"\n[[session]]\nname = \"dev\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/dev\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"\nmfa_command = \"ykman oath accounts code -s aws\"\nduration = \"2h\"\nregion = \"eu-west-1\"\n",
+            Path::new("/c.toml"),
+        )
+        .unwrap();
+        let s = &c.sessions[0];
+        assert_eq!(s.method, Method::AssumeRole);
+        assert_eq!(s.duration, Some(Duration::from_secs(7200)));
+        assert_eq!((s.loc.line, s.source_loc.line), (2, 5));
+    }
+
+    #[test]
+    fn unknown_key_names_line_col_and_suggests() {
+        let e = errors("jitter = \"1m\"\nrefresh_befor = \"15m\"\n");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].starts_with("/c.toml:2:1: `refresh_befor`"), "{}", e[0]);
+        assert!(e[0].contains("did you mean `refresh_before`?"), "{}", e[0]);
+        let e = errors(
+            "[[session]]\nname = \"a\"\nmethod = \"session-token\"\nsource_profile = \"b\"\nmfa_serail = \"x\"\n",
+        );
+        assert!(
+            e[0].contains(":5:1:") && e[0].contains("`mfa_serial`"),
+            "{}",
+            e[0]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let e = errors("refresh_before = \"soon\"\nlog_format = \"jsn\"\n");
+        assert!(
+            e[0].starts_with("/c.toml:1:18: `refresh_before`"),
+            "{}",
+            e[0]
+        );
+        assert!(e[1].contains("did you mean \"json\"?"), "{}", e[1]);
+        let e =
+            errors("[[session]]\nname = \"a\"\nmethod = \"asume-role\"\nsource_profile = \"b\"\n");
+        assert!(
+            e[0].contains(":3:10:") && e[0].contains("did you mean \"assume-role\"?"),
+            "{}",
+            e[0]
+        );
+    }
+
+    #[test]
+    fn session_rules() {
+        let base = "[[session]]\nname = \"a\"\nsource_profile = \"b\"\n";
+        let e = errors(&format!(
+            "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::12:role/x\"\n"
+        ));
+        assert!(e[0].contains("role_arn"), "{e:?}");
+        let e = errors(&format!(
+            "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\nduration = \"13h\"\n"
+        ));
+        assert!(
+            e[0].contains("assume-role sessions last 15m to 12h"),
+            "{e:?}"
+        );
+        let e = errors(&format!(
+            "{base}method = \"session-token\"\nduration = \"37h\"\n"
+        ));
+        assert!(e[0].contains("36h"), "{e:?}");
+        let e = errors(&format!(
+            "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\nrole_session_name = \"has space\"\n"
+        ));
+        assert!(e[0].contains("role_session_name"), "{e:?}");
+        let e = errors(
+            "[[session]]\nname = \"a\"\nsource_profile = \"a\"\nmethod = \"session-token\"\n",
+        );
+        assert!(e[0].contains("cannot also read its keys"), "{e:?}");
+        let e = errors(
+            "[[session]]\nname = \"a\"\nsource_profile = \"b\"\nmethod = \"session-token\"\nmfa_command = \"x\"\n",
+        );
+        assert!(e[0].contains("needs an mfa_serial"), "{e:?}");
+        let dup = format!("{base}method = \"session-token\"\n{base}method = \"session-token\"\n");
+        assert!(errors(&dup)[0].contains("already defined on line 2"));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = errors("jitter = \n");
+        assert!(e[0].starts_with("/c.toml:1:"), "{}", e[0]);
+    }
+
+    #[test]
+    fn arns() {
+        assert!(is_iam_arn("arn:aws:iam::123456789012:role/a/b", "role"));
+        assert!(is_iam_arn(
+            "arn:aws-us-gov:iam::123456789012:mfa/alice",
+            "mfa"
+        ));
+        assert!(!is_iam_arn("arn:aws:iam::123456789012:role/", "role"));
+        assert!(!is_iam_arn("arn:aws:sts::123456789012:role/a", "role"));
+    }
+}

@@ -1,0 +1,312 @@
+//! What an STS failure means: retryable or fatal, which doctor finding it is, and what fixes it.
+//! The refresh engine and `credd doctor` both use this, so status, notifications and doctor
+//! always agree on a cause.
+//!
+//! The code comes from the SDK when it parsed one, and otherwise from the raw response body:
+//! moto (and some proxies) answer auth failures in a shape for which the SDK's `code()` is `None`.
+//! The body is only searched for `<Code>` and `<Message>`; it is never logged whole.
+
+use std::fmt;
+
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use chrono::{DateTime, Utc};
+
+/// Whether trying again, unchanged, can succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Throttling, 5xx, timeouts, connection errors: back off and try again.
+    Retryable,
+    /// Bad or revoked keys, denied access, expired source token, bad parameters: retrying changes
+    /// nothing until the user does.
+    Fatal,
+}
+
+/// A failed STS call, classified. Holds no secret: only codes, messages and the server's date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshError {
+    pub retry: Retry,
+    /// STS's error code, e.g. `InvalidClientTokenId`.
+    pub code: Option<String>,
+    /// The doctor finding this maps to, e.g. `key-unknown`.
+    pub finding: Option<&'static str>,
+    pub message: String,
+    pub http_status: Option<u16>,
+    /// The server's `Date` header, for clock-skew checks.
+    pub server_date: Option<DateTime<Utc>>,
+}
+
+impl fmt::Display for RefreshError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(c) => write!(f, "{c}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for RefreshError {}
+
+impl RefreshError {
+    pub fn malformed(message: &str) -> Self {
+        RefreshError {
+            retry: Retry::Retryable,
+            code: None,
+            finding: None,
+            message: message.to_string(),
+            http_status: None,
+            server_date: None,
+        }
+    }
+
+    /// A failure before any STS call: a broken or missing source profile, a bad MFA command.
+    pub fn local(finding: &'static str, message: String) -> Self {
+        RefreshError {
+            retry: Retry::Fatal,
+            code: None,
+            finding: Some(finding),
+            message,
+            http_status: None,
+            server_date: None,
+        }
+    }
+
+    pub fn is_fatal(&self) -> bool {
+        self.retry == Retry::Fatal
+    }
+}
+
+/// Codes that retrying cannot fix, with their doctor finding.
+const FATAL: &[(&str, &str)] = &[
+    ("InvalidClientTokenId", "key-unknown"),
+    ("UnrecognizedClientException", "key-unknown"),
+    ("InvalidAccessKeyId", "key-unknown"),
+    ("SignatureDoesNotMatch", "secret-mismatch"),
+    ("IncompleteSignature", "secret-mismatch"),
+    ("ExpiredToken", "token-expired"),
+    ("ExpiredTokenException", "token-expired"),
+    ("AccessDenied", "access-denied"),
+    ("AccessDeniedException", "access-denied"),
+    ("RegionDisabledException", "region-opt-in"),
+    ("MissingAuthenticationToken", "key-unknown"),
+    ("ValidationError", "invalid-request"),
+    ("MalformedPolicyDocument", "invalid-request"),
+    ("PackedPolicyTooLarge", "invalid-request"),
+];
+
+/// Codes worth retrying whatever their HTTP status says.
+const RETRYABLE: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
+    "IDPCommunicationError",
+    "RequestTimeout",
+];
+
+/// Local time differs from the server's by more than this: requests are rejected as skewed.
+pub const SKEW_FATAL: chrono::Duration = chrono::Duration::minutes(5);
+
+fn tag<'a>(body: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = body.find(&open)? + open.len();
+    let len = body[start..].find(&close)?;
+    Some(body[start..start + len].trim())
+}
+
+fn server_date(resp: &HttpResponse) -> Option<DateTime<Utc>> {
+    let raw = resp.headers().get("date")?;
+    DateTime::parse_from_rfc2822(raw)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Classifies a service response by code and status. Public for tests and for `doctor`.
+pub fn classify(
+    code: Option<&str>,
+    status: Option<u16>,
+    message: &str,
+    skew: Option<chrono::Duration>,
+) -> (Retry, Option<&'static str>) {
+    let skewed = skew.is_some_and(|s| s.abs() > SKEW_FATAL)
+        || message.contains("Signature expired")
+        || message.contains("Signature not yet current");
+    if let Some(code) = code {
+        if skewed
+            && matches!(
+                code,
+                "SignatureDoesNotMatch" | "InvalidSignatureException" | "AuthFailure"
+            )
+        {
+            // Retrying will not help until the clock is fixed; the engine re-checks slowly.
+            return (Retry::Fatal, Some("clock-skew"));
+        }
+        if let Some((_, finding)) = FATAL.iter().find(|(c, _)| *c == code) {
+            return (Retry::Fatal, Some(finding));
+        }
+        if RETRYABLE.contains(&code) {
+            return (Retry::Retryable, None);
+        }
+    }
+    match status {
+        Some(429) | Some(500..=599) | None => (Retry::Retryable, None),
+        Some(_) => (Retry::Fatal, None),
+    }
+}
+
+/// Classifies any SDK error from an STS operation.
+pub fn sdk_error<E>(err: &SdkError<E, HttpResponse>) -> RefreshError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut out = RefreshError {
+        retry: Retry::Retryable,
+        code: None,
+        finding: None,
+        message: String::new(),
+        http_status: None,
+        server_date: None,
+    };
+    match err {
+        SdkError::TimeoutError(_) => {
+            out.message = "STS did not answer in time (sts_timeout)".into();
+            return out;
+        }
+        SdkError::DispatchFailure(e) => {
+            out.message = format!(
+                "could not reach STS: {}",
+                DisplayErrorContext(
+                    e.as_connector_error()
+                        .map(|c| c as &dyn std::error::Error)
+                        .unwrap_or(&NoDetail)
+                )
+            );
+            return out;
+        }
+        SdkError::ConstructionFailure(_) => {
+            out.retry = Retry::Fatal;
+            out.finding = Some("invalid-request");
+            out.message = format!(
+                "could not build the STS request: {}",
+                DisplayErrorContext(err)
+            );
+            return out;
+        }
+        _ => {}
+    }
+    let resp = err.raw_response();
+    out.http_status = resp.map(|r| r.status().as_u16());
+    out.server_date = resp.and_then(server_date);
+    let body = resp
+        .and_then(|r| r.body().bytes())
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let meta_code = err
+        .as_service_error()
+        .and_then(|e| e.code())
+        .map(str::to_string);
+    out.code = meta_code.or_else(|| tag(&body, "Code").map(str::to_string));
+    out.message = err
+        .as_service_error()
+        .and_then(|e| e.message())
+        .map(str::to_string)
+        .or_else(|| tag(&body, "Message").map(str::to_string))
+        .unwrap_or_else(|| match out.http_status {
+            Some(s) => format!("STS answered HTTP {s}"),
+            None => "STS returned an unreadable response".to_string(),
+        });
+    let skew = out.server_date.map(|d| Utc::now() - d);
+    let (retry, finding) = classify(out.code.as_deref(), out.http_status, &out.message, skew);
+    out.retry = retry;
+    out.finding = finding;
+    out
+}
+
+#[derive(Debug)]
+struct NoDetail;
+impl fmt::Display for NoDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection failed")
+    }
+}
+impl std::error::Error for NoDetail {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_classify() {
+        assert_eq!(
+            classify(Some("InvalidClientTokenId"), Some(403), "", None),
+            (Retry::Fatal, Some("key-unknown"))
+        );
+        assert_eq!(
+            classify(Some("SignatureDoesNotMatch"), Some(403), "", None),
+            (Retry::Fatal, Some("secret-mismatch"))
+        );
+        assert_eq!(
+            classify(Some("ExpiredToken"), Some(400), "", None),
+            (Retry::Fatal, Some("token-expired"))
+        );
+        assert_eq!(
+            classify(Some("AccessDenied"), Some(403), "", None),
+            (Retry::Fatal, Some("access-denied"))
+        );
+        assert_eq!(
+            classify(Some("Throttling"), Some(400), "", None),
+            (Retry::Retryable, None)
+        );
+        assert_eq!(
+            classify(None, Some(503), "", None),
+            (Retry::Retryable, None)
+        );
+        assert_eq!(
+            classify(None, Some(429), "", None),
+            (Retry::Retryable, None)
+        );
+        assert_eq!(
+            classify(Some("Weird"), Some(400), "", None),
+            (Retry::Fatal, None)
+        );
+    }
+
+    #[test]
+    fn skew_turns_a_signature_error_into_clock_skew() {
+        let skew = Some(chrono::Duration::minutes(20));
+        assert_eq!(
+            classify(Some("SignatureDoesNotMatch"), Some(403), "", skew),
+            (Retry::Fatal, Some("clock-skew"))
+        );
+        let msg = "Signature expired: 20260101T000000Z is now earlier than 20260101T001500Z";
+        assert_eq!(
+            classify(Some("SignatureDoesNotMatch"), Some(403), msg, None).1,
+            Some("clock-skew")
+        );
+        assert_eq!(
+            classify(
+                Some("SignatureDoesNotMatch"),
+                Some(403),
+                "",
+                Some(chrono::Duration::seconds(30))
+            )
+            .1,
+            Some("secret-mismatch")
+        );
+    }
+
+    #[test]
+    fn tags_are_found_in_any_body_shape() {
+        let moto = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(tag(moto, "Code"), Some("InvalidClientTokenId"));
+        assert_eq!(
+            tag(moto, "Message"),
+            Some("The security token included in the request is invalid.")
+        );
+        assert_eq!(tag("<x/>", "Code"), None);
+    }
+}

@@ -1,0 +1,126 @@
+//! One refresh, end to end: read the source keys, obtain an MFA code if one is needed, call STS,
+//! write the result back. The daemon runs this in a task; `credd refresh` runs it directly.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::mfa::{self, UsedCodes};
+use super::{CallContext, Issued, RefreshError};
+use crate::config::Config;
+use crate::paths::Env;
+use crate::profile::Loaded;
+use crate::secret::Secret;
+use crate::sessions::{self, Managed, Stored};
+
+/// Where the AWS files are.
+#[derive(Clone, Debug)]
+pub struct AwsFiles {
+    pub config: PathBuf,
+    pub credentials: PathBuf,
+}
+
+impl AwsFiles {
+    pub fn from_env(env: &dyn Env) -> AwsFiles {
+        AwsFiles {
+            config: crate::paths::aws_config_file(env),
+            credentials: crate::paths::aws_credentials_file(env),
+        }
+    }
+
+    pub fn read(&self) -> Result<Loaded, crate::profile::WriteError> {
+        Loaded::read(&self.config, &self.credentials)
+    }
+}
+
+/// How a refresh ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Refreshed {
+        issued: Issued,
+        stored: Stored,
+    },
+    /// The session needs an MFA code and none was to be had. `why` says what was tried.
+    NeedsMfa {
+        serial: String,
+        why: String,
+    },
+    Failed(RefreshError),
+}
+
+/// Runs one refresh of session `name`. `code` is a code the user handed in (used once); without
+/// one, `mfa_command` is tried.
+pub async fn refresh(
+    name: &str,
+    managed: &Managed,
+    files: &AwsFiles,
+    config: &Config,
+    env: &(dyn Env + Sync),
+    code: Option<Secret>,
+    used: &Arc<Mutex<UsedCodes>>,
+) -> Outcome {
+    let loaded = match read_files(files).await {
+        Ok(l) => l,
+        Err(e) => return Outcome::Failed(RefreshError::local("file-unparseable", e)),
+    };
+    let source = match sessions::source_credentials(&loaded, managed) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let mfa = match &managed.mfa_serial {
+        None => None,
+        Some(serial) => {
+            let code = match (code, &managed.mfa_command) {
+                (Some(c), _) => c,
+                (None, Some(cmd)) => match mfa::run_command(cmd).await {
+                    Ok(c) => c,
+                    Err(why) => {
+                        return Outcome::NeedsMfa {
+                            serial: serial.clone(),
+                            why,
+                        };
+                    }
+                },
+                (None, None) => {
+                    return Outcome::NeedsMfa {
+                        serial: serial.clone(),
+                        why: "no mfa_command is configured".into(),
+                    };
+                }
+            };
+            if !used.lock().expect("not poisoned").take(serial, &code) {
+                return Outcome::NeedsMfa {
+                    serial: serial.clone(),
+                    why: "that MFA code was already used; wait for the next one".into(),
+                };
+            }
+            Some((serial.clone(), code))
+        }
+    };
+    let ctx = CallContext {
+        source,
+        mfa,
+        endpoint: sessions::endpoint(managed, &loaded, config, env),
+    };
+    let issued = match sessions::provider(managed).issue(&ctx).await {
+        Ok(i) => i,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let path = files.credentials.clone();
+    let (name, creds) = (name.to_string(), issued.credentials.clone());
+    let stored = tokio::task::spawn_blocking(move || sessions::store(&path, &name, &creds)).await;
+    match stored {
+        Ok(Ok(stored)) => Outcome::Refreshed { issued, stored },
+        Ok(Err(e)) => Outcome::Failed(RefreshError::local("file-unparseable", e.to_string())),
+        Err(e) => Outcome::Failed(RefreshError::local(
+            "internal",
+            format!("write task failed: {e}"),
+        )),
+    }
+}
+
+async fn read_files(files: &AwsFiles) -> Result<Loaded, String> {
+    let files = files.clone();
+    tokio::task::spawn_blocking(move || files.read().map_err(|e| e.to_string()))
+        .await
+        .map_err(|e| e.to_string())?
+}

@@ -1,0 +1,489 @@
+//! Which sessions credd tracks, worked out from its config and the AWS files, and how a managed
+//! session is refreshed and stored. Pure except for `store`, which writes through `profile`.
+//!
+//! - Configured `[[session]]`s are managed, once checked against the files: the source exists and
+//!   holds long-term keys (or is itself a managed session: role chaining, 1 h at most), and no
+//!   chain of sources loops.
+//! - Zero config: every profile in the credentials file that carries a session token is tracked
+//!   watch-only, and aws-mfa's layout (`[X-long-term]` with `aws_mfa_device`) makes `[X]` a managed
+//!   session-token session.
+//!
+//! A session that fails these checks is reported and left out; the others carry on.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, ConfigError, Loc, Method, did_you_mean};
+use crate::paths::Env;
+use crate::profile::meta::{self, CredentialKind, ExpiryRead, ProfileCredentials};
+use crate::profile::{FileKind, Loaded, SectionId, Sections, SessionCredentials, WriteError};
+use crate::refresh::{self, Endpoint, RefreshError};
+
+/// How a managed session is kept alive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Managed {
+    pub method: Method,
+    pub source_profile: String,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub role_session_name: String,
+    pub mfa_serial: Option<String>,
+    pub mfa_command: Option<String>,
+    pub duration: Duration,
+    pub region: Option<String>,
+    /// The source is another managed session (role chaining).
+    pub chained: bool,
+    /// Set when found without config, naming the layout ("aws-mfa").
+    pub discovered: Option<&'static str>,
+}
+
+/// One tracked session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSpec {
+    /// The profile in the credentials file.
+    pub name: String,
+    pub managed: Option<Managed>,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub sessions: Vec<SessionSpec>,
+    /// Problems with configured sessions; each one's session is left out.
+    pub errors: Vec<ConfigError>,
+}
+
+fn err(config: &Config, loc: Loc, key: &str, message: String, fix: Option<String>) -> ConfigError {
+    ConfigError {
+        path: config.path.clone().unwrap_or_default(),
+        loc,
+        key: Some(key.to_string()),
+        message,
+        fix,
+    }
+}
+
+/// Works out the sessions to track. `host_user` feeds the default role session name.
+pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
+    let merged = files.merged();
+    let creds = files
+        .credentials
+        .as_ref()
+        .map(|d| d.sections())
+        .unwrap_or_default();
+    let mut out = Plan::default();
+    let configured: HashMap<&str, &crate::config::SessionConfig> = config
+        .sessions
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    let default_name = refresh::default_session_name(host_user.0, host_user.1);
+
+    for s in &config.sessions {
+        let mut problem = |key: &str, message: String, fix: Option<String>| {
+            out.errors
+                .push(err(config, s.source_loc, key, message, fix));
+        };
+        let source = merged.profile(&s.source_profile);
+        let chained = configured.contains_key(s.source_profile.as_str());
+        if source.is_none() && !chained {
+            let names: Vec<&str> = merged.profile_names().collect();
+            let fix = did_you_mean(&s.source_profile, names.iter().copied())
+                .map(|m| format!("did you mean \"{m}\"?"))
+                .unwrap_or_else(|| "add the profile with `aws configure --profile NAME`".into());
+            problem(
+                "source_profile",
+                format!("profile \"{}\" is in neither AWS file", s.source_profile),
+                Some(fix),
+            );
+            continue;
+        }
+        if !chained {
+            let kind = meta::credential_kind(source.expect("checked above"));
+            if kind != CredentialKind::LongTerm {
+                let what = match kind {
+                    CredentialKind::Absent => "holds no access keys",
+                    CredentialKind::Session => "holds a temporary session, not long-term keys",
+                    _ => "holds inconsistent keys",
+                };
+                problem(
+                    "source_profile",
+                    format!("profile \"{}\" {what}", s.source_profile),
+                    Some("point source_profile at the profile with your AKIA… keys".into()),
+                );
+                continue;
+            }
+        }
+        if let Some(cycle) = find_cycle(&s.name, &configured) {
+            problem(
+                "source_profile",
+                format!("sources loop: {}", cycle.join(" → ")),
+                None,
+            );
+            continue;
+        }
+        let duration = s.duration.unwrap_or(s.method.default_duration());
+        if chained && s.method == Method::SessionToken {
+            problem(
+                "method",
+                "GetSessionToken needs long-term keys, but the source is a session".into(),
+                Some("use method = \"assume-role\", or a long-term source".into()),
+            );
+            continue;
+        }
+        if chained && duration > Duration::from_secs(3600) {
+            problem(
+                "duration",
+                format!(
+                    "\"{}\" is a session, and chained roles last 1h at most",
+                    s.source_profile
+                ),
+                Some("set duration = \"1h\" or less".into()),
+            );
+            continue;
+        }
+        out.sessions.push(SessionSpec {
+            name: s.name.clone(),
+            managed: Some(Managed {
+                method: s.method,
+                source_profile: s.source_profile.clone(),
+                role_arn: s.role_arn.clone(),
+                external_id: s.external_id.clone(),
+                role_session_name: s
+                    .role_session_name
+                    .clone()
+                    .unwrap_or_else(|| default_name.clone()),
+                mfa_serial: s.mfa_serial.clone(),
+                mfa_command: s.mfa_command.clone(),
+                duration,
+                region: s.region.clone(),
+                chained,
+                discovered: None,
+            }),
+        });
+    }
+
+    // Zero config: aws-mfa's layout, then every other session in the credentials file.
+    for name in creds.profile_names() {
+        let Some(target) = name.strip_suffix("-long-term") else {
+            continue;
+        };
+        let long = creds.profile(name).expect("listed");
+        let Some(device) = long.get("aws_mfa_device").filter(|d| !d.is_empty()) else {
+            continue;
+        };
+        if configured.contains_key(target)
+            || meta::credential_kind(long) != CredentialKind::LongTerm
+        {
+            continue;
+        }
+        let short = creds.profile(target);
+        let role = short
+            .filter(|s| {
+                s.get("assumed_role")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            })
+            .and_then(|s| s.get("assumed_role_arn"))
+            .map(str::to_string);
+        let method = if role.is_some() {
+            Method::AssumeRole
+        } else {
+            Method::SessionToken
+        };
+        out.sessions.push(SessionSpec {
+            name: target.to_string(),
+            managed: Some(Managed {
+                method,
+                source_profile: name.to_string(),
+                role_arn: role,
+                external_id: None,
+                role_session_name: default_name.clone(),
+                mfa_serial: Some(device.to_string()),
+                mfa_command: None,
+                duration: method.default_duration(),
+                region: None,
+                chained: false,
+                discovered: Some("aws-mfa"),
+            }),
+        });
+    }
+    for name in creds.profile_names() {
+        if out.sessions.iter().any(|s| s.name == name) {
+            continue;
+        }
+        if meta::credential_kind(creds.profile(name).expect("listed")) == CredentialKind::Session {
+            out.sessions.push(SessionSpec {
+                name: name.to_string(),
+                managed: None,
+            });
+        }
+    }
+    out.sessions.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn find_cycle(
+    start: &str,
+    configured: &HashMap<&str, &crate::config::SessionConfig>,
+) -> Option<Vec<String>> {
+    let mut seen = vec![start.to_string()];
+    let mut cur = start;
+    while let Some(s) = configured.get(cur) {
+        let next = s.source_profile.as_str();
+        if seen.iter().any(|n| n == next) {
+            seen.push(next.to_string());
+            return Some(seen);
+        }
+        seen.push(next.to_string());
+        cur = next;
+    }
+    None
+}
+
+/// The expiry of a session as the credentials file records it now.
+pub fn current_expiry(creds: &Sections, name: &str) -> Option<DateTime<Utc>> {
+    match creds.profile(name).map(meta::expiry) {
+        Some(ExpiryRead::Found(e)) => Some(e.at),
+        _ => None,
+    }
+}
+
+/// The keys to call STS with: the source's long-term keys, or for a chained session the source
+/// session's current credentials.
+pub fn source_credentials(files: &Loaded, m: &Managed) -> Result<ProfileCredentials, RefreshError> {
+    let merged = files.merged();
+    let Some(section) = merged.profile(&m.source_profile) else {
+        return Err(RefreshError::local(
+            "source-profile-missing",
+            format!("source profile \"{}\" no longer exists", m.source_profile),
+        ));
+    };
+    meta::credentials(section).ok_or_else(|| {
+        RefreshError::local(
+            "source-profile-missing",
+            format!(
+                "source profile \"{}\" has no complete access key",
+                m.source_profile
+            ),
+        )
+    })
+}
+
+/// Region: the session's, then the source profile's, then credd's default, then us-east-1.
+/// Endpoint: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, then the source profile's `endpoint_url`
+/// (or its `services` section's `sts` entry).
+pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> Endpoint {
+    let merged = files.merged();
+    let source = merged.profile(&m.source_profile);
+    let region = m
+        .region
+        .clone()
+        .or_else(|| source.and_then(|s| s.get("region")).map(str::to_string))
+        .or_else(|| config.region.clone())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let services_url = source.and_then(|s| s.get("services")).and_then(|svc| {
+        let section = merged.map.get(&SectionId::Other {
+            prefix: "services".into(),
+            name: svc.to_string(),
+        })?;
+        section.get("sts")?.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == "endpoint_url").then(|| v.trim().to_string())
+        })
+    });
+    let url = env
+        .var("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env.var("AWS_ENDPOINT_URL"))
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            source
+                .and_then(|s| s.get("endpoint_url"))
+                .map(str::to_string)
+        })
+        .or(services_url);
+    Endpoint {
+        region,
+        url,
+        timeout: config.sts_timeout,
+    }
+}
+
+/// The provider for a managed session.
+pub fn provider(m: &Managed) -> Box<dyn refresh::Provider> {
+    match m.method {
+        Method::AssumeRole => Box::new(refresh::AssumeRole {
+            role_arn: m.role_arn.clone().unwrap_or_default(),
+            external_id: m.external_id.clone(),
+            session_name: m.role_session_name.clone(),
+            duration: m.duration,
+        }),
+        Method::SessionToken => Box::new(refresh::SessionToken {
+            duration: m.duration,
+        }),
+    }
+}
+
+/// What `store` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Written,
+    /// The file already held a session that lasts longer (another tool refreshed it meanwhile);
+    /// credd kept it rather than overwrite a newer session with an older one.
+    KeptNewer(DateTime<Utc>),
+}
+
+/// Writes `session` into profile `name` of the credentials file, unless the file already holds a
+/// longer-lived session.
+pub fn store(path: &Path, name: &str, session: &SessionCredentials) -> Result<Stored, WriteError> {
+    let mut kept = None;
+    crate::profile::update(path, FileKind::Credentials, |doc| {
+        let sections = doc.sections();
+        let current = sections.profile(name);
+        if let Some(at) = current_expiry(&sections, name)
+            && at > session.expiration
+            && current.is_some_and(|c| meta::credential_kind(c) == CredentialKind::Session)
+        {
+            kept = Some(at);
+            return Ok(());
+        }
+        kept = None;
+        doc.edit_profile(name, &meta::session_edits(session, current))
+    })?;
+    Ok(match kept {
+        Some(at) => Stored::KeptNewer(at),
+        None => Stored::Written,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Document;
+
+    fn files(config: &str, creds: &str) -> Loaded {
+        Loaded {
+            config: Some(Document::parse(config, FileKind::Config, Path::new("c")).unwrap()),
+            credentials: Some(
+                Document::parse(creds, FileKind::Credentials, Path::new("k")).unwrap(),
+            ),
+        }
+    }
+
+    const LONG: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
+    const SESSION: &str =
+        "aws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = s\naws_session_token = t\n";
+
+    fn cfg(text: &str) -> Config {
+        Config::parse(text, Path::new("/credd.toml")).unwrap()
+    }
+
+    #[test]
+    fn zero_config_tracks_sessions_and_aws_mfa() {
+        let creds = format!(
+            "[base]\n{LONG}[saml]\n{SESSION}[dev-long-term]\n{LONG}aws_mfa_device = arn:aws:iam::123456789012:mfa/alice\n[dev]\n{SESSION}"
+        );
+        let p = plan(&Config::default(), &files("", &creds), ("u", "h"));
+        assert!(p.errors.is_empty());
+        let names: Vec<_> = p
+            .sessions
+            .iter()
+            .map(|s| (s.name.as_str(), s.managed.is_some()))
+            .collect();
+        assert_eq!(names, [("dev", true), ("saml", false)]);
+        let m = p.sessions[0].managed.as_ref().unwrap();
+        assert_eq!(
+            (m.method, m.discovered),
+            (Method::SessionToken, Some("aws-mfa"))
+        );
+        assert_eq!(
+            m.mfa_serial.as_deref(),
+            Some("arn:aws:iam::123456789012:mfa/alice")
+        );
+    }
+
+    #[test]
+    fn configured_sources_are_checked() {
+        let c = cfg(
+            "[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"bsae\"\n",
+        );
+        let p = plan(&c, &files("", &format!("[base]\n{LONG}")), ("u", "h"));
+        assert!(p.sessions.is_empty());
+        let e = p.errors[0].to_string();
+        assert!(
+            e.starts_with("/credd.toml:4:18: `source_profile`")
+                && e.contains("did you mean \"base\"?"),
+            "{e}"
+        );
+
+        let p = plan(&c, &files("", &format!("[bsae]\n{SESSION}")), ("u", "h"));
+        assert!(
+            p.errors[0].to_string().contains("temporary session"),
+            "{:?}",
+            p.errors
+        );
+    }
+
+    #[test]
+    fn chains_are_limited_and_cycles_refused() {
+        let c = cfg(
+            "[[session]]\nname = \"mfa\"\nmethod = \"session-token\"\nsource_profile = \"base\"\n[[session]]\nname = \"role\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"mfa\"\nduration = \"2h\"\n",
+        );
+        let p = plan(&c, &files("", &format!("[base]\n{LONG}")), ("u", "h"));
+        assert_eq!(p.sessions.len(), 1);
+        assert!(
+            p.errors[0].to_string().contains("1h at most"),
+            "{:?}",
+            p.errors
+        );
+        let c = cfg(
+            "[[session]]\nname = \"a\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"b\"\n[[session]]\nname = \"b\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"a\"\n",
+        );
+        let p = plan(&c, &files("", ""), ("u", "h"));
+        assert!(p.sessions.is_empty());
+        assert!(
+            p.errors[0].to_string().contains("sources loop: a → b → a"),
+            "{:?}",
+            p.errors
+        );
+    }
+
+    #[test]
+    fn region_and_endpoint_resolution() {
+        let m = Managed {
+            method: Method::SessionToken,
+            source_profile: "base".into(),
+            role_arn: None,
+            external_id: None,
+            role_session_name: "x".into(),
+            mfa_serial: None,
+            mfa_command: None,
+            duration: Duration::from_secs(3600),
+            region: None,
+            chained: false,
+            discovered: None,
+        };
+        let f = files(
+            "[profile base]\nregion = eu-west-1\nservices = local\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:1\n",
+            &format!("[base]\n{LONG}"),
+        );
+        let env: HashMap<String, String> = HashMap::new();
+        let e = endpoint(&m, &f, &Config::default(), &env);
+        assert_eq!(
+            (e.region.as_str(), e.url.as_deref()),
+            ("eu-west-1", Some("http://127.0.0.1:1"))
+        );
+        let env: HashMap<String, String> = [(
+            "AWS_ENDPOINT_URL_STS".to_string(),
+            "http://127.0.0.1:2".to_string(),
+        )]
+        .into();
+        assert_eq!(
+            endpoint(&m, &f, &Config::default(), &env).url.as_deref(),
+            Some("http://127.0.0.1:2")
+        );
+        let e = endpoint(&m, &files("", ""), &Config::default(), &HashMap::new());
+        assert_eq!((e.region.as_str(), e.url), ("us-east-1", None));
+    }
+}
