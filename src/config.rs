@@ -765,6 +765,31 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid_with_its_samples_uncommented() {
+        let text = include_str!("../config/credd.toml");
+        Config::parse(text, Path::new("config/credd.toml")).unwrap();
+        // The commented samples are TOML too: un-comment them and they must parse.
+        let is_toml = |rest: &str| {
+            rest.starts_with("[[session]]")
+                || rest.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                })
+        };
+        let uncommented: Vec<&str> = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if is_toml(rest) => rest,
+                _ => l,
+            })
+            .collect();
+        let uncommented = uncommented.join("\n");
+        let c = Config::parse(&uncommented, Path::new("config/credd.toml")).unwrap();
+        assert_eq!(c.sessions.len(), 2);
+        assert_eq!(c.region.as_deref(), Some("eu-west-1"));
+        assert!(c.notify.command.is_some());
+    }
+
+    #[test]
     fn arns() {
         assert!(is_iam_arn("arn:aws:iam::123456789012:role/a/b", "role"));
         assert!(is_iam_arn(
