@@ -15,6 +15,9 @@ struct Args {
     /// credd's config file [default: $XDG_CONFIG_HOME/credd/config.toml]
     #[arg(long, global = true, env = "CREDD_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
+    /// The daemon's control socket [default: $XDG_RUNTIME_DIR/credd/credd.sock]
+    #[arg(long, global = true, env = "CREDD_SOCKET", value_name = "PATH")]
+    socket: Option<PathBuf>,
     #[command(subcommand)]
     command: Sub,
 }
@@ -23,14 +26,32 @@ struct Args {
 enum Sub {
     /// Run the daemon in the foreground: keep managed sessions fresh, track the rest.
     Daemon,
-    /// Refresh one managed session now and print the result.
+    /// Ask the daemon what is fresh, what is expiring and why. Exit 0 all fresh, 1 something
+    /// needs attention, 2 usage error, 3 no daemon.
+    Status {
+        /// Print the documented JSON schema.
+        #[arg(long, conflicts_with = "prompt")]
+        json: bool,
+        /// One short line for shell prompts (`dev 42m`, `dev MFA!`); nothing when all is well.
+        #[arg(long)]
+        prompt: bool,
+    },
+    /// Refresh a managed session now (through the daemon when one runs) and print the result.
     Refresh {
         /// The session (its profile name in the credentials file).
-        name: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Refresh every managed session.
+        #[arg(long)]
+        all: bool,
         /// A one-time MFA code, for sessions that need one.
-        #[arg(long, value_name = "CODE")]
+        #[arg(long, value_name = "CODE", conflicts_with = "all")]
         code: Option<String>,
     },
+    /// Hand the daemon a one-time MFA code for a session that needs one.
+    Mfa { name: String, code: String },
+    /// Make the daemon re-read its config and the AWS files.
+    Reload,
     /// Work with credd's config file.
     Config {
         #[command(subcommand)]
@@ -54,9 +75,30 @@ enum ConfigSub {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Daemon,
-    Refresh { name: String, code: Option<String> },
+    Status {
+        format: StatusFormat,
+    },
+    /// `name: None` is `--all`.
+    Refresh {
+        name: Option<String>,
+        code: Option<String>,
+    },
+    Mfa {
+        name: String,
+        code: String,
+    },
+    Reload,
     ConfigCheck,
-    List { json: bool },
+    List {
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFormat {
+    Table,
+    Json,
+    Prompt,
 }
 
 /// The parsed command line.
@@ -64,6 +106,8 @@ pub enum Command {
 pub struct Invocation {
     /// `--config` or `CREDD_CONFIG`, when given: the file must then exist.
     pub config: Option<PathBuf>,
+    /// `--socket` or `CREDD_SOCKET`, when given.
+    pub socket: Option<PathBuf>,
     pub command: Command,
 }
 
@@ -75,16 +119,20 @@ pub fn parse() -> Invocation {
 fn from_args(args: Args) -> Invocation {
     let command = match args.command {
         Sub::Daemon => Command::Daemon,
-        Sub::Refresh { name, code } => Command::Refresh { name, code },
-        Sub::Config {
-            action: ConfigSub::Check,
-        } => Command::ConfigCheck,
+        Sub::Status { json, prompt } => Command::Status {
+            format: match (json, prompt) {
+                (true, _) => StatusFormat::Json,
+                (_, true) => StatusFormat::Prompt,
+                _ => StatusFormat::Table,
+            },
+        },
+        Sub::Refresh { name, all: _, code } => Command::Refresh { name, code },
+        Sub::Mfa { name, code } => Command::Mfa { name, code },
+        Sub::Reload => Command::Reload,
+        Sub::Config { action: ConfigSub::Check } => Command::ConfigCheck,
         Sub::List { json } => Command::List { json },
     };
-    Invocation {
-        config: args.config,
-        command,
-    }
+    Invocation { config: args.config, socket: args.socket, command }
 }
 
 #[cfg(test)]
@@ -97,26 +145,24 @@ mod tests {
 
     #[test]
     fn verbs_map_onto_commands() {
-        assert_eq!(
-            parse(&["credd", "list", "--json"]).command,
-            Command::List { json: true }
-        );
+        assert_eq!(parse(&["credd", "list", "--json"]).command, Command::List { json: true });
         assert_eq!(parse(&["credd", "daemon"]).command, Command::Daemon);
-        assert_eq!(
-            parse(&["credd", "config", "check"]).command,
-            Command::ConfigCheck
-        );
-        let i = parse(&[
-            "credd", "refresh", "dev", "--code", "123456", "--config", "/c.toml",
-        ]);
-        assert_eq!(
-            i.command,
-            Command::Refresh {
-                name: "dev".into(),
-                code: Some("123456".into())
-            }
-        );
+        assert_eq!(parse(&["credd", "config", "check"]).command, Command::ConfigCheck);
+        let i = parse(&["credd", "refresh", "dev", "--code", "123456", "--config", "/c.toml"]);
+        let want = Command::Refresh { name: Some("dev".into()), code: Some("123456".into()) };
+        assert_eq!(i.command, want);
         assert_eq!(i.config, Some(PathBuf::from("/c.toml")));
+        let all = Command::Refresh { name: None, code: None };
+        assert_eq!(parse(&["credd", "refresh", "--all"]).command, all);
+        assert!(Args::try_parse_from(["credd", "refresh"]).is_err());
+        assert!(Args::try_parse_from(["credd", "refresh", "dev", "--all"]).is_err());
+        let prompt = Command::Status { format: StatusFormat::Prompt };
+        assert_eq!(parse(&["credd", "status", "--prompt"]).command, prompt);
+        assert!(Args::try_parse_from(["credd", "status", "--json", "--prompt"]).is_err());
+        let mfa = Command::Mfa { name: "dev".into(), code: "123456".into() };
+        assert_eq!(parse(&["credd", "mfa", "dev", "123456"]).command, mfa);
+        let i = parse(&["credd", "status", "--socket", "/s.sock"]);
+        assert_eq!(i.socket, Some(PathBuf::from("/s.sock")));
         assert!(Args::try_parse_from(["credd", "bogus"]).is_err());
     }
 }

@@ -25,12 +25,7 @@ impl Loc {
     pub fn of(text: &str, offset: usize) -> Loc {
         let before = &text[..offset.min(text.len())];
         let line = before.matches('\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
         Loc { line, col }
     }
 }
@@ -48,13 +43,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: ",
-            self.path.display(),
-            self.loc.line,
-            self.loc.col
-        )?;
+        write!(f, "{}:{}:{}: ", self.path.display(), self.loc.line, self.loc.col)?;
         if let Some(k) = &self.key {
             write!(f, "`{k}`: ")?;
         }
@@ -135,12 +124,7 @@ pub struct NotifyConfig {
 
 impl Default for NotifyConfig {
     fn default() -> Self {
-        NotifyConfig {
-            enabled: true,
-            warn_before: Duration::from_secs(600),
-            recovered: false,
-            command: None,
-        }
+        NotifyConfig { enabled: true, warn_before: Duration::from_secs(600), recovered: false, command: None }
     }
 }
 
@@ -218,17 +202,20 @@ struct RawSession {
     region: Option<Spanned<String>>,
 }
 
-/// The closest candidate to a typo, if it is close enough to be worth suggesting.
-pub fn did_you_mean<'a>(
-    typo: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+/// The closest candidate to a typo, if it is close enough to be worth suggesting: a small edit
+/// distance (which catches swapped letters in short names) or a high Jaro-Winkler similarity
+/// (which catches long names with a dropped syllable).
+pub fn did_you_mean<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(typo, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter_map(|c| {
+            let edits = strsim::damerau_levenshtein(typo, c);
+            let similarity = strsim::jaro_winkler(typo, c);
+            let close = edits <= (typo.len().max(c.len()) / 3).max(1) || similarity > 0.85;
+            close.then_some((edits, similarity, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
 }
 
 struct Checker<'a> {
@@ -252,12 +239,7 @@ impl Checker<'_> {
         });
     }
 
-    fn duration(
-        &mut self,
-        key: &str,
-        value: &Option<Spanned<String>>,
-        default: Duration,
-    ) -> Duration {
+    fn duration(&mut self, key: &str, value: &Option<Spanned<String>>, default: Duration) -> Duration {
         let Some(v) = value else { return default };
         match humantime::parse_duration(v.get_ref().trim()) {
             Ok(d) => d,
@@ -274,12 +256,7 @@ impl Checker<'_> {
         }
     }
 
-    fn one_of<T: Copy>(
-        &mut self,
-        key: &str,
-        v: &Spanned<String>,
-        allowed: &[(&str, T)],
-    ) -> Option<T> {
+    fn one_of<T: Copy>(&mut self, key: &str, v: &Spanned<String>, allowed: &[(&str, T)]) -> Option<T> {
         if let Some((_, t)) = allowed.iter().find(|(name, _)| *name == v.get_ref()) {
             return Some(*t);
         }
@@ -289,12 +266,7 @@ impl Checker<'_> {
             None => format!("use one of: {}", names.join(", ")),
         };
         let loc = self.loc(v);
-        self.error(
-            loc,
-            key,
-            format!("\"{}\" is not allowed", v.get_ref()),
-            Some(fix),
-        );
+        self.error(loc, key, format!("\"{}\" is not allowed", v.get_ref()), Some(fix));
         None
     }
 
@@ -325,35 +297,28 @@ pub fn is_iam_arn(s: &str, kind: &str) -> bool {
         && parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5]
-            .strip_prefix(kind)
-            .is_some_and(|r| r.starts_with('/') && r.len() > 1)
+        && parts[5].strip_prefix(kind).is_some_and(|r| r.starts_with('/') && r.len() > 1)
 }
 
 /// STS's RoleSessionName rule: 2–64 of `[\w+=,.@-]`.
 pub fn is_role_session_name(s: &str) -> bool {
-    (2..=64).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    (2..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
 
 /// An MFA serial is a virtual device ARN or a hardware token serial.
 fn is_mfa_serial(s: &str) -> bool {
     is_iam_arn(s, "mfa")
         || ((9..=256).contains(&s.len())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c)))
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c)))
 }
 
 fn is_region(s: &str) -> bool {
     // A syntactic check; whether the region exists is `doctor`'s question.
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         && parts.last().unwrap().bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -363,9 +328,7 @@ impl Config {
     pub fn load(path: &Path, must_exist: bool) -> Result<Config, Vec<ConfigError>> {
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(&text, path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                Ok(Config::default())
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(Config::default()),
             Err(e) => Err(vec![ConfigError {
                 path: path.to_path_buf(),
                 loc: Loc { line: 0, col: 0 },
@@ -377,13 +340,8 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, Vec<ConfigError>> {
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| vec![syntax_error(&e, text, path)])?;
-        let mut c = Checker {
-            path,
-            text,
-            errors: Vec::new(),
-        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| vec![syntax_error(&e, text, path)])?;
+        let mut c = Checker { path, text, errors: Vec::new() };
         let d = Config::default();
         let mut config = Config {
             path: Some(path.to_path_buf()),
@@ -396,20 +354,11 @@ impl Config {
                 .log_format
                 .as_ref()
                 .and_then(|v| {
-                    c.one_of(
-                        "log_format",
-                        v,
-                        &[("text", LogFormat::Text), ("json", LogFormat::Json)],
-                    )
+                    c.one_of("log_format", v, &[("text", LogFormat::Text), ("json", LogFormat::Json)])
                 })
                 .unwrap_or(d.log_format),
             region: raw.region.as_ref().map(|r| {
-                c.pattern(
-                    "region",
-                    r,
-                    is_region(r.get_ref()),
-                    "a region name like \"eu-west-1\"",
-                );
+                c.pattern("region", r, is_region(r.get_ref()), "a region name like \"eu-west-1\"");
                 r.get_ref().clone()
             }),
             socket: raw.socket.as_ref().map(|s| PathBuf::from(s.get_ref())),
@@ -417,36 +366,19 @@ impl Config {
             sessions: Vec::new(),
         };
         if config.sts_timeout.is_zero() {
-            let loc = raw
-                .sts_timeout
-                .as_ref()
-                .map(|v| c.loc(v))
-                .unwrap_or_default();
+            let loc = raw.sts_timeout.as_ref().map(|v| c.loc(v)).unwrap_or_default();
             c.error(loc, "sts_timeout", "must be more than zero".into(), None);
         }
         if config.backoff_min > config.backoff_max || config.backoff_min.is_zero() {
-            let loc = raw
-                .backoff_min
-                .as_ref()
-                .map(|v| c.loc(v))
-                .unwrap_or_default();
-            c.error(
-                loc,
-                "backoff_min",
-                "must be above zero and at most backoff_max".into(),
-                None,
-            );
+            let loc = raw.backoff_min.as_ref().map(|v| c.loc(v)).unwrap_or_default();
+            c.error(loc, "backoff_min", "must be above zero and at most backoff_max".into(), None);
         }
         if let Some(n) = &raw.notify {
             config.notify = NotifyConfig {
                 enabled: n.enabled.unwrap_or(true),
                 warn_before: c.duration("notify.warn_before", &n.warn_before, d.notify.warn_before),
                 recovered: n.recovered.unwrap_or(false),
-                command: n
-                    .command
-                    .as_ref()
-                    .map(|s| s.get_ref().clone())
-                    .filter(|s| !s.trim().is_empty()),
+                command: n.command.as_ref().map(|s| s.get_ref().clone()).filter(|s| !s.trim().is_empty()),
             };
         }
         let mut names: Vec<(String, Loc)> = Vec::new();
@@ -456,10 +388,7 @@ impl Config {
             let Some(method) = c.one_of(
                 "method",
                 &s.method,
-                &[
-                    ("assume-role", Method::AssumeRole),
-                    ("session-token", Method::SessionToken),
-                ],
+                &[("assume-role", Method::AssumeRole), ("session-token", Method::SessionToken)],
             ) else {
                 continue;
             };
@@ -475,10 +404,7 @@ impl Config {
                 c.error(
                     l,
                     "name",
-                    format!(
-                        "session \"{name}\" is already defined on line {}",
-                        first.line
-                    ),
+                    format!("session \"{name}\" is already defined on line {}", first.line),
                     None,
                 );
             }
@@ -489,16 +415,16 @@ impl Config {
                     l,
                     "source_profile",
                     format!("the session writes profile \"{name}\", so it cannot also read its keys from it"),
-                    Some("keep long-term keys in a separate profile, e.g. \"{name}-long-term\"".replace("{name}", &name)),
+                    Some(
+                        "keep long-term keys in a separate profile, e.g. \"{name}-long-term\""
+                            .replace("{name}", &name),
+                    ),
                 );
             }
             match (method, &s.role_arn) {
-                (Method::AssumeRole, None) => c.error(
-                    loc,
-                    "role_arn",
-                    "assume-role sessions need a role_arn".into(),
-                    None,
-                ),
+                (Method::AssumeRole, None) => {
+                    c.error(loc, "role_arn", "assume-role sessions need a role_arn".into(), None)
+                }
                 (Method::AssumeRole, Some(arn)) => c.pattern(
                     "role_arn",
                     arn,
@@ -517,18 +443,11 @@ impl Config {
                 (Method::SessionToken, None) => {}
             }
             if method == Method::SessionToken {
-                for (key, v) in [
-                    ("external_id", &s.external_id),
-                    ("role_session_name", &s.role_session_name),
-                ] {
+                for (key, v) in [("external_id", &s.external_id), ("role_session_name", &s.role_session_name)]
+                {
                     if let Some(v) = v {
                         let l = c.loc(v);
-                        c.error(
-                            l,
-                            key,
-                            "only assume-role sessions take this key".into(),
-                            None,
-                        );
+                        c.error(l, key, "only assume-role sessions take this key".into(), None);
                     }
                 }
             }
@@ -545,12 +464,7 @@ impl Config {
                 c.pattern("external_id", v, ok, "2-1224 characters long");
             }
             if let Some(v) = &s.mfa_serial {
-                c.pattern(
-                    "mfa_serial",
-                    v,
-                    is_mfa_serial(v.get_ref()),
-                    "an MFA device ARN or serial number",
-                );
+                c.pattern("mfa_serial", v, is_mfa_serial(v.get_ref()), "an MFA device ARN or serial number");
             }
             if let (Some(cmd), None) = (&s.mfa_command, &s.mfa_serial) {
                 let l = c.loc(cmd);
@@ -562,12 +476,7 @@ impl Config {
                 );
             }
             if let Some(r) = &s.region {
-                c.pattern(
-                    "region",
-                    r,
-                    is_region(r.get_ref()),
-                    "a region name like \"eu-west-1\"",
-                );
+                c.pattern("region", r, is_region(r.get_ref()), "a region name like \"eu-west-1\"");
             }
             let duration = s.duration.as_ref().map(|v| {
                 let dur = c.duration("duration", &Some(v.clone()), method.default_duration());
@@ -577,12 +486,7 @@ impl Config {
                     c.error(
                         l,
                         "duration",
-                        format!(
-                            "{} sessions last {} to {}",
-                            method.as_str(),
-                            short(lo),
-                            short(hi)
-                        ),
+                        format!("{} sessions last {} to {}", method.as_str(), short(lo), short(hi)),
                         None,
                     );
                 }
@@ -603,11 +507,7 @@ impl Config {
                 source_loc: c.loc(&s.source_profile),
             });
         }
-        if c.errors.is_empty() {
-            Ok(config)
-        } else {
-            Err(c.errors)
-        }
+        if c.errors.is_empty() { Ok(config) } else { Err(c.errors) }
     }
 }
 
@@ -634,11 +534,7 @@ fn syntax_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let typo = rest.split('`').next().unwrap_or_default().to_string();
         let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let candidates = if candidates.is_empty() {
-            TOP_KEYS.to_vec()
-        } else {
-            candidates
-        };
+        let candidates = if candidates.is_empty() { TOP_KEYS.to_vec() } else { candidates };
         fix = Some(match did_you_mean(&typo, candidates.iter().copied()) {
             Some(m) => format!("did you mean `{m}`?"),
             None => format!("allowed keys here: {}", candidates.join(", ")),
@@ -649,13 +545,7 @@ fn syntax_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
         key = rest.split('`').next().map(str::to_string);
         fix = Some("add it to this table".to_string());
     }
-    ConfigError {
-        path: path.to_path_buf(),
-        loc,
-        key,
-        message,
-        fix,
-    }
+    ConfigError { path: path.to_path_buf(), loc, key, message, fix }
 }
 
 #[cfg(test)]
@@ -663,11 +553,7 @@ mod tests {
     use super::*;
 
     fn errors(text: &str) -> Vec<String> {
-        Config::parse(text, Path::new("/c.toml"))
-            .unwrap_err()
-            .iter()
-            .map(|e| e.to_string())
-            .collect()
+        Config::parse(text, Path::new("/c.toml")).unwrap_err().iter().map(|e| e.to_string()).collect()
     }
 
     #[test]
@@ -699,56 +585,34 @@ mod tests {
         let e = errors(
             "[[session]]\nname = \"a\"\nmethod = \"session-token\"\nsource_profile = \"b\"\nmfa_serail = \"x\"\n",
         );
-        assert!(
-            e[0].contains(":5:1:") && e[0].contains("`mfa_serial`"),
-            "{}",
-            e[0]
-        );
+        assert!(e[0].contains(":5:1:") && e[0].contains("`mfa_serial`"), "{}", e[0]);
     }
 
     #[test]
     fn bad_values_are_explained() {
         let e = errors("refresh_before = \"soon\"\nlog_format = \"jsn\"\n");
-        assert!(
-            e[0].starts_with("/c.toml:1:18: `refresh_before`"),
-            "{}",
-            e[0]
-        );
+        assert!(e[0].starts_with("/c.toml:1:18: `refresh_before`"), "{}", e[0]);
         assert!(e[1].contains("did you mean \"json\"?"), "{}", e[1]);
-        let e =
-            errors("[[session]]\nname = \"a\"\nmethod = \"asume-role\"\nsource_profile = \"b\"\n");
-        assert!(
-            e[0].contains(":3:10:") && e[0].contains("did you mean \"assume-role\"?"),
-            "{}",
-            e[0]
-        );
+        let e = errors("[[session]]\nname = \"a\"\nmethod = \"asume-role\"\nsource_profile = \"b\"\n");
+        assert!(e[0].contains(":3:10:") && e[0].contains("did you mean \"assume-role\"?"), "{}", e[0]);
     }
 
     #[test]
     fn session_rules() {
         let base = "[[session]]\nname = \"a\"\nsource_profile = \"b\"\n";
-        let e = errors(&format!(
-            "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::12:role/x\"\n"
-        ));
+        let e = errors(&format!("{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::12:role/x\"\n"));
         assert!(e[0].contains("role_arn"), "{e:?}");
         let e = errors(&format!(
             "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\nduration = \"13h\"\n"
         ));
-        assert!(
-            e[0].contains("assume-role sessions last 15m to 12h"),
-            "{e:?}"
-        );
-        let e = errors(&format!(
-            "{base}method = \"session-token\"\nduration = \"37h\"\n"
-        ));
+        assert!(e[0].contains("assume-role sessions last 15m to 12h"), "{e:?}");
+        let e = errors(&format!("{base}method = \"session-token\"\nduration = \"37h\"\n"));
         assert!(e[0].contains("36h"), "{e:?}");
         let e = errors(&format!(
             "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\nrole_session_name = \"has space\"\n"
         ));
         assert!(e[0].contains("role_session_name"), "{e:?}");
-        let e = errors(
-            "[[session]]\nname = \"a\"\nsource_profile = \"a\"\nmethod = \"session-token\"\n",
-        );
+        let e = errors("[[session]]\nname = \"a\"\nsource_profile = \"a\"\nmethod = \"session-token\"\n");
         assert!(e[0].contains("cannot also read its keys"), "{e:?}");
         let e = errors(
             "[[session]]\nname = \"a\"\nsource_profile = \"b\"\nmethod = \"session-token\"\nmfa_command = \"x\"\n",
@@ -790,12 +654,17 @@ mod tests {
     }
 
     #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("dve", ["dev", "saml"]), Some("dev"));
+        assert_eq!(did_you_mean("refresh_befor", TOP_KEYS.iter().copied()), Some("refresh_before"));
+        assert_eq!(did_you_mean("jsn", ["text", "json"]), Some("json"));
+        assert_eq!(did_you_mean("prod", ["dev", "saml"]), None);
+    }
+
+    #[test]
     fn arns() {
         assert!(is_iam_arn("arn:aws:iam::123456789012:role/a/b", "role"));
-        assert!(is_iam_arn(
-            "arn:aws-us-gov:iam::123456789012:mfa/alice",
-            "mfa"
-        ));
+        assert!(is_iam_arn("arn:aws-us-gov:iam::123456789012:mfa/alice", "mfa"));
         assert!(!is_iam_arn("arn:aws:iam::123456789012:role/", "role"));
         assert!(!is_iam_arn("arn:aws:sts::123456789012:role/a", "role"));
     }

@@ -71,9 +71,7 @@ pub fn refresh_at(
 /// `backoff_min`, capped at `backoff_max`, drawn uniformly from `[backoff_min, cap]` ("full
 /// jitter") so that many sessions failing together do not retry in lockstep. `sample` is in [0, 1).
 pub fn backoff(policy: &Policy, failures: u32, sample: f64) -> Duration {
-    let exp = policy
-        .backoff_min
-        .saturating_mul(1u32 << failures.saturating_sub(1).min(20));
+    let exp = policy.backoff_min.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
     let cap = exp.min(policy.backoff_max).max(policy.backoff_min);
     let span = cap - policy.backoff_min;
     policy.backoff_min + span.mul_f64(sample.clamp(0.0, 1.0))
@@ -94,10 +92,7 @@ pub enum Phase {
     NeedsMfa,
     /// The last attempt failed. `retry_at` is `None` for a fatal error: it waits for a change
     /// (a file edit, an MFA code, a reload, a manual refresh).
-    Failing {
-        failures: u32,
-        retry_at: Option<DateTime<Utc>>,
-    },
+    Failing { failures: u32, retry_at: Option<DateTime<Utc>> },
 }
 
 /// Everything the schedule needs to know about one session.
@@ -186,14 +181,8 @@ impl Track {
 }
 
 /// The earliest action across sessions: what the daemon's single timer is set to.
-pub fn next_wake<'a>(
-    tracks: impl IntoIterator<Item = &'a Track>,
-    policy: &Policy,
-) -> Option<DateTime<Utc>> {
-    tracks
-        .into_iter()
-        .filter_map(|t| t.next_action(policy))
-        .min()
+pub fn next_wake<'a>(tracks: impl IntoIterator<Item = &'a Track>, policy: &Policy) -> Option<DateTime<Utc>> {
+    tracks.into_iter().filter_map(|t| t.next_action(policy)).min()
 }
 
 #[cfg(test)]
@@ -240,10 +229,7 @@ mod tests {
         let t = track(60 * MIN, Some(60 * MIN));
         let at = t.next_action(&p).unwrap();
         let before = t.expires_at.unwrap() - at;
-        assert!(
-            before >= to_chrono(15 * MIN) && before < to_chrono(15 * MIN + p.jitter),
-            "{before}"
-        );
+        assert!(before >= to_chrono(15 * MIN) && before < to_chrono(15 * MIN + p.jitter), "{before}");
         // Stable: the same name gets the same offset every time.
         assert_eq!(at, t.next_action(&p).unwrap());
     }
@@ -259,10 +245,8 @@ mod tests {
     #[test]
     fn jitter_spreads_names_and_stays_in_range() {
         let j = Duration::from_secs(30);
-        let offsets: std::collections::BTreeSet<_> = ["dev", "staging", "prod", "a", "b"]
-            .iter()
-            .map(|n| jitter_offset(n, j))
-            .collect();
+        let offsets: std::collections::BTreeSet<_> =
+            ["dev", "staging", "prod", "a", "b"].iter().map(|n| jitter_offset(n, j)).collect();
         assert!(offsets.len() >= 4);
         assert!(offsets.iter().all(|o| *o < j));
         assert_eq!(jitter_offset("dev", Duration::ZERO), Duration::ZERO);
@@ -308,19 +292,13 @@ mod tests {
         let mut clock = Clock(t0());
         let mut t = track(10 * MIN, None);
         t.fail(clock.0, &p, false, 1.0);
-        assert_eq!(
-            t.next_action(&p),
-            Some(clock.0 + to_chrono(Duration::from_secs(5)))
-        );
+        assert_eq!(t.next_action(&p), Some(clock.0 + to_chrono(Duration::from_secs(5))));
         clock.advance(Duration::from_secs(5));
         assert!(t.is_due(clock.0, &p));
         t.fail(clock.0, &p, false, 1.0);
         assert_eq!(
             t.phase,
-            Phase::Failing {
-                failures: 2,
-                retry_at: Some(clock.0 + to_chrono(Duration::from_secs(10)))
-            }
+            Phase::Failing { failures: 2, retry_at: Some(clock.0 + to_chrono(Duration::from_secs(10))) }
         );
         assert_eq!(t.state(clock.0, &p), State::Failing);
         t.fail(clock.0, &p, true, 1.0);

@@ -11,7 +11,9 @@
 //! - `refresh/`: STS providers (assume-role, session-token), MFA codes, error classification.
 //! - `watch`: file watching → "something changed".
 //! - `daemon/`: the long-running loop, its state, the wall-clock timer, the instance lock.
+//! - `ipc/`: the control socket: protocol types, the daemon's server, the CLI's client.
 //! - `logging`: tracing setup, with the SDK capped so bodies (and secrets) never reach a log.
+//! - `report`: how `credd status` looks: table, prompt line, exit code.
 //! - `scan`: what `credd list` shows.
 //! - `secret`: the redacting wrapper every secret travels in.
 
@@ -19,10 +21,12 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod expiry;
+pub mod ipc;
 pub mod logging;
 pub mod paths;
 pub mod profile;
 pub mod refresh;
+pub mod report;
 pub mod scan;
 pub mod secret;
 pub mod sessions;

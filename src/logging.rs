@@ -12,9 +12,7 @@ use tracing_subscriber::prelude::*;
 use crate::config::LogFormat;
 
 fn is_dependency_with_bodies(target: &str) -> bool {
-    ["aws_", "hyper", "h2", "rustls", "tower", "reqwest"]
-        .iter()
-        .any(|p| target.starts_with(p))
+    ["aws_", "hyper", "h2", "rustls", "tower", "reqwest"].iter().any(|p| target.starts_with(p))
 }
 
 /// Installs the global subscriber. Safe to call once; later calls are ignored.
@@ -24,19 +22,14 @@ pub fn init(format: LogFormat) {
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let cap =
-        filter_fn(|meta| !is_dependency_with_bodies(meta.target()) || *meta.level() <= Level::INFO);
+    let cap = filter_fn(|meta| !is_dependency_with_bodies(meta.target()) || *meta.level() <= Level::INFO);
     // Under systemd the journal stamps every line; a second timestamp is noise.
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let registry = tracing_subscriber::registry().with(filter).with(cap);
     let _ = match (format, journald) {
-        (LogFormat::Json, _) => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(std::io::stderr),
-            )
-            .try_init(),
+        (LogFormat::Json, _) => {
+            registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init()
+        }
         (LogFormat::Text, true) => registry
             .with(
                 tracing_subscriber::fmt::layer()
@@ -47,11 +40,7 @@ pub fn init(format: LogFormat) {
             )
             .try_init(),
         (LogFormat::Text, false) => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_target(false)
-                    .with_writer(std::io::stderr),
-            )
+            .with(tracing_subscriber::fmt::layer().with_target(false).with_writer(std::io::stderr))
             .try_init(),
     };
 }

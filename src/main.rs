@@ -1,18 +1,21 @@
 //! The `credd` binary: parse arguments, set up logging, dispatch, and turn errors into a message
-//! and an exit code (0 success, 1 the operation failed, 2 usage or config error). Everything else
-//! lives in the library.
+//! and an exit code (0 success, 1 the operation failed or something needs attention, 2 usage or
+//! config error, 3 no daemon reachable). Everything else lives in the library.
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use credd::cli::{self, Command, Invocation};
+use credd::cli::{self, Command, Invocation, StatusFormat};
 use credd::config::{Config, LogFormat};
+use credd::ipc::client::{self, ClientError};
+use credd::ipc::protocol::{RefreshResult, Reply, Request};
 use credd::paths::{self, ProcessEnv};
 use credd::refresh::run::{self, AwsFiles, Outcome};
 use credd::secret::Secret;
 use credd::{daemon, logging, scan, sessions};
 
 const USAGE_OR_CONFIG: u8 = 2;
+const NO_DAEMON: u8 = 3;
 
 fn main() -> ExitCode {
     let inv = cli::parse();
@@ -43,9 +46,7 @@ fn load_config(inv: &Invocation) -> Result<Config, ExitCode> {
 }
 
 fn host_user() -> (String, String) {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "user".into());
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "user".into());
     let host = std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_string())
@@ -58,9 +59,7 @@ fn host_user() -> (String, String) {
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     // One thread: credd waits on a timer and a few file descriptors; a thread pool would only add
     // idle wakeups. Blocking file writes go to tokio's blocking pool.
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
 }
 
 fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
@@ -76,6 +75,7 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
                 config_path,
                 config_explicit,
                 runtime_dir: paths::runtime_dir(&ProcessEnv),
+                socket_override: inv.socket.clone(),
                 files: AwsFiles::from_env(&ProcessEnv),
                 host_user: host_user(),
             };
@@ -87,7 +87,36 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Refresh { name, code } => refresh(&inv, name, code.as_deref()),
+        Command::Status { format } => status(&inv, *format),
+        Command::Refresh { name, code } => refresh(&inv, name.as_deref(), code.as_deref()),
+        Command::Mfa { name, code } => {
+            match ask(&inv, Request::Mfa { name: name.clone(), code: code.clone() }) {
+                Err(ClientError::NoDaemon { .. }) => {
+                    eprintln!(
+                        "credd: no daemon is running to take the code; refresh directly with `credd refresh {name} --code CODE`"
+                    );
+                    Ok(ExitCode::from(NO_DAEMON))
+                }
+                other => Ok(print_refresh_reply(other)),
+            }
+        }
+        Command::Reload => match ask(&inv, Request::Reload) {
+            Ok(frame) => match frame.reply {
+                Reply::Reloaded { errors } if errors.is_empty() => {
+                    println!("reloaded");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Reply::Reloaded { errors } => {
+                    for e in errors {
+                        eprintln!("{e}");
+                    }
+                    eprintln!("credd: the daemon kept its previous configuration");
+                    Ok(ExitCode::from(USAGE_OR_CONFIG))
+                }
+                other => Ok(unexpected(other)),
+            },
+            Err(e) => Ok(client_error(e)),
+        },
         Command::ConfigCheck => config_check(&inv),
         Command::List { json } => {
             let files = AwsFiles::from_env(&ProcessEnv).read()?;
@@ -126,26 +155,139 @@ fn config_check(inv: &Invocation) -> anyhow::Result<ExitCode> {
     }
     match &config.path {
         Some(_) => println!("{}: ok", path.display()),
-        None => println!(
-            "{} does not exist: credd runs with defaults and tracks what it finds",
-            path.display()
-        ),
+        None => {
+            println!("{} does not exist: credd runs with defaults and tracks what it finds", path.display())
+        }
     }
     for s in &plan.sessions {
         match &s.managed {
-            Some(m) => println!(
-                "  {:<20} managed ({}, source {})",
-                s.name,
-                m.method.as_str(),
-                m.source_profile
-            ),
+            Some(m) => {
+                println!("  {:<20} managed ({}, source {})", s.name, m.method.as_str(), m.source_profile)
+            }
             None => println!("  {:<20} watch-only", s.name),
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn refresh(inv: &Invocation, name: &str, code: Option<&str>) -> anyhow::Result<ExitCode> {
+/// The socket this invocation talks to. A broken config does not stop `status` from working.
+fn socket(inv: &Invocation) -> std::path::PathBuf {
+    let (path, explicit) = config_path(inv);
+    let from_config = Config::load(&path, explicit).ok().and_then(|c| c.socket);
+    paths::socket_path(inv.socket.as_deref(), &ProcessEnv, from_config.as_deref())
+}
+
+fn ask(inv: &Invocation, req: Request) -> Result<credd::ipc::protocol::ReplyFrame, ClientError> {
+    let timeout = match req {
+        Request::Status | Request::Reload => std::time::Duration::from_secs(10),
+        _ => std::time::Duration::from_secs(330),
+    };
+    client::request(&socket(inv), req, timeout)
+}
+
+fn client_error(e: ClientError) -> ExitCode {
+    eprintln!("credd: {e}");
+    match e {
+        ClientError::NoDaemon { .. } => ExitCode::from(NO_DAEMON),
+        _ => ExitCode::from(USAGE_OR_CONFIG),
+    }
+}
+
+fn unexpected(reply: Reply) -> ExitCode {
+    match reply {
+        Reply::Error { message, .. } => eprintln!("credd: {message}"),
+        other => eprintln!("credd: unexpected reply from the daemon: {other:?}"),
+    }
+    ExitCode::from(USAGE_OR_CONFIG)
+}
+
+fn status(inv: &Invocation, format: StatusFormat) -> anyhow::Result<ExitCode> {
+    let frame = match ask(inv, Request::Status) {
+        Ok(f) => f,
+        // A prompt must stay quiet when there is no daemon; the exit code still says so.
+        Err(ClientError::NoDaemon { .. }) if format == StatusFormat::Prompt => {
+            return Ok(ExitCode::from(NO_DAEMON));
+        }
+        Err(e) => return Ok(client_error(e)),
+    };
+    let Reply::Status(st) = &frame.reply else {
+        return Ok(unexpected(frame.reply));
+    };
+    let now = chrono::Utc::now();
+    match format {
+        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&frame)?),
+        StatusFormat::Prompt => {
+            let line = credd::report::prompt(st, now);
+            if !line.is_empty() {
+                println!("{line}");
+            }
+        }
+        StatusFormat::Table => {
+            use std::io::IsTerminal;
+            let color =
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            print!("{}", credd::report::table(st, now, color));
+        }
+    }
+    let attention = st.sessions.iter().any(credd::report::needs_attention);
+    Ok(if attention { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn print_result(r: &RefreshResult) {
+    let now = chrono::Utc::now();
+    if r.ok {
+        let exp = r
+            .expires_at
+            .map(|e| {
+                format!(
+                    "; expires {} (in {})",
+                    e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    credd::report::short_duration(now, e)
+                )
+            })
+            .unwrap_or_default();
+        println!("{}: refreshed{exp}", r.name);
+    } else {
+        let e = r.error.as_ref();
+        eprintln!("{}: {} ({})", r.name, e.map(|e| e.message.as_str()).unwrap_or("failed"), r.state);
+        if let Some(fix) = e.and_then(|e| e.fix.as_deref()) {
+            eprintln!("  fix: {fix}");
+        }
+    }
+}
+
+fn print_refresh_reply(reply: Result<credd::ipc::protocol::ReplyFrame, ClientError>) -> ExitCode {
+    match reply {
+        Ok(frame) => match frame.reply {
+            Reply::Refreshed { results } => {
+                results.iter().for_each(print_result);
+                if results.iter().all(|r| r.ok) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            }
+            other => unexpected(other),
+        },
+        Err(e) => client_error(e),
+    }
+}
+
+fn refresh(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> anyhow::Result<ExitCode> {
+    if let Some(c) = code
+        && !credd::refresh::mfa::is_code(c)
+    {
+        eprintln!("credd: an MFA code is six digits");
+        return Ok(ExitCode::from(USAGE_OR_CONFIG));
+    }
+    let req = match (name, code) {
+        (Some(n), Some(c)) => Request::Mfa { name: n.to_string(), code: c.to_string() },
+        (n, _) => Request::Refresh { name: n.map(str::to_string) },
+    };
+    match ask(inv, req) {
+        Err(ClientError::NoDaemon { .. }) => refresh_in_process(inv, name, code),
+        other => Ok(print_refresh_reply(other)),
+    }
+}
+
+/// `credd refresh` without a daemon: the same refresh, run here.
+fn refresh_in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> anyhow::Result<ExitCode> {
     let config = match load_config(inv) {
         Ok(c) => c,
         Err(code) => return Ok(code),
@@ -158,75 +300,81 @@ fn refresh(inv: &Invocation, name: &str, code: Option<&str>) -> anyhow::Result<E
     for e in &plan.errors {
         eprintln!("{e}");
     }
-    let Some(spec) = plan.sessions.iter().find(|s| s.name == name) else {
-        let names: Vec<&str> = plan.sessions.iter().map(|s| s.name.as_str()).collect();
-        let hint = credd::config::did_you_mean(name, names.iter().copied())
-            .map(|m| format!(" Did you mean \"{m}\"?"))
-            .unwrap_or_default();
-        eprintln!(
-            "credd: no session named \"{name}\".{hint} Sessions: {}",
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
+    let targets: Vec<&sessions::SessionSpec> = match name {
+        None => plan.sessions.iter().filter(|s| s.managed.is_some()).collect(),
+        Some(name) => {
+            let Some(spec) = plan.sessions.iter().find(|s| s.name == name) else {
+                let names: Vec<&str> = plan.sessions.iter().map(|s| s.name.as_str()).collect();
+                let hint = credd::config::did_you_mean(name, names.iter().copied())
+                    .map(|m| format!(" Did you mean \"{m}\"?"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "credd: no session named \"{name}\".{hint} Sessions: {}",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                );
+                return Ok(ExitCode::from(USAGE_OR_CONFIG));
+            };
+            if spec.managed.is_none() {
+                eprintln!(
+                    "credd: \"{name}\" is watch-only: another tool writes it, and credd has no source keys for it. \
+                     Add a [[session]] for it to {} to let credd refresh it.",
+                    config_path(inv).0.display()
+                );
+                return Ok(ExitCode::from(USAGE_OR_CONFIG));
             }
-        );
-        return Ok(ExitCode::from(USAGE_OR_CONFIG));
+            vec![spec]
+        }
     };
-    let Some(managed) = &spec.managed else {
-        eprintln!(
-            "credd: \"{name}\" is watch-only: another tool writes it, and credd has no source keys for it. \
-             Add a [[session]] for it to {} to let credd refresh it.",
-            config_path(inv).0.display()
-        );
-        return Ok(ExitCode::from(USAGE_OR_CONFIG));
-    };
-    if let Some(c) = code
-        && !credd::refresh::mfa::is_code(c)
-    {
-        eprintln!("credd: an MFA code is six digits");
-        return Ok(ExitCode::from(USAGE_OR_CONFIG));
-    }
+    eprintln!("credd: no daemon is running; refreshing in-process");
     let used = Arc::new(Mutex::new(Default::default()));
-    let outcome = runtime()?.block_on(run::refresh(
-        name,
-        managed,
-        &files,
-        &config,
-        &ProcessEnv,
-        code.map(Secret::new),
-        &used,
-    ));
-    match outcome {
-        Outcome::Refreshed { issued, stored } => {
-            let exp = issued.credentials.expiration;
-            match stored {
-                sessions::Stored::Written => println!(
-                    "{name}: refreshed (in-process; no daemon involved); key {}, expires {} (in {})",
-                    credd::secret::short_key_id(&issued.credentials.access_key_id),
-                    exp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    humantime::format_duration(std::time::Duration::from_secs(
-                        (exp - chrono::Utc::now()).num_seconds().max(0) as u64
-                    ))
-                ),
-                sessions::Stored::KeptNewer(t) => println!(
-                    "{name}: the file already holds a session lasting longer (until {}); kept it",
-                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
+    let rt = runtime()?;
+    let mut ok = true;
+    for spec in targets {
+        let managed = spec.managed.as_ref().expect("filtered to managed");
+        let name = &spec.name;
+        let outcome = rt.block_on(run::refresh(
+            name,
+            managed,
+            &files,
+            &config,
+            &ProcessEnv,
+            code.map(Secret::new),
+            &used,
+        ));
+        match outcome {
+            Outcome::Refreshed { issued, stored } => {
+                let exp = issued.credentials.expiration;
+                match stored {
+                    sessions::Stored::Written => println!(
+                        "{name}: refreshed; key {}, expires {} (in {})",
+                        credd::secret::short_key_id(&issued.credentials.access_key_id),
+                        exp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        credd::report::short_duration(chrono::Utc::now(), exp)
+                    ),
+                    sessions::Stored::KeptNewer(t) => println!(
+                        "{name}: the file already holds a session lasting longer (until {}); kept it",
+                        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                }
             }
-            Ok(ExitCode::SUCCESS)
-        }
-        Outcome::NeedsMfa { serial, why } => {
-            eprintln!(
-                "credd: {name} needs an MFA code for {serial} ({why}); run `credd refresh {name} --code CODE`"
-            );
-            Ok(ExitCode::from(1))
-        }
-        Outcome::Failed(e) => {
-            eprintln!("credd: {name}: refresh failed: {e}");
-            Ok(ExitCode::from(1))
+            Outcome::NeedsMfa { serial, why } => {
+                ok = false;
+                eprintln!(
+                    "{name}: needs an MFA code for {serial} ({why}); run `credd refresh {name} --code CODE`"
+                );
+            }
+            Outcome::Failed(e) => {
+                ok = false;
+                eprintln!("{name}: refresh failed: {e}");
+                if let Some(fix) =
+                    credd::refresh::classify::fix_for(&e, &managed.source_profile, managed.method.as_str())
+                {
+                    eprintln!("  fix: {fix}");
+                }
+            }
         }
     }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn print_table(profiles: &[scan::ProfileSummary]) {

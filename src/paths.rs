@@ -53,10 +53,26 @@ pub fn aws_config_file(env: &dyn Env) -> PathBuf {
 
 /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
 pub fn aws_credentials_file(env: &dyn Env) -> PathBuf {
-    let raw = env
-        .var("AWS_SHARED_CREDENTIALS_FILE")
-        .filter(|v| !v.is_empty());
+    let raw = env.var("AWS_SHARED_CREDENTIALS_FILE").filter(|v| !v.is_empty());
     expand_home(raw.as_deref().unwrap_or("~/.aws/credentials"), env)
+}
+
+/// The launchd label (and plist name) of the agent.
+pub const LAUNCHD_LABEL: &str = "io.github.credd";
+
+/// The control socket: `--socket`, then `CREDD_SOCKET`, then the config's `socket`, then
+/// `RUNTIME_DIR/credd.sock`.
+pub fn socket_path(flag: Option<&Path>, env: &dyn Env, config: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    if let Some(p) = env.var("CREDD_SOCKET").filter(|v| !v.is_empty()) {
+        return expand_home(&p, env);
+    }
+    if let Some(p) = config {
+        return expand_home(&p.to_string_lossy(), env);
+    }
+    runtime_dir(env).join("credd.sock")
 }
 
 /// `CREDD_CONFIG`, else `$XDG_CONFIG_HOME/credd/config.toml`, else `~/.config/credd/config.toml`.
@@ -76,10 +92,7 @@ pub fn config_file(env: &dyn Env) -> PathBuf {
 /// `$XDG_RUNTIME_DIR/credd`, else `/tmp/credd-$UID` (Linux); `$TMPDIR/credd` (macOS).
 pub fn runtime_dir(env: &dyn Env) -> PathBuf {
     if cfg!(target_os = "macos") {
-        let tmp = env
-            .var("TMPDIR")
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "/tmp".into());
+        let tmp = env.var("TMPDIR").filter(|v| !v.is_empty()).unwrap_or_else(|| "/tmp".into());
         return PathBuf::from(tmp).join("credd");
     }
     match env.var("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
@@ -97,10 +110,7 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
         Ok(()) => return Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
             return Ok(());
         }
         Err(e) => return Err(e),
@@ -111,10 +121,7 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     if !meta.is_dir() || meta.uid() != uid {
         return Err(std::io::Error::new(
             std::io::ErrorKind::PermissionDenied,
-            format!(
-                "{} exists but is not a directory owned by you",
-                dir.display()
-            ),
+            format!("{} exists but is not a directory owned by you", dir.display()),
         ));
     }
     if meta.mode() & 0o077 != 0 {
@@ -128,20 +135,14 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn default_locations_and_overrides() {
         let e = env(&[("HOME", "/home/a")]);
         assert_eq!(aws_config_file(&e), PathBuf::from("/home/a/.aws/config"));
-        assert_eq!(
-            aws_credentials_file(&e),
-            PathBuf::from("/home/a/.aws/credentials")
-        );
+        assert_eq!(aws_credentials_file(&e), PathBuf::from("/home/a/.aws/credentials"));
         let e = env(&[
             ("HOME", "/home/a"),
             ("AWS_CONFIG_FILE", "~/cfg/aws"),
@@ -154,17 +155,10 @@ mod tests {
     #[test]
     fn credd_config_location() {
         let e = env(&[("HOME", "/h")]);
-        assert_eq!(
-            config_file(&e),
-            PathBuf::from("/h/.config/credd/config.toml")
-        );
+        assert_eq!(config_file(&e), PathBuf::from("/h/.config/credd/config.toml"));
         let e = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
         assert_eq!(config_file(&e), PathBuf::from("/x/credd/config.toml"));
-        let e = env(&[
-            ("HOME", "/h"),
-            ("XDG_CONFIG_HOME", "/x"),
-            ("CREDD_CONFIG", "~/c.toml"),
-        ]);
+        let e = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x"), ("CREDD_CONFIG", "~/c.toml")]);
         assert_eq!(config_file(&e), PathBuf::from("/h/c.toml"));
     }
 
@@ -174,16 +168,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let d = t.path().join("a/b");
         ensure_private_dir(&d).unwrap();
-        assert_eq!(
-            std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(std::fs::metadata(&d).unwrap().permissions().mode() & 0o777, 0o700);
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
         ensure_private_dir(&d).unwrap();
-        assert_eq!(
-            std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(std::fs::metadata(&d).unwrap().permissions().mode() & 0o777, 0o700);
     }
 
     #[test]

@@ -52,22 +52,11 @@ pub fn summarize(files: &Loaded) -> Vec<ProfileSummary> {
             let (expires_at, expiry_key, expiry_error) = match meta::expiry(section) {
                 ExpiryRead::None => (None, None, None),
                 ExpiryRead::Found(e) => (Some(e.at), Some(e.key), None),
-                ExpiryRead::Invalid { key, line } => (
-                    None,
-                    Some(key),
-                    Some(format!(
-                        "line {line}: `{key}` is not a timestamp credd can read"
-                    )),
-                ),
+                ExpiryRead::Invalid { key, line } => {
+                    (None, Some(key), Some(format!("line {line}: `{key}` is not a timestamp credd can read")))
+                }
             };
-            Some(ProfileSummary {
-                name: name.clone(),
-                kind,
-                problem,
-                expires_at,
-                expiry_key,
-                expiry_error,
-            })
+            Some(ProfileSummary { name: name.clone(), kind, problem, expires_at, expiry_key, expiry_error })
         })
         .collect()
 }

@@ -68,23 +68,15 @@ fn err(config: &Config, loc: Loc, key: &str, message: String, fix: Option<String
 /// Works out the sessions to track. `host_user` feeds the default role session name.
 pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
     let merged = files.merged();
-    let creds = files
-        .credentials
-        .as_ref()
-        .map(|d| d.sections())
-        .unwrap_or_default();
+    let creds = files.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
     let mut out = Plan::default();
-    let configured: HashMap<&str, &crate::config::SessionConfig> = config
-        .sessions
-        .iter()
-        .map(|s| (s.name.as_str(), s))
-        .collect();
+    let configured: HashMap<&str, &crate::config::SessionConfig> =
+        config.sessions.iter().map(|s| (s.name.as_str(), s)).collect();
     let default_name = refresh::default_session_name(host_user.0, host_user.1);
 
     for s in &config.sessions {
         let mut problem = |key: &str, message: String, fix: Option<String>| {
-            out.errors
-                .push(err(config, s.source_loc, key, message, fix));
+            out.errors.push(err(config, s.source_loc, key, message, fix));
         };
         let source = merged.profile(&s.source_profile);
         let chained = configured.contains_key(s.source_profile.as_str());
@@ -117,11 +109,7 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             }
         }
         if let Some(cycle) = find_cycle(&s.name, &configured) {
-            problem(
-                "source_profile",
-                format!("sources loop: {}", cycle.join(" → ")),
-                None,
-            );
+            problem("source_profile", format!("sources loop: {}", cycle.join(" → ")), None);
             continue;
         }
         let duration = s.duration.unwrap_or(s.method.default_duration());
@@ -136,10 +124,7 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
         if chained && duration > Duration::from_secs(3600) {
             problem(
                 "duration",
-                format!(
-                    "\"{}\" is a session, and chained roles last 1h at most",
-                    s.source_profile
-                ),
+                format!("\"{}\" is a session, and chained roles last 1h at most", s.source_profile),
                 Some("set duration = \"1h\" or less".into()),
             );
             continue;
@@ -151,10 +136,7 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
                 source_profile: s.source_profile.clone(),
                 role_arn: s.role_arn.clone(),
                 external_id: s.external_id.clone(),
-                role_session_name: s
-                    .role_session_name
-                    .clone()
-                    .unwrap_or_else(|| default_name.clone()),
+                role_session_name: s.role_session_name.clone().unwrap_or_else(|| default_name.clone()),
                 mfa_serial: s.mfa_serial.clone(),
                 mfa_command: s.mfa_command.clone(),
                 duration,
@@ -174,24 +156,15 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
         let Some(device) = long.get("aws_mfa_device").filter(|d| !d.is_empty()) else {
             continue;
         };
-        if configured.contains_key(target)
-            || meta::credential_kind(long) != CredentialKind::LongTerm
-        {
+        if configured.contains_key(target) || meta::credential_kind(long) != CredentialKind::LongTerm {
             continue;
         }
         let short = creds.profile(target);
         let role = short
-            .filter(|s| {
-                s.get("assumed_role")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            })
+            .filter(|s| s.get("assumed_role").is_some_and(|v| v.eq_ignore_ascii_case("true")))
             .and_then(|s| s.get("assumed_role_arn"))
             .map(str::to_string);
-        let method = if role.is_some() {
-            Method::AssumeRole
-        } else {
-            Method::SessionToken
-        };
+        let method = if role.is_some() { Method::AssumeRole } else { Method::SessionToken };
         out.sessions.push(SessionSpec {
             name: target.to_string(),
             managed: Some(Managed {
@@ -214,20 +187,14 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             continue;
         }
         if meta::credential_kind(creds.profile(name).expect("listed")) == CredentialKind::Session {
-            out.sessions.push(SessionSpec {
-                name: name.to_string(),
-                managed: None,
-            });
+            out.sessions.push(SessionSpec { name: name.to_string(), managed: None });
         }
     }
     out.sessions.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
-fn find_cycle(
-    start: &str,
-    configured: &HashMap<&str, &crate::config::SessionConfig>,
-) -> Option<Vec<String>> {
+fn find_cycle(start: &str, configured: &HashMap<&str, &crate::config::SessionConfig>) -> Option<Vec<String>> {
     let mut seen = vec![start.to_string()];
     let mut cur = start;
     while let Some(s) = configured.get(cur) {
@@ -263,10 +230,7 @@ pub fn source_credentials(files: &Loaded, m: &Managed) -> Result<ProfileCredenti
     meta::credentials(section).ok_or_else(|| {
         RefreshError::local(
             "source-profile-missing",
-            format!(
-                "source profile \"{}\" has no complete access key",
-                m.source_profile
-            ),
+            format!("source profile \"{}\" has no complete access key", m.source_profile),
         )
     })
 }
@@ -284,10 +248,8 @@ pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> 
         .or_else(|| config.region.clone())
         .unwrap_or_else(|| "us-east-1".to_string());
     let services_url = source.and_then(|s| s.get("services")).and_then(|svc| {
-        let section = merged.map.get(&SectionId::Other {
-            prefix: "services".into(),
-            name: svc.to_string(),
-        })?;
+        let section =
+            merged.map.get(&SectionId::Other { prefix: "services".into(), name: svc.to_string() })?;
         section.get("sts")?.lines().find_map(|l| {
             let (k, v) = l.split_once('=')?;
             (k.trim() == "endpoint_url").then(|| v.trim().to_string())
@@ -297,17 +259,9 @@ pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> 
         .var("AWS_ENDPOINT_URL_STS")
         .or_else(|| env.var("AWS_ENDPOINT_URL"))
         .filter(|u| !u.is_empty())
-        .or_else(|| {
-            source
-                .and_then(|s| s.get("endpoint_url"))
-                .map(str::to_string)
-        })
+        .or_else(|| source.and_then(|s| s.get("endpoint_url")).map(str::to_string))
         .or(services_url);
-    Endpoint {
-        region,
-        url,
-        timeout: config.sts_timeout,
-    }
+    Endpoint { region, url, timeout: config.sts_timeout }
 }
 
 /// The provider for a managed session.
@@ -319,9 +273,7 @@ pub fn provider(m: &Managed) -> Box<dyn refresh::Provider> {
             session_name: m.role_session_name.clone(),
             duration: m.duration,
         }),
-        Method::SessionToken => Box::new(refresh::SessionToken {
-            duration: m.duration,
-        }),
+        Method::SessionToken => Box::new(refresh::SessionToken { duration: m.duration }),
     }
 }
 
@@ -365,9 +317,7 @@ mod tests {
     fn files(config: &str, creds: &str) -> Loaded {
         Loaded {
             config: Some(Document::parse(config, FileKind::Config, Path::new("c")).unwrap()),
-            credentials: Some(
-                Document::parse(creds, FileKind::Credentials, Path::new("k")).unwrap(),
-            ),
+            credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new("k")).unwrap()),
         }
     }
 
@@ -386,43 +336,26 @@ mod tests {
         );
         let p = plan(&Config::default(), &files("", &creds), ("u", "h"));
         assert!(p.errors.is_empty());
-        let names: Vec<_> = p
-            .sessions
-            .iter()
-            .map(|s| (s.name.as_str(), s.managed.is_some()))
-            .collect();
+        let names: Vec<_> = p.sessions.iter().map(|s| (s.name.as_str(), s.managed.is_some())).collect();
         assert_eq!(names, [("dev", true), ("saml", false)]);
         let m = p.sessions[0].managed.as_ref().unwrap();
-        assert_eq!(
-            (m.method, m.discovered),
-            (Method::SessionToken, Some("aws-mfa"))
-        );
-        assert_eq!(
-            m.mfa_serial.as_deref(),
-            Some("arn:aws:iam::123456789012:mfa/alice")
-        );
+        assert_eq!((m.method, m.discovered), (Method::SessionToken, Some("aws-mfa")));
+        assert_eq!(m.mfa_serial.as_deref(), Some("arn:aws:iam::123456789012:mfa/alice"));
     }
 
     #[test]
     fn configured_sources_are_checked() {
-        let c = cfg(
-            "[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"bsae\"\n",
-        );
+        let c = cfg("[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"bsae\"\n");
         let p = plan(&c, &files("", &format!("[base]\n{LONG}")), ("u", "h"));
         assert!(p.sessions.is_empty());
         let e = p.errors[0].to_string();
         assert!(
-            e.starts_with("/credd.toml:4:18: `source_profile`")
-                && e.contains("did you mean \"base\"?"),
+            e.starts_with("/credd.toml:4:18: `source_profile`") && e.contains("did you mean \"base\"?"),
             "{e}"
         );
 
         let p = plan(&c, &files("", &format!("[bsae]\n{SESSION}")), ("u", "h"));
-        assert!(
-            p.errors[0].to_string().contains("temporary session"),
-            "{:?}",
-            p.errors
-        );
+        assert!(p.errors[0].to_string().contains("temporary session"), "{:?}", p.errors);
     }
 
     #[test]
@@ -432,21 +365,13 @@ mod tests {
         );
         let p = plan(&c, &files("", &format!("[base]\n{LONG}")), ("u", "h"));
         assert_eq!(p.sessions.len(), 1);
-        assert!(
-            p.errors[0].to_string().contains("1h at most"),
-            "{:?}",
-            p.errors
-        );
+        assert!(p.errors[0].to_string().contains("1h at most"), "{:?}", p.errors);
         let c = cfg(
             "[[session]]\nname = \"a\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"b\"\n[[session]]\nname = \"b\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"a\"\n",
         );
         let p = plan(&c, &files("", ""), ("u", "h"));
         assert!(p.sessions.is_empty());
-        assert!(
-            p.errors[0].to_string().contains("sources loop: a → b → a"),
-            "{:?}",
-            p.errors
-        );
+        assert!(p.errors[0].to_string().contains("sources loop: a → b → a"), "{:?}", p.errors);
     }
 
     #[test]
@@ -470,19 +395,10 @@ mod tests {
         );
         let env: HashMap<String, String> = HashMap::new();
         let e = endpoint(&m, &f, &Config::default(), &env);
-        assert_eq!(
-            (e.region.as_str(), e.url.as_deref()),
-            ("eu-west-1", Some("http://127.0.0.1:1"))
-        );
-        let env: HashMap<String, String> = [(
-            "AWS_ENDPOINT_URL_STS".to_string(),
-            "http://127.0.0.1:2".to_string(),
-        )]
-        .into();
-        assert_eq!(
-            endpoint(&m, &f, &Config::default(), &env).url.as_deref(),
-            Some("http://127.0.0.1:2")
-        );
+        assert_eq!((e.region.as_str(), e.url.as_deref()), ("eu-west-1", Some("http://127.0.0.1:1")));
+        let env: HashMap<String, String> =
+            [("AWS_ENDPOINT_URL_STS".to_string(), "http://127.0.0.1:2".to_string())].into();
+        assert_eq!(endpoint(&m, &f, &Config::default(), &env).url.as_deref(), Some("http://127.0.0.1:2"));
         let e = endpoint(&m, &files("", ""), &Config::default(), &HashMap::new());
         assert_eq!((e.region.as_str(), e.url), ("us-east-1", None));
     }

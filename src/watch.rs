@@ -37,10 +37,7 @@ impl WatchPlan {
                 if let Some(name) = t.file_name() {
                     plan.names.insert(name.to_os_string());
                 }
-                let mut dir = t
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| PathBuf::from("."));
+                let mut dir = t.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
                 // Watch the nearest existing ancestor; its creation events name the missing child.
                 while !dir.exists() {
                     match dir.parent() {
@@ -79,21 +76,20 @@ impl Watcher {
 
     fn make(plan: &WatchPlan, tx: UnboundedSender<()>) -> notify::Result<RecommendedWatcher> {
         let filter = plan.clone();
-        let mut w =
-            notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-                Ok(event) => {
-                    if matches!(event.kind, EventKind::Access(_)) {
-                        return;
-                    }
-                    if event.paths.iter().any(|p| filter.matters(p)) || event.need_rescan() {
-                        let _ = tx.send(());
-                    }
+        let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+            Ok(event) => {
+                if matches!(event.kind, EventKind::Access(_)) {
+                    return;
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "file watcher error; rescanning");
+                if event.paths.iter().any(|p| filter.matters(p)) || event.need_rescan() {
                     let _ = tx.send(());
                 }
-            })?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "file watcher error; rescanning");
+                let _ = tx.send(());
+            }
+        })?;
         for dir in &plan.dirs {
             if let Err(e) = w.watch(dir, RecursiveMode::NonRecursive) {
                 tracing::warn!(dir = %dir.display(), error = %e, "cannot watch directory");
@@ -136,10 +132,7 @@ mod tests {
         std::fs::write(t.path().join("real/creds"), "").unwrap();
         std::os::unix::fs::symlink(t.path().join("real/creds"), t.path().join("link")).unwrap();
         let plan = WatchPlan::for_files([t.path().join("link").as_path()]);
-        assert!(
-            plan.dirs
-                .contains(&t.path().join("real").canonicalize().unwrap())
-        );
+        assert!(plan.dirs.contains(&t.path().join("real").canonicalize().unwrap()));
         assert!(plan.dirs.contains(t.path()));
     }
 
@@ -153,17 +146,10 @@ mod tests {
         // A read is not a change.
         std::fs::read(&file).unwrap();
         std::fs::write(t.path().join("unrelated"), "x").unwrap();
-        assert!(
-            tokio::time::timeout(Duration::from_millis(200), rx.recv())
-                .await
-                .is_err()
-        );
+        assert!(tokio::time::timeout(Duration::from_millis(200), rx.recv()).await.is_err());
         // An editor's save: write elsewhere, rename over.
         std::fs::write(t.path().join(".credentials.swp"), "[b]\n").unwrap();
         std::fs::rename(t.path().join(".credentials.swp"), &file).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), rx.recv())
-            .await
-            .expect("event")
-            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("event").unwrap();
     }
 }

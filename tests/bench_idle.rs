@@ -16,10 +16,7 @@ use common::daemon::Home;
 fn switches(pid: u32) -> (u64, usize) {
     let mut total = 0;
     let mut threads = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .flatten()
-    {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
         let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
         threads += 1;
         for line in status.lines() {
@@ -35,11 +32,9 @@ fn switches(pid: u32) -> (u64, usize) {
 #[ignore = "a one-minute benchmark; see the file's doc"]
 fn bench_idle_wakeups() {
     let home = Home::new("http://127.0.0.1:9");
-    let exp = (Utc::now() + chrono::Duration::hours(6))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut creds = String::from(
-        "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n",
-    );
+    let exp = (Utc::now() + chrono::Duration::hours(6)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut creds =
+        String::from("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n");
     let mut config = String::new();
     for i in 0..50 {
         creds.push_str(&format!(
@@ -57,10 +52,7 @@ fn bench_idle_wakeups() {
     d.wait_for("50 fresh", 1, Duration::from_secs(20));
     // Let start-up settle (tokio's blocking threads retire after 10 s idle).
     std::thread::sleep(Duration::from_secs(12));
-    let secs: u64 = std::env::var("CREDD_IDLE_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+    let secs: u64 = std::env::var("CREDD_IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let (before, threads) = switches(d.pid());
     std::thread::sleep(Duration::from_secs(secs));
     let (after, threads_after) = switches(d.pid());
@@ -69,8 +61,5 @@ fn bench_idle_wakeups() {
         "idle: {wakeups} voluntary context switches in {secs} s across {threads_after} threads \
          ({threads} at start), 50 sessions (25 managed, 25 watch-only)"
     );
-    assert!(
-        wakeups <= secs.div_ceil(60),
-        "idle daemon woke {wakeups} times in {secs} s"
-    );
+    assert!(wakeups <= secs.div_ceil(60), "idle daemon woke {wakeups} times in {secs} s");
 }

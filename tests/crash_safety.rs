@@ -16,8 +16,7 @@ const KILLS: u32 = 150;
 
 fn header() -> String {
     // Hand-written content that must survive every kill, byte for byte.
-    "# my credentials, do not lose this comment\r\n[default]\r\nregion = us-east-1 ; mine\r\n"
-        .to_string()
+    "# my credentials, do not lose this comment\r\n[default]\r\nregion = us-east-1 ; mine\r\n".to_string()
 }
 
 /// The generation every profile holds; panics if the file is torn or mixed.
@@ -29,23 +28,13 @@ fn generation(path: &Path) -> u64 {
     let sections = doc.sections();
     let mut gens = std::collections::BTreeSet::new();
     for p in 0..PROFILES {
-        let s = sections
-            .profile(&format!("p{p}"))
-            .unwrap_or_else(|| panic!("p{p} lost"));
-        for key in [
-            "aws_access_key_id",
-            "aws_secret_access_key",
-            "aws_session_token",
-        ] {
+        let s = sections.profile(&format!("p{p}")).unwrap_or_else(|| panic!("p{p} lost"));
+        for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
             let v = s.get(key).unwrap_or_else(|| panic!("p{p} lost {key}"));
             gens.insert(v.rsplit('-').next().unwrap().parse::<u64>().unwrap());
         }
     }
-    assert_eq!(
-        gens.len(),
-        1,
-        "profiles from different generations: {gens:?}"
-    );
+    assert_eq!(gens.len(), 1, "profiles from different generations: {gens:?}");
     gens.into_iter().next().unwrap()
 }
 
@@ -91,13 +80,7 @@ fn sigkill_at_random_moments_never_tears_the_file() {
     let mut temps_seen = 0;
     for _ in 0..KILLS {
         let mut child = Command::new(&exe)
-            .args([
-                "crash_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env("CREDD_CRASH_FILE", &path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -116,13 +99,7 @@ fn sigkill_at_random_moments_never_tears_the_file() {
         last = g;
         temps_seen += fs::read_dir(dir.path())
             .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .contains("credd-tmp")
-            })
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("credd-tmp"))
             .count();
     }
     // The next write cleans up what the killed writers left behind.
@@ -132,9 +109,6 @@ fn sigkill_at_random_moments_never_tears_the_file() {
         "crash safety: {KILLS} SIGKILLs survived; {advanced} landed after at least one write, \
          {temps_seen} interrupted mid-write (temp file left); final generation {last}"
     );
-    assert!(
-        advanced > KILLS / 3,
-        "most kills came before the first write: test proves little"
-    );
+    assert!(advanced > KILLS / 3, "most kills came before the first write: test proves little");
     assert_eq!(leftovers, 1, "temp files not cleaned up");
 }

@@ -12,10 +12,7 @@ use proptest::test_runner::{Config, TestRunner};
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
 fn cases() -> u32 {
-    std::env::var("CREDD_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000)
+    std::env::var("CREDD_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
 }
 
 #[test]
@@ -29,8 +26,8 @@ fn corpus_agrees_with_aws_config() {
             Some("credentials") => ("", text.as_str()),
             _ => continue,
         };
-        let parsed = compare(config, credentials, filegen::KEYS)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let parsed =
+            compare(config, credentials, filegen::KEYS).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(parsed, "{}: corpus files must parse", path.display());
         checked += 1;
     }
@@ -42,31 +39,18 @@ fn corpus_agrees_with_aws_config() {
 fn corpus_pairs_merge_like_aws_config() {
     // The credentials file layered over the config file, as SDKs do.
     let config = std::fs::read_to_string(Path::new(CORPUS).join("aws-configure.config")).unwrap();
-    for creds in [
-        "aws-configure.credentials",
-        "aws-mfa.credentials",
-        "saml2aws.credentials",
-    ] {
+    for creds in ["aws-configure.credentials", "aws-mfa.credentials", "saml2aws.credentials"] {
         let credentials = std::fs::read_to_string(Path::new(CORPUS).join(creds)).unwrap();
-        assert!(
-            compare(&config, &credentials, filegen::KEYS).unwrap(),
-            "{creds}"
-        );
+        assert!(compare(&config, &credentials, filegen::KEYS).unwrap(), "{creds}");
     }
 }
 
 #[test]
 fn generated_files_agree_with_aws_config() {
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: cases(), ..Config::default() });
     let parsed = std::cell::Cell::new(0u32);
     let rejected = std::cell::Cell::new(0u32);
-    let strategy = (
-        filegen::file(filegen::CONFIG_HEADERS),
-        filegen::file(filegen::CREDENTIAL_HEADERS),
-    );
+    let strategy = (filegen::file(filegen::CONFIG_HEADERS), filegen::file(filegen::CREDENTIAL_HEADERS));
     runner
         .run(&strategy, |(config, credentials)| {
             match compare(&config, &credentials, filegen::KEYS) {
@@ -77,10 +61,7 @@ fn generated_files_agree_with_aws_config() {
             Ok(())
         })
         .unwrap();
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: cases(), ..Config::default() });
     let mostly_valid = (
         filegen::mostly_valid_file(filegen::CONFIG_HEADERS),
         filegen::mostly_valid_file(filegen::CREDENTIAL_HEADERS),
@@ -101,25 +82,15 @@ fn generated_files_agree_with_aws_config() {
         p + r
     );
     // The generator must exercise both sides, or this test proves nothing.
-    assert!(
-        p * 5 > p + r && r * 5 > p + r,
-        "generator is lopsided: {p} parsed, {r} rejected"
-    );
+    assert!(p * 5 > p + r && r * 5 > p + r, "generator is lopsided: {p} parsed, {r} rejected");
 }
 
 #[test]
 fn bom_is_skipped_and_kept() {
     // aws-config rejects a BOM; credd reads past it (and writes it back, see the edit tests).
     let text = "\u{feff}[dev]\nregion = x\n";
-    let doc = credd::profile::Document::parse(
-        text,
-        credd::profile::FileKind::Credentials,
-        Path::new("c"),
-    )
-    .unwrap();
-    assert_eq!(
-        doc.sections().profile("dev").unwrap().get("region"),
-        Some("x")
-    );
+    let doc =
+        credd::profile::Document::parse(text, credd::profile::FileKind::Credentials, Path::new("c")).unwrap();
+    assert_eq!(doc.sections().profile("dev").unwrap().get("region"), Some("x"));
     assert_eq!(doc.render(), text.as_bytes());
 }

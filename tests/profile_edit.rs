@@ -25,10 +25,7 @@ const MANAGED: &[&str] = &[
 ];
 
 fn cases() -> u32 {
-    std::env::var("CREDD_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000)
+    std::env::var("CREDD_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
 }
 
 fn edits() -> impl Strategy<Value = Vec<(String, Option<String>)>> {
@@ -99,23 +96,15 @@ fn check(
         }
     }
     let id = SectionId::Profile(profile.to_string());
-    let existed = before
-        .lines
-        .iter()
-        .any(|l| matches!(&l.kind, LineKind::Header { section: Some(s), .. } if *s == id));
+    let existed =
+        before.lines.iter().any(|l| matches!(&l.kind, LineKind::Header { section: Some(s), .. } if *s == id));
     let tail = &b[a.len()..];
     if existed {
         prop_assert!(tail.is_empty(), "unexpected new lines: {}", tail.len());
     } else {
-        prop_assert!(
-            tail.len() <= 2,
-            "a new profile adds at most a blank line and a header"
-        );
+        prop_assert!(tail.len() <= 2, "a new profile adds at most a blank line and a header");
         if let Some(last) = tail.last() {
-            prop_assert!(
-                last.0.starts_with('[') && last.0.contains(profile),
-                "new header missing"
-            );
+            prop_assert!(last.0.starts_with('[') && last.0.contains(profile), "new header missing");
         }
     }
     // The edited keys read back as set; the last edit of a key wins.
@@ -142,18 +131,11 @@ fn check(
 }
 
 fn run(kind: FileKind, headers: &'static [&'static str]) -> (u32, u32) {
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: cases(), ..Config::default() });
     let files = std::cell::Cell::new(0u32);
     let applied = std::cell::Cell::new(0u32);
-    let strategy = (
-        filegen::mostly_valid_file(headers),
-        prop::sample::select(PROFILES),
-        edits(),
-        any::<bool>(),
-    );
+    let strategy =
+        (filegen::mostly_valid_file(headers), prop::sample::select(PROFILES), edits(), any::<bool>());
     runner
         .run(&strategy, |(text, profile, raw, bom)| {
             let text = if bom { format!("\u{feff}{text}") } else { text };
@@ -177,10 +159,7 @@ fn random_edits_keep_every_other_byte() {
         e1 + e2,
         f1 + f2
     );
-    assert!(
-        f1 * 3 > cases() && f2 * 3 > cases(),
-        "too few files parsed: {f1}, {f2}"
-    );
+    assert!(f1 * 3 > cases() && f2 * 3 > cases(), "too few files parsed: {f1}, {f2}");
 }
 
 #[test]
@@ -196,10 +175,7 @@ fn corpus_edits_keep_every_other_byte() {
         let text = std::fs::read_to_string(&path).unwrap();
         for profile in ["default", "dev", "saml", "new-one", "spaced"] {
             let raw = vec![
-                (
-                    "aws_session_token".to_string(),
-                    Some("NEWTOKEN".to_string()),
-                ),
+                ("aws_session_token".to_string(), Some("NEWTOKEN".to_string())),
                 ("aws_access_key_id".to_string(), Some("ASIANEW".to_string())),
                 ("region".to_string(), None),
             ];

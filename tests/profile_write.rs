@@ -12,9 +12,7 @@ use credd::profile::{self, Edit, FileKind, Outcome};
 
 fn set(path: &Path, profile: &str, kv: &[(&str, &str)]) -> Result<Outcome, profile::WriteError> {
     let edits: Vec<Edit> = kv.iter().map(|(k, v)| Edit::set(k, v)).collect();
-    profile::update(path, FileKind::Credentials, |doc| {
-        doc.edit_profile(profile, &edits)
-    })
+    profile::update(path, FileKind::Credentials, |doc| doc.edit_profile(profile, &edits))
 }
 
 fn read(path: &Path) -> String {
@@ -26,18 +24,8 @@ fn new_file_is_0600_in_a_0700_directory() {
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join(".aws/credentials");
     set(&path, "dev", &[("aws_access_key_id", "AKIAEXAMPLE")]).unwrap();
-    assert_eq!(
-        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    assert_eq!(
-        fs::metadata(path.parent().unwrap())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o700
-    );
+    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
     assert_eq!(read(&path), "[dev]\naws_access_key_id = AKIAEXAMPLE\n");
 }
 
@@ -52,11 +40,7 @@ fn mode_and_owner_are_kept() {
     let after = fs::metadata(&path).unwrap();
     assert_eq!(after.permissions().mode() & 0o777, 0o640);
     assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
-    assert_ne!(
-        after.ino(),
-        before.ino(),
-        "written through a new inode, not in place"
-    );
+    assert_ne!(after.ino(), before.ino(), "written through a new inode, not in place");
 }
 
 #[test]
@@ -68,12 +52,7 @@ fn a_symlinked_file_stays_a_symlink() {
     let link = dir.path().join("credentials");
     std::os::unix::fs::symlink("dotfiles/aws-credentials", &link).unwrap();
     set(&link, "dev", &[("k", "2")]).unwrap();
-    assert!(
-        fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     assert_eq!(read(&real), "# mine\n[dev]\nk = 2\n");
 }
 
@@ -89,10 +68,7 @@ fn an_unparseable_file_is_never_written() {
     assert!(err.contains("untouched"), "{err}");
     assert_eq!(read(&path), text);
     let after = fs::metadata(&path).unwrap();
-    assert_eq!(
-        (after.ino(), after.mtime_nsec()),
-        (before.ino(), before.mtime_nsec())
-    );
+    assert_eq!((after.ino(), after.mtime_nsec()), (before.ino(), before.mtime_nsec()));
 }
 
 #[test]
@@ -101,10 +77,7 @@ fn an_edit_that_changes_nothing_writes_nothing() {
     let path = dir.path().join("credentials");
     fs::write(&path, "[dev]\nk = 1\n").unwrap();
     let ino = fs::metadata(&path).unwrap().ino();
-    assert_eq!(
-        set(&path, "dev", &[("k", "1")]).unwrap(),
-        Outcome::Unchanged
-    );
+    assert_eq!(set(&path, "dev", &[("k", "1")]).unwrap(), Outcome::Unchanged);
     assert_eq!(fs::metadata(&path).unwrap().ino(), ino);
 }
 
@@ -123,26 +96,14 @@ fn an_outside_edit_during_the_write_is_kept() {
                 // Another tool (say `aws configure`) replaces the file by rename at the worst moment.
                 raced = true;
                 let tmp = target.with_extension("other-tool");
-                fs::write(
-                    &tmp,
-                    "[dev]\nk = 1\n[saml]\naws_access_key_id = AKIAOTHER\n",
-                )
-                .unwrap();
+                fs::write(&tmp, "[dev]\nk = 1\n[saml]\naws_access_key_id = AKIAOTHER\n").unwrap();
                 fs::rename(&tmp, target).unwrap();
             }
         },
     )
     .unwrap();
-    assert_eq!(
-        outcome,
-        Outcome::Written {
-            merged_outside_edits: 1
-        }
-    );
-    assert_eq!(
-        read(&path),
-        "[dev]\nk = 2\n[saml]\naws_access_key_id = AKIAOTHER\n"
-    );
+    assert_eq!(outcome, Outcome::Written { merged_outside_edits: 1 });
+    assert_eq!(read(&path), "[dev]\nk = 2\n[saml]\naws_access_key_id = AKIAOTHER\n");
 }
 
 #[test]
@@ -182,9 +143,7 @@ fn concurrent_credd_writers_lose_nothing() {
             });
         }
     });
-    let doc = profile::read_document(&path, FileKind::Credentials)
-        .unwrap()
-        .unwrap();
+    let doc = profile::read_document(&path, FileKind::Credentials).unwrap().unwrap();
     let sections = doc.sections();
     for t in 0..4 {
         let p = sections.profile(&format!("p{t}")).unwrap();
@@ -213,35 +172,23 @@ fn the_aws_cli_reads_back_what_credd_wrote() {
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join(".aws/credentials");
     fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(
-        &path,
-        "; hand-written\r\n[default]\r\nregion = us-east-1\r\n",
-    )
-    .unwrap();
+    fs::write(&path, "; hand-written\r\n[default]\r\nregion = us-east-1\r\n").unwrap();
     let session = profile::SessionCredentials {
         access_key_id: "ASIAEXAMPLEKEY123456".into(),
         secret_access_key: "secret/with+chars=".into(),
         session_token: "FwoGZXIvYXdzEXAMPLETOKEN//////////wEa==".into(),
-        expiration: chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
-            .unwrap()
-            .into(),
+        expiration: chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().into(),
     };
     profile::update(&path, FileKind::Credentials, |doc| {
         let current = doc.sections().profile("dev").cloned();
-        doc.edit_profile(
-            "dev",
-            &profile::meta::session_edits(&session, current.as_ref()),
-        )
+        doc.edit_profile("dev", &profile::meta::session_edits(&session, current.as_ref()))
     })
     .unwrap();
     let aws = common::venv_bin("aws");
     for (key, want) in [
         ("aws_access_key_id", "ASIAEXAMPLEKEY123456"),
         ("aws_secret_access_key", "secret/with+chars="),
-        (
-            "aws_session_token",
-            "FwoGZXIvYXdzEXAMPLETOKEN//////////wEa==",
-        ),
+        ("aws_session_token", "FwoGZXIvYXdzEXAMPLETOKEN//////////wEa=="),
         ("x_security_token_expires", "2030-01-01T00:00:00Z"),
     ] {
         let out = Command::new(&aws)
@@ -250,15 +197,8 @@ fn the_aws_cli_reads_back_what_credd_wrote() {
             .envs(common::isolated_env(home.path()))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "aws configure get {key}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "aws configure get {key}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{key}");
     }
-    assert!(
-        read(&path)
-            .starts_with("; hand-written\r\n[default]\r\nregion = us-east-1\r\n\r\n[dev]\r\n")
-    );
+    assert!(read(&path).starts_with("; hand-written\r\n[default]\r\nregion = us-east-1\r\n\r\n[dev]\r\n"));
 }

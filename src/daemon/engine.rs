@@ -11,10 +11,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::config::Config;
 use crate::expiry::{self, Phase, Policy, State, Track};
+use crate::ipc::protocol::{LastError, RefreshResult, SessionStatus};
 use crate::profile::Loaded;
 use crate::profile::meta;
-use crate::refresh::RefreshError;
 use crate::refresh::run::Outcome;
+use crate::refresh::{RefreshError, classify};
 use crate::sessions::{self, SessionSpec, Stored};
 
 /// One tracked session.
@@ -24,6 +25,8 @@ pub struct Entry {
     pub track: Track,
     pub last_refresh_at: Option<DateTime<Utc>>,
     pub last_error: Option<RefreshError>,
+    /// Set while the session waits for an MFA code: the device and what was tried.
+    pub needs_mfa: Option<(String, String)>,
     pub identity: Option<String>,
     /// A fingerprint of the source profile's keys, to notice when the user fixes them.
     source_fp: Option<u64>,
@@ -57,27 +60,16 @@ fn fingerprint(loaded: &Loaded, spec: &SessionSpec) -> Option<u64> {
 
 impl Engine {
     pub fn new(config: Config, host_user: (String, String)) -> Engine {
-        Engine {
-            policy: Policy::from_config(&config),
-            config,
-            sessions: BTreeMap::new(),
-            host_user,
-        }
+        Engine { policy: Policy::from_config(&config), config, sessions: BTreeMap::new(), host_user }
     }
 
     /// Brings the session list in line with the config and the files as they are now.
     pub fn reconcile(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
         let plan = sessions::plan(&self.config, loaded, (&self.host_user.0, &self.host_user.1));
         for e in &plan.errors {
-            tracing::error!(
-                "{e}; this session is left out until the config or the AWS files are fixed"
-            );
+            tracing::error!("{e}; this session is left out until the config or the AWS files are fixed");
         }
-        let creds = loaded
-            .credentials
-            .as_ref()
-            .map(|d| d.sections())
-            .unwrap_or_default();
+        let creds = loaded.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
         let mut next = BTreeMap::new();
         for spec in plan.sessions {
             let name = spec.name.clone();
@@ -89,9 +81,7 @@ impl Engine {
                         Some(m) => format!(
                             "managed ({}{}, source {})",
                             m.method.as_str(),
-                            m.discovered
-                                .map(|d| format!(", found in {d} layout"))
-                                .unwrap_or_default(),
+                            m.discovered.map(|d| format!(", found in {d} layout")).unwrap_or_default(),
                             m.source_profile
                         ),
                         None => "watch-only".to_string(),
@@ -111,6 +101,7 @@ impl Engine {
                         spec,
                         last_refresh_at: None,
                         last_error: None,
+                        needs_mfa: None,
                         identity: None,
                         source_fp: fp,
                     }
@@ -121,15 +112,15 @@ impl Engine {
                         old.track.managed = spec.managed.is_some();
                         old.track.phase = Phase::Idle;
                         old.last_error = None;
+                        old.needs_mfa = None;
                         old.spec = spec;
                     }
                     if old.source_fp != fp {
                         if matches!(old.track.phase, Phase::Failing { .. } | Phase::NeedsMfa) {
-                            tracing::info!(
-                                "{name}: the source profile's keys changed; trying again now"
-                            );
+                            tracing::info!("{name}: the source profile's keys changed; trying again now");
                             old.track.phase = Phase::Idle;
                             old.last_error = None;
+                            old.needs_mfa = None;
                             old.track.expires_at = old.track.expires_at.min(Some(now));
                         }
                         old.source_fp = fp;
@@ -150,6 +141,7 @@ impl Engine {
                         if matches!(old.track.phase, Phase::Failing { .. } | Phase::NeedsMfa) {
                             old.track.phase = Phase::Idle;
                             old.last_error = None;
+                            old.needs_mfa = None;
                         }
                     }
                     old
@@ -223,6 +215,7 @@ impl Engine {
             Outcome::Refreshed { issued, stored } => {
                 e.last_refresh_at = Some(now);
                 e.last_error = None;
+                e.needs_mfa = None;
                 e.track.phase = Phase::Idle;
                 if issued.identity.is_some() {
                     e.identity = issued.identity;
@@ -234,11 +227,7 @@ impl Engine {
                         let next = e.track.next_action(&policy).map(at).unwrap_or_default();
                         tracing::info!(
                             "{name}: refreshed ({}); new key {}, expires at {}; next refresh at {next}",
-                            e.spec
-                                .managed
-                                .as_ref()
-                                .map(|m| m.method.as_str())
-                                .unwrap_or("?"),
+                            e.spec.managed.as_ref().map(|m| m.method.as_str()).unwrap_or("?"),
                             crate::secret::short_key_id(&issued.credentials.access_key_id),
                             at(issued.credentials.expiration),
                         );
@@ -256,10 +245,12 @@ impl Engine {
             Outcome::NeedsMfa { serial, why } => {
                 e.track.phase = Phase::NeedsMfa;
                 tracing::warn!(
-                    "{name}: due, but needs an MFA code for {serial} ({why}); run `credd refresh {name} --code CODE`"
+                    "{name}: due, but needs an MFA code for {serial} ({why}); run `credd mfa {name} CODE`"
                 );
+                e.needs_mfa = Some((serial, why));
             }
             Outcome::Failed(err) => {
+                e.needs_mfa = None;
                 let fatal = err.is_fatal();
                 e.track.fail(now, &policy, fatal, sample);
                 match e.track.next_action(&policy) {
@@ -276,6 +267,71 @@ impl Engine {
         }
     }
 
+    /// The status of every session, as the control socket shows it. Never holds a secret.
+    pub fn status(&self, now: DateTime<Utc>) -> Vec<SessionStatus> {
+        self.sessions.values().map(|e| self.session_status(e, now)).collect()
+    }
+
+    fn session_status(&self, e: &Entry, now: DateTime<Utc>) -> SessionStatus {
+        let managed = e.spec.managed.as_ref();
+        let last_error = if let Some((serial, why)) = &e.needs_mfa {
+            Some(LastError {
+                code: None,
+                finding: Some("mfa-code-needed".into()),
+                message: format!("needs an MFA code for {serial} ({why})"),
+                fix: Some(format!("credd mfa {} CODE", e.spec.name)),
+            })
+        } else {
+            e.last_error.as_ref().map(|err| LastError {
+                code: err.code.clone(),
+                finding: err.finding.map(str::to_string),
+                message: err.message.clone(),
+                fix: managed.and_then(|m| classify::fix_for(err, &m.source_profile, m.method.as_str())),
+            })
+        };
+        SessionStatus {
+            name: e.spec.name.clone(),
+            origin: "credentials-file".into(),
+            profile: e.spec.name.clone(),
+            managed: managed.is_some(),
+            method: managed.map(|m| m.method.as_str().to_string()),
+            state: e.state(now, &self.policy).as_str().to_string(),
+            expires_at: e.track.expires_at,
+            next_refresh_at: e.track.next_action(&self.policy).map(|t| t.max(now)),
+            last_refresh_at: e.last_refresh_at,
+            identity: e.identity.clone(),
+            last_error,
+        }
+    }
+
+    /// The outcome of the last refresh of `name`, for a client waiting on it.
+    pub fn result(&self, name: &str, now: DateTime<Utc>) -> RefreshResult {
+        match self.sessions.get(name) {
+            Some(e) => {
+                let s = self.session_status(e, now);
+                RefreshResult {
+                    name: name.to_string(),
+                    ok: s.last_error.is_none() && e.track.phase == Phase::Idle,
+                    state: s.state,
+                    expires_at: s.expires_at,
+                    error: s.last_error,
+                }
+            }
+            None => RefreshResult {
+                name: name.to_string(),
+                ok: false,
+                state: "unknown".into(),
+                expires_at: None,
+                error: Some(LastError {
+                    code: None,
+                    finding: None,
+                    message: "no longer tracked".into(),
+                    fix: None,
+                }),
+            },
+        }
+    }
+
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
         expiry::next_wake(self.sessions.values().map(|e| &e.track), &self.policy)
     }
@@ -284,17 +340,11 @@ impl Engine {
     pub fn summary(&self, now: DateTime<Utc>) -> String {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for e in self.sessions.values() {
-            *counts
-                .entry(e.state(now, &self.policy).as_str())
-                .or_default() += 1;
+            *counts.entry(e.state(now, &self.policy).as_str()).or_default() += 1;
         }
         if counts.is_empty() {
             return "no sessions".into();
         }
-        counts
-            .iter()
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        counts.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
     }
 }

@@ -19,10 +19,7 @@ pub enum InstanceError {
 pub struct InstanceLock(#[allow(dead_code)] File);
 
 pub fn acquire(runtime_dir: &Path) -> Result<InstanceLock, InstanceError> {
-    let io = |source| InstanceError::Io {
-        dir: runtime_dir.display().to_string(),
-        source,
-    };
+    let io = |source| InstanceError::Io { dir: runtime_dir.display().to_string(), source };
     crate::paths::ensure_private_dir(runtime_dir).map_err(io)?;
     let path = runtime_dir.join("credd.lock");
     let mut f = OpenOptions::new()
@@ -38,9 +35,7 @@ pub fn acquire(runtime_dir: &Path) -> Result<InstanceLock, InstanceError> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut s = String::new();
             let _ = f.read_to_string(&mut s);
-            return Err(InstanceError::AlreadyRunning {
-                pid: s.trim().parse().ok(),
-            });
+            return Err(InstanceError::AlreadyRunning { pid: s.trim().parse().ok() });
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
     }
@@ -60,10 +55,7 @@ mod tests {
         let dir = t.path().join("credd");
         let first = acquire(&dir).unwrap();
         let err = acquire(&dir).unwrap_err().to_string();
-        assert!(
-            err.contains(&format!("pid {}", std::process::id())),
-            "{err}"
-        );
+        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
         drop(first);
         acquire(&dir).unwrap();
     }

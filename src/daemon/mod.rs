@@ -1,7 +1,7 @@
 //! `credd daemon`: the long-running process. One task owns the [`engine::Engine`] and waits, in
 //! one `select!`, for the earliest of: the next deadline (a wall-clock timer), a file change, a
-//! finished refresh, a signal, or shutdown. It wakes only when something is due or something
-//! changed, so an idle daemon costs nothing.
+//! finished refresh, a control request, a signal, or shutdown. It wakes only when something is due
+//! or something changed, so an idle daemon costs nothing.
 //!
 //! - `engine`: the state and every decision about it.
 //! - `wallclock`: sleeping until a wall-clock instant (suspend- and clock-jump-safe).
@@ -11,20 +11,24 @@ pub mod engine;
 pub mod instance;
 pub mod wallclock;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Config;
+use crate::ipc::protocol::{ErrorCode, RefreshResult, Reply, Status};
+use crate::ipc::server::{self, Control};
 use crate::paths::ProcessEnv;
 use crate::profile::{Document, FileKind, Loaded, read_document};
 use crate::refresh::mfa::UsedCodes;
 use crate::refresh::run::{self, AwsFiles, Outcome};
+use crate::secret::Secret;
 use crate::watch::{WatchPlan, Watcher};
 use engine::Engine;
 
@@ -39,6 +43,8 @@ pub struct Options {
     /// The user named the config file: it must exist.
     pub config_explicit: bool,
     pub runtime_dir: PathBuf,
+    /// `--socket` or `CREDD_SOCKET`, if given; otherwise the config's or the default.
+    pub socket_override: Option<PathBuf>,
     pub files: AwsFiles,
     pub host_user: (String, String),
 }
@@ -49,11 +55,10 @@ pub enum DaemonError {
     Config(Vec<crate::config::ConfigError>),
     #[error(transparent)]
     Instance(#[from] instance::InstanceError),
+    #[error(transparent)]
+    Socket(#[from] server::BindError),
     #[error("cannot set up {what}: {source}")]
-    Setup {
-        what: &'static str,
-        source: std::io::Error,
-    },
+    Setup { what: &'static str, source: std::io::Error },
 }
 
 /// Reads both AWS files. A file that cannot be parsed is reported (path, line, fix) and its last
@@ -67,11 +72,7 @@ fn read_files(files: &AwsFiles, previous: Option<&Loaded>) -> Loaded {
         }
     };
     Loaded {
-        config: read(
-            &files.config,
-            FileKind::Config,
-            previous.and_then(|p| p.config.as_ref()),
-        ),
+        config: read(&files.config, FileKind::Config, previous.and_then(|p| p.config.as_ref())),
         credentials: read(
             &files.credentials,
             FileKind::Credentials,
@@ -81,18 +82,191 @@ fn read_files(files: &AwsFiles, previous: Option<&Loaded>) -> Loaded {
 }
 
 fn watch_plan(files: &AwsFiles, config_path: &Path) -> WatchPlan {
-    WatchPlan::for_files([
-        files.config.as_path(),
-        files.credentials.as_path(),
-        config_path,
-    ])
+    WatchPlan::for_files([files.config.as_path(), files.credentials.as_path(), config_path])
+}
+
+/// The loop's state besides the engine: refreshes in flight and who waits for them.
+struct Runner {
+    engine: Engine,
+    files: AwsFiles,
+    loaded: Loaded,
+    opts: Options,
+    socket: PathBuf,
+    started_at: DateTime<Utc>,
+    used: Arc<Mutex<UsedCodes>>,
+    done_tx: mpsc::UnboundedSender<(String, Outcome)>,
+    in_flight: usize,
+    waiters: HashMap<String, Vec<oneshot::Sender<RefreshResult>>>,
+}
+
+impl Runner {
+    fn start(&mut self, name: &str, code: Option<Secret>) {
+        let Some(managed) = self.engine.sessions.get(name).and_then(|e| e.spec.managed.clone()) else {
+            return;
+        };
+        self.engine.start(name);
+        self.in_flight += 1;
+        tracing::debug!("{name}: refreshing");
+        let (done, files, config, used, name) = (
+            self.done_tx.clone(),
+            self.files.clone(),
+            self.engine.config.clone(),
+            self.used.clone(),
+            name.to_string(),
+        );
+        tokio::spawn(async move {
+            let outcome = run::refresh(&name, &managed, &files, &config, &ProcessEnv, code, &used).await;
+            let _ = done.send((name, outcome));
+        });
+    }
+
+    fn finish(&mut self, name: String, outcome: Outcome) {
+        self.in_flight -= 1;
+        let now = Utc::now();
+        self.engine.finish(&name, outcome, now, fastrand::f64());
+        for w in self.waiters.remove(&name).unwrap_or_default() {
+            let _ = w.send(self.engine.result(&name, now));
+        }
+    }
+
+    fn files_changed(&mut self) {
+        let now = Utc::now();
+        let reloaded = reload_config(&self.opts, &self.engine);
+        self.loaded = read_files(&self.files, Some(&self.loaded));
+        match reloaded {
+            Ok(Some(config)) => self.engine.set_config(config, &self.loaded, now),
+            _ => self.engine.reconcile(&self.loaded, now),
+        }
+    }
+
+    /// Starts (or joins) a refresh of `name` and returns where its result will arrive.
+    fn refresh(
+        &mut self,
+        name: &str,
+        code: Option<Secret>,
+    ) -> Result<oneshot::Receiver<RefreshResult>, Reply> {
+        let err = |code, message: String| Reply::Error { code, message };
+        let Some(entry) = self.engine.sessions.get(name) else {
+            let names: Vec<&str> = self.engine.sessions.keys().map(String::as_str).collect();
+            let hint = crate::config::did_you_mean(name, names.iter().copied())
+                .map(|m| format!("; did you mean \"{m}\"?"))
+                .unwrap_or_default();
+            return Err(err(ErrorCode::UnknownSession, format!("no session named \"{name}\"{hint}")));
+        };
+        let Some(managed) = &entry.spec.managed else {
+            return Err(err(
+                ErrorCode::NotManaged,
+                format!(
+                    "\"{name}\" is watch-only: another tool writes it; add a [[session]] for it to let credd refresh it"
+                ),
+            ));
+        };
+        let refreshing = entry.track.phase == crate::expiry::Phase::Refreshing;
+        if code.is_some() {
+            if managed.mfa_serial.is_none() {
+                return Err(err(
+                    ErrorCode::BadRequest,
+                    format!("\"{name}\" has no mfa_serial, so it takes no MFA code"),
+                ));
+            }
+            if refreshing {
+                return Err(err(
+                    ErrorCode::BadRequest,
+                    format!("\"{name}\" is refreshing right now; send the code again in a moment"),
+                ));
+            }
+        }
+        if !refreshing {
+            self.start(name, code);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.waiters.entry(name.to_string()).or_default().push(tx);
+        Ok(rx)
+    }
+
+    fn control(&mut self, c: Control) {
+        match c {
+            Control::Status(reply) => {
+                let now = Utc::now();
+                let _ = reply.send(Reply::Status(Status {
+                    started_at: self.started_at,
+                    config_path: self.opts.config_path.display().to_string(),
+                    files: vec![
+                        self.files.credentials.display().to_string(),
+                        self.files.config.display().to_string(),
+                        self.opts.config_path.display().to_string(),
+                    ],
+                    sessions: self.engine.status(now),
+                }));
+            }
+            Control::Refresh { name, reply } => {
+                let names: Vec<String> = match name {
+                    Some(n) => vec![n],
+                    None => self
+                        .engine
+                        .sessions
+                        .iter()
+                        .filter(|(_, e)| e.spec.managed.is_some())
+                        .map(|(n, _)| n.clone())
+                        .collect(),
+                };
+                let mut pending = Vec::new();
+                for n in &names {
+                    match self.refresh(n, None) {
+                        Ok(rx) => pending.push(rx),
+                        Err(e) => {
+                            let _ = reply.send(e);
+                            return;
+                        }
+                    }
+                }
+                reply_when_done(pending, reply);
+            }
+            Control::Mfa { name, code, reply } => {
+                tracing::info!("{name}: MFA code received from the control socket");
+                match self.refresh(&name, Some(code)) {
+                    Ok(rx) => reply_when_done(vec![rx], reply),
+                    Err(e) => {
+                        let _ = reply.send(e);
+                    }
+                }
+            }
+            Control::Reload(reply) => {
+                tracing::info!("reload requested over the control socket");
+                let errors = match reload_config(&self.opts, &self.engine) {
+                    Ok(c) => {
+                        let config = c.unwrap_or_else(|| self.engine.config.clone());
+                        self.loaded = read_files(&self.files, Some(&self.loaded));
+                        self.engine.set_config(config, &self.loaded, Utc::now());
+                        Vec::new()
+                    }
+                    Err(errors) => errors,
+                };
+                let _ = reply.send(Reply::Reloaded { errors });
+            }
+        }
+    }
+}
+
+fn reply_when_done(pending: Vec<oneshot::Receiver<RefreshResult>>, reply: oneshot::Sender<Reply>) {
+    tokio::spawn(async move {
+        let mut results = Vec::new();
+        for rx in pending {
+            if let Ok(r) = rx.await {
+                results.push(r);
+            }
+        }
+        let _ = reply.send(Reply::Refreshed { results });
+    });
 }
 
 /// Runs until `shutdown` completes or SIGTERM/SIGINT arrives.
 pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-    let config =
-        Config::load(&opts.config_path, opts.config_explicit).map_err(DaemonError::Config)?;
+    let config = Config::load(&opts.config_path, opts.config_explicit).map_err(DaemonError::Config)?;
     let _instance = instance::acquire(&opts.runtime_dir)?;
+    let socket =
+        crate::paths::socket_path(opts.socket_override.as_deref(), &ProcessEnv, config.socket.as_deref());
+    let listener = server::bind(&socket)?;
     let setup = |what| move |source| DaemonError::Setup { what, source };
     let mut hup = signal(SignalKind::hangup()).map_err(setup("signal handling"))?;
     let mut term = signal(SignalKind::terminate()).map_err(setup("signal handling"))?;
@@ -100,101 +274,74 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let timer = wallclock::WallTimer::new().map_err(setup("the wall-clock timer"))?;
 
     let files = opts.files.clone();
-    let mut loaded = read_files(&files, None);
-    let mut engine = Engine::new(config, opts.host_user.clone());
-    let now = Utc::now();
-    match &engine.config.path {
-        Some(p) if p.exists() => tracing::info!(
-            "credd {} started; config {}",
-            env!("CARGO_PKG_VERSION"),
-            p.display()
-        ),
-        _ => tracing::info!(
+    let loaded = read_files(&files, None);
+    let engine = Engine::new(config, opts.host_user.clone());
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let mut r = Runner {
+        engine,
+        files: files.clone(),
+        loaded,
+        socket,
+        started_at: Utc::now(),
+        used: Arc::new(Mutex::new(UsedCodes::default())),
+        done_tx,
+        in_flight: 0,
+        waiters: HashMap::new(),
+        opts,
+    };
+    match &r.engine.config.path {
+        Some(p) => tracing::info!("credd {} started; config {}", env!("CARGO_PKG_VERSION"), p.display()),
+        None => tracing::info!(
             "credd {} started with no config file ({} does not exist): tracking what is in {}",
             env!("CARGO_PKG_VERSION"),
-            opts.config_path.display(),
+            r.opts.config_path.display(),
             files.credentials.display()
         ),
     }
-    engine.reconcile(&loaded, now);
-    tracing::info!("{}", engine.summary(now));
+    let now = Utc::now();
+    r.engine.reconcile(&r.loaded, now);
+    tracing::info!("listening on {}; {}", r.socket.display(), r.engine.summary(now));
 
     let (change_tx, mut change_rx) = mpsc::unbounded_channel();
-    let mut watcher =
-        Watcher::new(watch_plan(&files, &opts.config_path), change_tx).map_err(|e| {
-            DaemonError::Setup {
-                what: "file watching",
-                source: std::io::Error::other(e),
-            }
-        })?;
-
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();
-    let used = Arc::new(Mutex::new(UsedCodes::default()));
-    let mut in_flight = 0usize;
+    let mut watcher = Watcher::new(watch_plan(&files, &r.opts.config_path), change_tx)
+        .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
+    let (control_tx, mut control_rx) = mpsc::channel(256);
+    let server_task = tokio::spawn(server::serve(listener, control_tx));
     tokio::pin!(shutdown);
 
     loop {
-        let now = Utc::now();
-        for name in engine.due(now) {
-            let Some(managed) = engine.sessions[&name].spec.managed.clone() else {
-                continue;
-            };
-            engine.start(&name);
-            in_flight += 1;
-            tracing::debug!("{name}: refreshing");
-            let (done, files, config, used) = (
-                done_tx.clone(),
-                files.clone(),
-                engine.config.clone(),
-                used.clone(),
-            );
-            tokio::spawn(async move {
-                let outcome =
-                    run::refresh(&name, &managed, &files, &config, &ProcessEnv, None, &used).await;
-                let _ = done.send((name, outcome));
-            });
+        for name in r.engine.due(Utc::now()) {
+            r.start(&name, None);
         }
-        let wake = engine.next_wake();
+        let wake = r.engine.next_wake();
         tokio::select! {
             _ = wallclock::sleep_until(&timer, wake) => {}
             Some(()) = change_rx.recv() => {
                 // Let the burst settle, then take everything that queued up as one change.
                 tokio::time::sleep(DEBOUNCE).await;
                 while change_rx.try_recv().is_ok() {}
-                let now = Utc::now();
-                let reloaded = reload_config(&opts, &engine);
-                loaded = read_files(&files, Some(&loaded));
-                match reloaded {
-                    Some(config) => engine.set_config(config, &loaded, now),
-                    None => engine.reconcile(&loaded, now),
-                }
-                watcher.update(watch_plan(&files, &opts.config_path));
+                r.files_changed();
+                watcher.update(watch_plan(&files, &r.opts.config_path));
             }
-            Some((name, outcome)) = done_rx.recv() => {
-                in_flight -= 1;
-                engine.finish(&name, outcome, Utc::now(), fastrand::f64());
-            }
+            Some((name, outcome)) = done_rx.recv() => r.finish(name, outcome),
+            Some(c) = control_rx.recv() => r.control(c),
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading the configuration");
-                if let Some(config) = reload_config(&opts, &engine).or_else(|| Some(engine.config.clone())) {
-                    loaded = read_files(&files, Some(&loaded));
-                    engine.set_config(config, &loaded, Utc::now());
-                }
+                r.control(Control::Reload(oneshot::channel().0));
             }
             _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
             _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
             _ = &mut shutdown => { tracing::info!("shutting down"); break; }
         }
     }
-    if in_flight > 0 {
-        tracing::info!("waiting for {in_flight} refresh(es) in flight to finish writing");
+    server_task.abort();
+    let _ = std::fs::remove_file(&r.socket);
+    if r.in_flight > 0 {
+        tracing::info!("waiting for {} refresh(es) in flight to finish writing", r.in_flight);
         let drain = async {
-            while in_flight > 0 {
+            while r.in_flight > 0 {
                 match done_rx.recv().await {
-                    Some((name, outcome)) => {
-                        in_flight -= 1;
-                        engine.finish(&name, outcome, Utc::now(), fastrand::f64());
-                    }
+                    Some((name, outcome)) => r.finish(name, outcome),
                     None => break,
                 }
             }
@@ -205,20 +352,20 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     Ok(())
 }
 
-/// Loads the config again if it changed. A broken config is reported and the old one kept: the
-/// daemon keeps serving.
-fn reload_config(opts: &Options, engine: &Engine) -> Option<Config> {
+/// Loads the config again. `Ok(None)`: unchanged. A broken config is reported, and the old one
+/// kept: the daemon keeps serving.
+fn reload_config(opts: &Options, engine: &Engine) -> Result<Option<Config>, Vec<String>> {
     match Config::load(&opts.config_path, opts.config_explicit) {
         Ok(c) if c != engine.config => {
             tracing::info!("configuration reloaded from {}", opts.config_path.display());
-            Some(c)
+            Ok(Some(c))
         }
-        Ok(_) => None,
+        Ok(_) => Ok(None),
         Err(errors) => {
-            for e in errors {
+            for e in &errors {
                 tracing::error!("{e}; keeping the previous configuration");
             }
-            None
+            Err(errors.iter().map(ToString::to_string).collect())
         }
     }
 }

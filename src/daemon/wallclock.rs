@@ -25,9 +25,8 @@ mod imp {
     impl WallTimer {
         pub fn new() -> io::Result<WallTimer> {
             // SAFETY: plain syscall; the fd is owned by OwnedFd below.
-            let fd = unsafe {
-                libc::timerfd_create(libc::CLOCK_REALTIME, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC)
-            };
+            let fd =
+                unsafe { libc::timerfd_create(libc::CLOCK_REALTIME, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
             if fd < 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -35,9 +34,8 @@ mod imp {
             let owned = unsafe { OwnedFd::from_raw_fd(fd) };
             // SAFETY: OwnedFd always returns the descriptor it owns, which stays open until the
             // AsyncFd (its only owner) is dropped.
-            let fd =
-                unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) }
-                    .map_err(|e| io::Error::other(e.to_string()))?;
+            let fd = unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) }
+                .map_err(|e| io::Error::other(e.to_string()))?;
             Ok(WallTimer { fd })
         }
 
@@ -48,10 +46,7 @@ mod imp {
                 return Ok(());
             }
             let spec = libc::itimerspec {
-                it_interval: libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: 0,
-                },
+                it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
                 it_value: libc::timespec {
                     tv_sec: at.timestamp() as libc::time_t,
                     tv_nsec: at.timestamp_subsec_nanos() as libc::c_long,
@@ -129,8 +124,6 @@ mod tests {
         t.sleep_until(at).await.unwrap();
         assert!(Utc::now() >= at);
         // A deadline in the past returns at once.
-        t.sleep_until(Utc::now() - chrono::Duration::hours(2))
-            .await
-            .unwrap();
+        t.sleep_until(Utc::now() - chrono::Duration::hours(2)).await.unwrap();
     }
 }

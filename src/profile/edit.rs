@@ -59,20 +59,13 @@ pub enum EditError {
     BadValue { key: String, why: &'static str },
     /// The self-check failed: the edit would have changed something it does not own. A bug in
     /// credd, reported instead of written.
-    #[error(
-        "refusing to write: the edit to [{profile}] would also change {what}; this is a credd bug"
-    )]
+    #[error("refusing to write: the edit to [{profile}] would also change {what}; this is a credd bug")]
     WouldChangeOthers { profile: String, what: String },
 }
 
 /// A value survives a round trip only if the parser will read it back unchanged.
 fn check_value(key: &str, value: &str) -> Result<(), EditError> {
-    let bad = |why| {
-        Err(EditError::BadValue {
-            key: key.to_string(),
-            why,
-        })
-    };
+    let bad = |why| Err(EditError::BadValue { key: key.to_string(), why });
     if value.is_empty() {
         return bad("is empty (an empty value opens a sub-property block)");
     }
@@ -128,13 +121,7 @@ impl Document {
             match e {
                 Edit::Set(k, v) => {
                     let s = expected.map.entry(id.clone()).or_default();
-                    s.props.insert(
-                        k.clone(),
-                        super::parse::Property {
-                            value: v.0.clone(),
-                            line: 0,
-                        },
-                    );
+                    s.props.insert(k.clone(), super::parse::Property { value: v.0.clone(), line: 0 });
                 }
                 Edit::Remove(k) => {
                     if let Some(s) = expected.map.get_mut(&id) {
@@ -148,11 +135,8 @@ impl Document {
             s.map
                 .iter()
                 .map(|(id, sec)| {
-                    let kv: Vec<(String, String)> = sec
-                        .props
-                        .iter()
-                        .map(|(k, p)| (k.clone(), p.value.clone()))
-                        .collect();
+                    let kv: Vec<(String, String)> =
+                        sec.props.iter().map(|(k, p)| (k.clone(), p.value.clone())).collect();
                     (id.clone(), kv)
                 })
                 .collect::<Vec<_>>()
@@ -163,10 +147,7 @@ impl Document {
             } else {
                 "keys outside the edit".to_string()
             };
-            return Err(EditError::WouldChangeOthers {
-                profile: profile.to_string(),
-                what,
-            });
+            return Err(EditError::WouldChangeOthers { profile: profile.to_string(), what });
         }
         *self = work;
         Ok(())
@@ -197,9 +178,7 @@ impl Document {
     fn set_one(&mut self, id: &SectionId, profile: &str, key: &str, value: &str) {
         if let Some(&winner) = self.key_lines(id, key).last() {
             let line = &mut self.lines[winner];
-            let LineKind::Property { value: span, .. } = &line.kind else {
-                unreachable!()
-            };
+            let LineKind::Property { value: span, .. } = &line.kind else { unreachable!() };
             let span = span.clone();
             if span.is_empty() {
                 // `key =` opened a sub-property block; the whole block is this key's.
@@ -213,14 +192,10 @@ impl Document {
             return;
         }
         let eol = self.dominant_eol();
-        let new_line = |text: String| Line {
-            text,
-            eol,
-            kind: LineKind::Blank,
-        };
-        let last_header = (0..self.lines.len()).rev().find(|&i| {
-            matches!(&self.lines[i].kind, LineKind::Header { section: Some(s), .. } if s == id)
-        });
+        let new_line = |text: String| Line { text, eol, kind: LineKind::Blank };
+        let last_header = (0..self.lines.len())
+            .rev()
+            .find(|&i| matches!(&self.lines[i].kind, LineKind::Header { section: Some(s), .. } if s == id));
         match last_header {
             Some(h) => {
                 let body_end = (h + 1..self.lines.len())
@@ -306,10 +281,7 @@ mod tests {
     fn replaces_only_the_value_and_keeps_layout() {
         let text = "# top\n[dev]\naws_session_token=OLD   # mine\nregion = x\n";
         let out = edited(text, "dev", &[Edit::set("aws_session_token", "NEW")]);
-        assert_eq!(
-            out,
-            "# top\n[dev]\naws_session_token=NEW   # mine\nregion = x\n"
-        );
+        assert_eq!(out, "# top\n[dev]\naws_session_token=NEW   # mine\nregion = x\n");
     }
 
     #[test]
@@ -328,11 +300,7 @@ mod tests {
 
     #[test]
     fn adds_profile_at_end_keeping_crlf_and_missing_final_newline() {
-        let out = edited(
-            "[a]\r\nk = 1",
-            "b",
-            &[Edit::set("k", "2"), Edit::set("j", "3")],
-        );
+        let out = edited("[a]\r\nk = 1", "b", &[Edit::set("k", "2"), Edit::set("j", "3")]);
         assert_eq!(out, "[a]\r\nk = 1\r\n\r\n[b]\r\nk = 2\r\nj = 3");
         let out = edited("", "b", &[Edit::set("k", "2")]);
         assert_eq!(out, "[b]\nk = 2\n");
@@ -349,10 +317,7 @@ mod tests {
     fn refuses_values_that_would_not_read_back() {
         let mut d = doc("[a]\n");
         for bad in ["", "a\nb", " x", "x #y", "x ;y"] {
-            assert!(
-                d.edit_profile("a", &[Edit::set("k", bad)]).is_err(),
-                "{bad:?}"
-            );
+            assert!(d.edit_profile("a", &[Edit::set("k", bad)]).is_err(), "{bad:?}");
         }
         assert!(d.edit_profile("a b", &[Edit::set("k", "v")]).is_err());
         assert!(d.edit_profile("a", &[Edit::set("k#", "v")]).is_err());

@@ -19,12 +19,8 @@ use super::parse::Section;
 use crate::secret::Secret;
 
 /// Expiry keys in the order credd trusts them. credd itself writes the first.
-pub const EXPIRY_KEYS: &[&str] = &[
-    "x_security_token_expires",
-    "aws_expiration",
-    "aws_session_expiration",
-    "expiration",
-];
+pub const EXPIRY_KEYS: &[&str] =
+    &["x_security_token_expires", "aws_expiration", "aws_session_expiration", "expiration"];
 
 /// What a profile's keys amount to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,11 +135,7 @@ pub fn parse_timestamp(raw: &str, naive_is_local: bool) -> Option<DateTime<Utc>>
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-    ] {
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%:z"] {
         if let Ok(t) = DateTime::parse_from_str(s, fmt) {
             return Some(t.with_timezone(&Utc));
         }
@@ -153,10 +145,7 @@ pub fn parse_timestamp(raw: &str, naive_is_local: bool) -> Option<DateTime<Utc>>
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
         if let Ok(n) = NaiveDateTime::parse_from_str(naive_part, fmt) {
             if naive_is_local && !zulu {
-                return Local
-                    .from_local_datetime(&n)
-                    .earliest()
-                    .map(|t| t.with_timezone(&Utc));
+                return Local.from_local_datetime(&n).earliest().map(|t| t.with_timezone(&Utc));
             }
             return Some(Utc.from_utc_datetime(&n));
         }
@@ -189,10 +178,7 @@ pub fn session_edits(session: &SessionCredentials, current: Option<&Section>) ->
         Edit::set("aws_access_key_id", &session.access_key_id),
         Edit::set("aws_secret_access_key", session.secret_access_key.expose()),
         Edit::set("aws_session_token", token),
-        Edit::set(
-            "x_security_token_expires",
-            &format_expiry(session.expiration),
-        ),
+        Edit::set("x_security_token_expires", &format_expiry(session.expiration)),
     ];
     let Some(current) = current else { return edits };
     if current.get("aws_security_token").is_some() {
@@ -200,22 +186,14 @@ pub fn session_edits(session: &SessionCredentials, current: Option<&Section>) ->
     }
     let at = session.expiration;
     if current.get("aws_expiration").is_some() {
-        edits.push(Edit::set(
-            "aws_expiration",
-            &at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        ));
+        edits.push(Edit::set("aws_expiration", &at.to_rfc3339_opts(SecondsFormat::Millis, true)));
     }
     if current.get("aws_session_expiration").is_some() {
-        edits.push(Edit::set(
-            "aws_session_expiration",
-            &at.format("%Y-%m-%dT%H:%M:%S%z").to_string(),
-        ));
+        edits.push(Edit::set("aws_session_expiration", &at.format("%Y-%m-%dT%H:%M:%S%z").to_string()));
     }
     if current.get("expiration").is_some() {
         let v = if current.get("source_expiration").is_some() {
-            at.with_timezone(&Local)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
+            at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string()
         } else {
             at.format("%Y-%m-%d %H:%M:%S").to_string()
         };
@@ -231,11 +209,7 @@ mod tests {
     use std::path::Path;
 
     fn section(body: &str) -> Section {
-        let d = Document::parse(
-            &format!("[p]\n{body}"),
-            FileKind::Credentials,
-            Path::new("t"),
-        );
+        let d = Document::parse(&format!("[p]\n{body}"), FileKind::Credentials, Path::new("t"));
         d.unwrap().sections().profile("p").unwrap().clone()
     }
 
@@ -246,35 +220,14 @@ mod tests {
     #[test]
     fn every_writer_format_is_read() {
         let cases = [
-            (
-                "x_security_token_expires = 2026-05-01T10:00:00-07:00",
-                "2026-05-01T17:00:00Z",
-            ),
-            (
-                "x_security_token_expires = 2026-05-01T17:00:00+00:00",
-                "2026-05-01T17:00:00Z",
-            ),
-            (
-                "x_security_token_expires = 2026-05-01T17:00:00.123456+00:00",
-                "2026-05-01T17:00:00.123456Z",
-            ),
-            (
-                "x_security_token_expires = 2026-05-01T17:00:00",
-                "2026-05-01T17:00:00Z",
-            ),
+            ("x_security_token_expires = 2026-05-01T10:00:00-07:00", "2026-05-01T17:00:00Z"),
+            ("x_security_token_expires = 2026-05-01T17:00:00+00:00", "2026-05-01T17:00:00Z"),
+            ("x_security_token_expires = 2026-05-01T17:00:00.123456+00:00", "2026-05-01T17:00:00.123456Z"),
+            ("x_security_token_expires = 2026-05-01T17:00:00", "2026-05-01T17:00:00Z"),
             ("expiration = 2026-05-01 17:00:00", "2026-05-01T17:00:00Z"),
-            (
-                "aws_expiration = 2026-05-01T17:00:00.000Z",
-                "2026-05-01T17:00:00Z",
-            ),
-            (
-                "aws_session_expiration = 2026-05-01T17:00:00+0000",
-                "2026-05-01T17:00:00Z",
-            ),
-            (
-                "aws_session_expiration = 2026-05-01T19:00:00+0200",
-                "2026-05-01T17:00:00Z",
-            ),
+            ("aws_expiration = 2026-05-01T17:00:00.000Z", "2026-05-01T17:00:00Z"),
+            ("aws_session_expiration = 2026-05-01T17:00:00+0000", "2026-05-01T17:00:00Z"),
+            ("aws_session_expiration = 2026-05-01T19:00:00+0200", "2026-05-01T17:00:00Z"),
             ("expiration = 1777654800", "2026-05-01T17:00:00Z"),
         ];
         for (body, want) in cases {
@@ -287,33 +240,20 @@ mod tests {
 
     #[test]
     fn awsume_expiration_is_local_time() {
-        let s =
-            section("expiration = 2026-05-01 17:00:00\nsource_expiration = 2026-05-01 18:00:00");
-        let ExpiryRead::Found(e) = expiry(&s) else {
-            panic!()
-        };
-        let local = Local
-            .with_ymd_and_hms(2026, 5, 1, 17, 0, 0)
-            .unwrap()
-            .with_timezone(&Utc);
+        let s = section("expiration = 2026-05-01 17:00:00\nsource_expiration = 2026-05-01 18:00:00");
+        let ExpiryRead::Found(e) = expiry(&s) else { panic!() };
+        let local = Local.with_ymd_and_hms(2026, 5, 1, 17, 0, 0).unwrap().with_timezone(&Utc);
         assert_eq!(e.at, local);
     }
 
     #[test]
     fn priority_and_invalid_values() {
-        let s = section(
-            "expiration = 2020-01-01 00:00:00\nx_security_token_expires = 2026-05-01T17:00:00Z",
-        );
-        let ExpiryRead::Found(e) = expiry(&s) else {
-            panic!()
-        };
+        let s = section("expiration = 2020-01-01 00:00:00\nx_security_token_expires = 2026-05-01T17:00:00Z");
+        let ExpiryRead::Found(e) = expiry(&s) else { panic!() };
         assert_eq!((e.key, e.line), ("x_security_token_expires", 3));
         assert_eq!(
             expiry(&section("aws_expiration = tomorrow")),
-            ExpiryRead::Invalid {
-                key: "aws_expiration",
-                line: 2
-            }
+            ExpiryRead::Invalid { key: "aws_expiration", line: 2 }
         );
         assert_eq!(expiry(&section("region = x")), ExpiryRead::None);
     }
@@ -324,14 +264,8 @@ mod tests {
         use Inconsistency::*;
         let k = |b| credential_kind(&section(b));
         assert_eq!(k("region = x"), Absent);
-        assert_eq!(
-            k("aws_access_key_id = AKIAX\naws_secret_access_key = s"),
-            LongTerm
-        );
-        assert_eq!(
-            k("aws_access_key_id = ASIAX\naws_secret_access_key = s\naws_session_token = t"),
-            Session
-        );
+        assert_eq!(k("aws_access_key_id = AKIAX\naws_secret_access_key = s"), LongTerm);
+        assert_eq!(k("aws_access_key_id = ASIAX\naws_secret_access_key = s\naws_session_token = t"), Session);
         assert_eq!(
             k("aws_access_key_id = ASIAX\naws_secret_access_key = s\naws_security_token = t"),
             Session
@@ -353,38 +287,32 @@ mod tests {
         let s = section(
             "aws_access_key_id = ASIAX\naws_secret_access_key = s\naws_session_token = new\naws_security_token = old",
         );
-        assert_eq!(
-            credentials(&s).unwrap().session_token.unwrap().expose(),
-            "old"
-        );
+        assert_eq!(credentials(&s).unwrap().session_token.unwrap().expose(), "old");
     }
 
     #[test]
     fn session_edits_update_foreign_keys_in_their_format() {
-        let s = section(
-            "aws_security_token = t\nexpiration = 2020-01-01 00:00:00\naws_session_expiration = x",
-        );
+        let s =
+            section("aws_security_token = t\nexpiration = 2020-01-01 00:00:00\naws_session_expiration = x");
         let session = SessionCredentials {
             access_key_id: "ASIANEW".into(),
             secret_access_key: "sec".into(),
             session_token: "tok".into(),
             expiration: at("2026-05-01T17:00:00Z"),
         };
-        let mut d = Document::parse("[p]\naws_security_token = t\nexpiration = 2020-01-01 00:00:00\naws_session_expiration = x\n", FileKind::Credentials, Path::new("t")).unwrap();
-        d.edit_profile("p", &session_edits(&session, Some(&s)))
-            .unwrap();
+        let mut d = Document::parse(
+            "[p]\naws_security_token = t\nexpiration = 2020-01-01 00:00:00\naws_session_expiration = x\n",
+            FileKind::Credentials,
+            Path::new("t"),
+        )
+        .unwrap();
+        d.edit_profile("p", &session_edits(&session, Some(&s))).unwrap();
         let p = d.sections().profile("p").unwrap().clone();
         assert_eq!(p.get("aws_security_token"), Some("tok"));
         assert_eq!(p.get("aws_session_token"), Some("tok"));
         assert_eq!(p.get("expiration"), Some("2026-05-01 17:00:00"));
-        assert_eq!(
-            p.get("aws_session_expiration"),
-            Some("2026-05-01T17:00:00+0000")
-        );
-        assert_eq!(
-            p.get("x_security_token_expires"),
-            Some("2026-05-01T17:00:00Z")
-        );
+        assert_eq!(p.get("aws_session_expiration"), Some("2026-05-01T17:00:00+0000"));
+        assert_eq!(p.get("x_security_token_expires"), Some("2026-05-01T17:00:00Z"));
         assert_eq!(credential_kind(&p), CredentialKind::Session);
     }
 }

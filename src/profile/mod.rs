@@ -37,11 +37,7 @@ impl Loaded {
     }
 
     pub fn merged(&self) -> Sections {
-        let config = self
-            .config
-            .as_ref()
-            .map(Document::sections)
-            .unwrap_or_default();
+        let config = self.config.as_ref().map(Document::sections).unwrap_or_default();
         match &self.credentials {
             Some(c) => config.merged_with(&c.sections()),
             None => config,

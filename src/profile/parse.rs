@@ -90,10 +90,7 @@ pub struct Line {
 // Line text may hold a secret; Debug shows only the classification.
 impl fmt::Debug for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Line")
-            .field("kind", &self.kind)
-            .field("eol", &self.eol)
-            .finish()
+        f.debug_struct("Line").field("kind", &self.kind).field("eol", &self.eol).finish()
     }
 }
 
@@ -175,8 +172,7 @@ fn parse_property(line: &str) -> Result<(String, std::ops::Range<usize>), Proper
 
 /// aws-config's identifier rule for profile names and keys.
 pub fn is_identifier(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+    s.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
 /// Resolves a header's inner text (between `[` and `]`) to a section, as aws-config's
@@ -195,25 +191,20 @@ fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, String> {
             Ok(match prefix {
                 "profile" => SectionId::Profile(suffix.to_string()),
                 "sso-session" => SectionId::SsoSession(suffix.to_string()),
-                _ => SectionId::Other {
-                    prefix: prefix.to_string(),
-                    name: suffix.to_string(),
-                },
+                _ => SectionId::Other { prefix: prefix.to_string(), name: suffix.to_string() },
             })
         }
         (FileKind::Config, None) if suffix == "default" => Ok(SectionId::Profile(suffix.into())),
         (FileKind::Config, None) => Err(format!(
             "sections in the config file other than [default] need a prefix: write [profile {suffix}]"
         )),
-        (FileKind::Credentials, Some("profile")) => Err(format!(
-            "the credentials file takes bare names: write [{suffix}], not [profile {suffix}]"
-        )),
-        (FileKind::Credentials, Some(prefix)) => Err(format!(
-            "[{prefix} {suffix}] belongs in the config file, not the credentials file"
-        )),
-        (FileKind::Credentials, None) if is_identifier(suffix) => {
-            Ok(SectionId::Profile(suffix.to_string()))
+        (FileKind::Credentials, Some("profile")) => {
+            Err(format!("the credentials file takes bare names: write [{suffix}], not [profile {suffix}]"))
         }
+        (FileKind::Credentials, Some(prefix)) => {
+            Err(format!("[{prefix} {suffix}] belongs in the config file, not the credentials file"))
+        }
+        (FileKind::Credentials, None) if is_identifier(suffix) => Ok(SectionId::Profile(suffix.to_string())),
         (FileKind::Credentials, None) => Err(format!("`{suffix}` is not a valid profile name")),
     }
 }
@@ -221,11 +212,7 @@ fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, String> {
 impl Document {
     /// An empty document, as for a file that does not exist yet.
     pub fn empty(kind: FileKind) -> Self {
-        Document {
-            kind,
-            bom: false,
-            lines: Vec::new(),
-        }
+        Document { kind, bom: false, lines: Vec::new() }
     }
 
     /// Parses bytes read from `path` (used only for error messages).
@@ -233,11 +220,7 @@ impl Document {
         match std::str::from_utf8(bytes) {
             Ok(text) => Self::parse(text, kind, path),
             Err(e) => {
-                let line = bytes[..e.valid_up_to()]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count()
-                    + 1;
+                let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
                 Err(ParseError {
                     path: path.to_path_buf(),
                     line,
@@ -275,24 +258,12 @@ impl Document {
                 let inner = prepared
                     .strip_prefix('[')
                     .and_then(|p| p.strip_suffix(']'))
-                    .ok_or_else(|| {
-                        err(
-                            idx,
-                            "section header has no closing `]`",
-                            "write it as [name]",
-                        )
-                    })?;
+                    .ok_or_else(|| err(idx, "section header has no closing `]`", "write it as [name]"))?;
                 header = Some(idx);
                 property = None;
                 match resolve_header(inner, kind) {
-                    Ok(section) => LineKind::Header {
-                        section: Some(section),
-                        ignored_because: None,
-                    },
-                    Err(why) => LineKind::Header {
-                        section: None,
-                        ignored_because: Some(why),
-                    },
+                    Ok(section) => LineKind::Header { section: Some(section), ignored_because: None },
+                    Err(why) => LineKind::Header { section: None, ignored_because: Some(why) },
                 }
             } else if text.starts_with(WHITESPACE) {
                 let Some(h) = header else {
@@ -312,10 +283,7 @@ impl Document {
                 if is_sub && !text.trim_matches(WHITESPACE).is_empty() {
                     check_property(text, idx, "sub-property", &err)?;
                 }
-                LineKind::Continuation {
-                    header: h,
-                    property: p,
-                }
+                LineKind::Continuation { header: h, property: p }
             } else {
                 let Some(h) = header else {
                     return Err(err(
@@ -326,17 +294,9 @@ impl Document {
                 };
                 let (key, value) = check_property(text, idx, "property", &err)?;
                 property = Some((idx, value.is_empty()));
-                LineKind::Property {
-                    header: h,
-                    key,
-                    value,
-                }
+                LineKind::Property { header: h, key, value }
             };
-            lines.push(Line {
-                text: text.to_string(),
-                eol,
-                kind: kind_of_line,
-            });
+            lines.push(Line { text: text.to_string(), eol, kind: kind_of_line });
         }
         let mut doc = Document { kind, bom, lines };
         doc.apply_default_rule();
@@ -401,12 +361,8 @@ impl Document {
         let mut out = Sections::default();
         for (idx, line) in self.lines.iter().enumerate() {
             match &line.kind {
-                LineKind::Header {
-                    section: Some(id), ..
-                } => {
-                    out.map.entry(id.clone()).or_insert_with(|| Section {
-                        props: BTreeMap::new(),
-                    });
+                LineKind::Header { section: Some(id), .. } => {
+                    out.map.entry(id.clone()).or_insert_with(|| Section { props: BTreeMap::new() });
                 }
                 LineKind::Property { key, value, .. } => {
                     let Some(id) = self.section_of(idx) else {
@@ -418,10 +374,7 @@ impl Document {
                     let section = out.map.get_mut(id).expect("header seen first");
                     section.props.insert(
                         key.clone(),
-                        Property {
-                            value: line.text[value.clone()].to_string(),
-                            line: idx + 1,
-                        },
+                        Property { value: line.text[value.clone()].to_string(), line: idx + 1 },
                     );
                 }
                 LineKind::Continuation { property, .. } => {
@@ -455,10 +408,7 @@ impl Document {
             .iter()
             .enumerate()
             .filter_map(|(i, l)| match &l.kind {
-                LineKind::Header {
-                    section: None,
-                    ignored_because: Some(why),
-                } => Some((i + 1, why.clone())),
+                LineKind::Header { section: None, ignored_because: Some(why) } => Some((i + 1, why.clone())),
                 _ => None,
             })
             .collect()
@@ -474,10 +424,7 @@ impl Document {
 
 fn header_has_prefix(text: &str) -> bool {
     let (prepared, _) = prepare_line(text, false);
-    let inner = prepared
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_matches(WHITESPACE);
+    let inner = prepared.trim_start_matches('[').trim_end_matches(']').trim_matches(WHITESPACE);
     inner.contains(WHITESPACE)
 }
 
@@ -493,11 +440,9 @@ fn check_property(
             &format!("expected `key = value` but this {what} has no `=`"),
             "add `= value`, or start the line with # to make it a comment",
         ),
-        PropertyError::NoName => err(
-            idx,
-            &format!("this {what} has nothing before its `=`"),
-            "put the key name before the `=`",
-        ),
+        PropertyError::NoName => {
+            err(idx, &format!("this {what} has nothing before its `=`"), "put the key name before the `=`")
+        }
     })
 }
 
@@ -516,9 +461,7 @@ pub struct Section {
 
 impl Section {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.props
-            .get(&key.to_ascii_lowercase())
-            .map(|p| p.value.as_str())
+        self.props.get(&key.to_ascii_lowercase()).map(|p| p.value.as_str())
     }
 
     pub fn line_of(&self, key: &str) -> Option<usize> {
@@ -582,8 +525,7 @@ mod tests {
 
     #[test]
     fn render_is_lossless_for_awkward_input() {
-        let text =
-            "\u{feff}# c\r\n[default]  \r\naws_access_key_id = A ; not a comment\n\n\tx\n[b]\nk=v";
+        let text = "\u{feff}# c\r\n[default]  \r\naws_access_key_id = A ; not a comment\n\n\tx\n[b]\nk=v";
         let doc = parse(text, FileKind::Credentials);
         assert_eq!(doc.render(), text.as_bytes());
     }
@@ -599,26 +541,18 @@ mod tests {
 
     #[test]
     fn continuation_and_sub_properties() {
-        let doc = parse(
-            "[profile a]\ns3 =\n  max = 10\nk = a\n b\n  # kept as text\n",
-            FileKind::Config,
-        );
+        let doc = parse("[profile a]\ns3 =\n  max = 10\nk = a\n b\n  # kept as text\n", FileKind::Config);
         let s = doc.sections();
         let a = s.profile("a").unwrap();
         assert_eq!(a.get("s3"), Some("\nmax = 10"));
         assert_eq!(a.get("k"), Some("a\nb\n# kept as text"));
         // aws-config requires `=` in a sub-property block, even on a line that looks like a comment.
-        assert!(
-            Document::parse("[a]\ns3 =\n  # x\n", FileKind::Credentials, Path::new("t")).is_err()
-        );
+        assert!(Document::parse("[a]\ns3 =\n  # x\n", FileKind::Credentials, Path::new("t")).is_err());
     }
 
     #[test]
     fn keys_case_insensitive_names_case_sensitive_last_wins() {
-        let doc = parse(
-            "[Dev]\nKEY = 1\n[dev]\nkey = 2\n[Dev]\nKey = 3\n",
-            FileKind::Credentials,
-        );
+        let doc = parse("[Dev]\nKEY = 1\n[dev]\nkey = 2\n[Dev]\nKey = 3\n", FileKind::Credentials);
         let s = doc.sections();
         assert_eq!(s.profile("Dev").unwrap().get("key"), Some("3"));
         assert_eq!(s.profile("dev").unwrap().get("key"), Some("2"));
@@ -626,10 +560,7 @@ mod tests {
 
     #[test]
     fn config_default_rules() {
-        let doc = parse(
-            "[default]\na = 1\n[profile default]\nb = 2\n[x]\nc = 3\n",
-            FileKind::Config,
-        );
+        let doc = parse("[default]\na = 1\n[profile default]\nb = 2\n[x]\nc = 3\n", FileKind::Config);
         let s = doc.sections();
         let d = s.profile("default").unwrap();
         assert_eq!(d.get("a"), None);
@@ -648,41 +579,31 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = Document::parse(
-            "[a]\nk = 1\nnonsense\n",
-            FileKind::Credentials,
-            Path::new("/f"),
-        )
-        .unwrap_err();
+        let e =
+            Document::parse("[a]\nk = 1\nnonsense\n", FileKind::Credentials, Path::new("/f")).unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.to_string().starts_with("/f:3: "), "{e}");
         let e = Document::parse("k = 1\n", FileKind::Credentials, Path::new("/f")).unwrap_err();
         assert_eq!(e.line, 1);
         let e = Document::parse("[a\n", FileKind::Credentials, Path::new("/f")).unwrap_err();
         assert!(e.message.contains("`]`"));
-        let e = Document::parse_bytes(b"[a]\nk = \xff\n", FileKind::Credentials, Path::new("/f"))
-            .unwrap_err();
+        let e =
+            Document::parse_bytes(b"[a]\nk = \xff\n", FileKind::Credentials, Path::new("/f")).unwrap_err();
         assert_eq!(e.line, 2);
     }
 
     #[test]
     fn errors_never_quote_the_line() {
-        let e = Document::parse(
-            "[a]\nwJalrXUtnFEMI/K7MDENG\n",
-            FileKind::Credentials,
-            Path::new("/f"),
-        )
-        .unwrap_err();
+        let e = Document::parse("[a]\nwJalrXUtnFEMI/K7MDENG\n", FileKind::Credentials, Path::new("/f"))
+            .unwrap_err();
         assert!(!e.to_string().contains("wJalr"));
         assert!(!format!("{e:?}").contains("wJalr"));
     }
 
     #[test]
     fn debug_redacts_secret_values() {
-        let doc = parse(
-            "[a]\naws_secret_access_key = SECRETVALUE\nregion = eu-west-1\n",
-            FileKind::Credentials,
-        );
+        let doc =
+            parse("[a]\naws_secret_access_key = SECRETVALUE\nregion = eu-west-1\n", FileKind::Credentials);
         let dbg = format!("{:?} {:?}", doc, doc.sections());
         assert!(!dbg.contains("SECRETVALUE"), "{dbg}");
         assert!(dbg.contains("eu-west-1"));

@@ -38,11 +38,7 @@ pub enum WriteError {
     #[error("{path}: {source}", path = .path.display())]
     Edit { path: PathBuf, source: EditError },
     #[error("{path}: could not {action}: {source}", path = .path.display())]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        source: io::Error,
-    },
+    Io { path: PathBuf, action: &'static str, source: io::Error },
     #[error(
         "{path}: the file kept changing while credd tried to update it ({attempts} attempts); \
          nothing of yours was lost, and credd will try again", path = .path.display()
@@ -52,11 +48,7 @@ pub enum WriteError {
 
 fn io_err(path: &Path, action: &'static str) -> impl FnOnce(io::Error) -> WriteError {
     let path = path.to_path_buf();
-    move |source| WriteError::Io {
-        path,
-        action,
-        source,
-    }
+    move |source| WriteError::Io { path, action, source }
 }
 
 /// What an update did.
@@ -98,10 +90,7 @@ pub fn update_observed(
     before_swap: &mut dyn FnMut(&Path),
 ) -> Result<Outcome, WriteError> {
     let target = resolve_symlinks(path)?;
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !dir.exists() {
         fs::DirBuilder::new()
             .recursive(true)
@@ -110,10 +99,7 @@ pub fn update_observed(
             .map_err(io_err(dir, "create the directory"))?;
     }
     let _lock = DirLock::acquire(dir)?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     remove_stale_temps(dir, &name);
 
     // `base` is what the edit applies to; `expected` is what we believe is on disk right now.
@@ -125,10 +111,7 @@ pub fn update_observed(
             Some(bytes) => Document::parse_bytes(bytes, kind, path)?,
             None => Document::empty(kind),
         };
-        edit(&mut doc).map_err(|source| WriteError::Edit {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        edit(&mut doc).map_err(|source| WriteError::Edit { path: path.to_path_buf(), source })?;
         let new = doc.render();
         if base.as_deref() == Some(new.as_slice()) && base == expected {
             return Ok(Outcome::Unchanged);
@@ -152,9 +135,7 @@ pub fn update_observed(
         match displaced {
             Swapped::Done => {
                 sync_dir(dir)?;
-                return Ok(Outcome::Written {
-                    merged_outside_edits: merged,
-                });
+                return Ok(Outcome::Written { merged_outside_edits: merged });
             }
             Swapped::Displaced(theirs) => {
                 // Somebody wrote between our read and our swap. Their content is `theirs`; ours
@@ -175,10 +156,7 @@ pub fn update_observed(
             }
         }
     }
-    Err(WriteError::Contended {
-        path: path.to_path_buf(),
-        attempts: MAX_ATTEMPTS,
-    })
+    Err(WriteError::Contended { path: path.to_path_buf(), attempts: MAX_ATTEMPTS })
 }
 
 fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
@@ -205,9 +183,7 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf, WriteError> {
             _ => return Ok(current),
         }
     }
-    Err(io_err(path, "follow the symlink")(io::Error::other(
-        "too many levels of symlinks",
-    )))
+    Err(io_err(path, "follow the symlink")(io::Error::other("too many levels of symlinks")))
 }
 
 const TEMP_MARK: &str = ".credd-tmp-";
@@ -218,11 +194,7 @@ fn write_temp(
     bytes: &[u8],
     original: Option<&fs::Metadata>,
 ) -> Result<PathBuf, WriteError> {
-    let tmp = dir.join(format!(
-        ".{name}{TEMP_MARK}{}-{:08x}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
+    let tmp = dir.join(format!(".{name}{TEMP_MARK}{}-{:08x}", std::process::id(), fastrand::u32(..)));
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -312,11 +284,7 @@ fn swap_in(tmp: &Path, target: &Path, expected: Option<&[u8]>) -> Result<Swapped
     }
 }
 
-fn rename_if_unchanged(
-    tmp: &Path,
-    target: &Path,
-    expected: Option<&[u8]>,
-) -> Result<Swapped, WriteError> {
+fn rename_if_unchanged(tmp: &Path, target: &Path, expected: Option<&[u8]>) -> Result<Swapped, WriteError> {
     if read_bytes(target)?.as_deref() != expected {
         let _ = fs::remove_file(tmp);
         return Ok(Swapped::Changed);
@@ -326,10 +294,7 @@ fn rename_if_unchanged(
 }
 
 fn exchange_unsupported(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP)
-    )
+    matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP))
 }
 
 fn cstr(p: &Path) -> io::Result<std::ffi::CString> {
@@ -352,11 +317,7 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
             libc::RENAME_EXCHANGE,
         )
     };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
 }
 
 #[cfg(target_os = "macos")]
@@ -364,11 +325,7 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     let (a, b) = (cstr(a)?, cstr(b)?);
     // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call.
     let rc = unsafe { libc::renamex_np(a.as_ptr(), b.as_ptr(), libc::RENAME_SWAP) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
@@ -377,9 +334,7 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), WriteError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir, "sync the directory"))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir, "sync the directory"))
 }
 
 /// Removes temp files left by credd writers that were killed. Only files whose writer process is
@@ -423,10 +378,7 @@ impl DirLock {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(fs::TryLockError::WouldBlock) => {
-                    return Err(WriteError::Contended {
-                        path: dir.to_path_buf(),
-                        attempts: 0,
-                    });
+                    return Err(WriteError::Contended { path: dir.to_path_buf(), attempts: 0 });
                 }
                 Err(fs::TryLockError::Error(e)) => {
                     return Err(io_err(dir, "lock the directory")(e));

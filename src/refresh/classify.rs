@@ -34,6 +34,8 @@ pub struct RefreshError {
     pub http_status: Option<u16>,
     /// The server's `Date` header, for clock-skew checks.
     pub server_date: Option<DateTime<Utc>>,
+    /// The access key ID that was used (not secret), so a fix can name it shortened.
+    pub key_id: Option<String>,
 }
 
 impl fmt::Display for RefreshError {
@@ -56,6 +58,7 @@ impl RefreshError {
             message: message.to_string(),
             http_status: None,
             server_date: None,
+            key_id: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl RefreshError {
             message,
             http_status: None,
             server_date: None,
+            key_id: None,
         }
     }
 
@@ -120,9 +124,7 @@ fn tag<'a>(body: &'a str, name: &str) -> Option<&'a str> {
 
 fn server_date(resp: &HttpResponse) -> Option<DateTime<Utc>> {
     let raw = resp.headers().get("date")?;
-    DateTime::parse_from_rfc2822(raw)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc2822(raw).ok().map(|d| d.with_timezone(&Utc))
 }
 
 /// Classifies a service response by code and status. Public for tests and for `doctor`.
@@ -136,12 +138,7 @@ pub fn classify(
         || message.contains("Signature expired")
         || message.contains("Signature not yet current");
     if let Some(code) = code {
-        if skewed
-            && matches!(
-                code,
-                "SignatureDoesNotMatch" | "InvalidSignatureException" | "AuthFailure"
-            )
-        {
+        if skewed && matches!(code, "SignatureDoesNotMatch" | "InvalidSignatureException" | "AuthFailure") {
             // Retrying will not help until the clock is fixed; the engine re-checks slowly.
             return (Retry::Fatal, Some("clock-skew"));
         }
@@ -170,6 +167,7 @@ where
         message: String::new(),
         http_status: None,
         server_date: None,
+        key_id: None,
     };
     match err {
         SdkError::TimeoutError(_) => {
@@ -180,9 +178,7 @@ where
             out.message = format!(
                 "could not reach STS: {}",
                 DisplayErrorContext(
-                    e.as_connector_error()
-                        .map(|c| c as &dyn std::error::Error)
-                        .unwrap_or(&NoDetail)
+                    e.as_connector_error().map(|c| c as &dyn std::error::Error).unwrap_or(&NoDetail)
                 )
             );
             return out;
@@ -190,10 +186,7 @@ where
         SdkError::ConstructionFailure(_) => {
             out.retry = Retry::Fatal;
             out.finding = Some("invalid-request");
-            out.message = format!(
-                "could not build the STS request: {}",
-                DisplayErrorContext(err)
-            );
+            out.message = format!("could not build the STS request: {}", DisplayErrorContext(err));
             return out;
         }
         _ => {}
@@ -201,14 +194,8 @@ where
     let resp = err.raw_response();
     out.http_status = resp.map(|r| r.status().as_u16());
     out.server_date = resp.and_then(server_date);
-    let body = resp
-        .and_then(|r| r.body().bytes())
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
-    let meta_code = err
-        .as_service_error()
-        .and_then(|e| e.code())
-        .map(str::to_string);
+    let body = resp.and_then(|r| r.body().bytes()).map(String::from_utf8_lossy).unwrap_or_default();
+    let meta_code = err.as_service_error().and_then(|e| e.code()).map(str::to_string);
     out.code = meta_code.or_else(|| tag(&body, "Code").map(str::to_string));
     out.message = err
         .as_service_error()
@@ -224,6 +211,41 @@ where
     out.retry = retry;
     out.finding = finding;
     out
+}
+
+/// What fixes an error, in one line, for status and notifications. `source` is the source
+/// profile, `method` the STS call.
+pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String> {
+    let key = err.key_id.as_deref().map(crate::secret::short_key_id).unwrap_or_else(|| "in use".into());
+    Some(match err.finding? {
+        "key-unknown" => format!(
+            "the access key {key} in [{source}] was deleted, rotated or mistyped: create a new one and run `aws configure --profile {source}`"
+        ),
+        "secret-mismatch" => format!(
+            "the secret key in [{source}] does not belong to {key}: re-enter it with `aws configure --profile {source}`"
+        ),
+        "token-expired" => format!("the session in [{source}] has expired: refresh it first"),
+        "access-denied" => format!(
+            "[{source}] may not call {method} here: check the role's trust policy, your IAM permissions, and whether the role requires MFA"
+        ),
+        "clock-skew" => {
+            let skew = err.server_date.map(|d| (Utc::now() - d).num_seconds().abs()).unwrap_or(0);
+            format!(
+                "this machine's clock is off by about {skew}s: turn on time sync (`timedatectl set-ntp true`, chrony or NTP)"
+            )
+        }
+        "region-opt-in" => {
+            "use a regional STS endpoint for this region, or enable the region for the account".into()
+        }
+        "invalid-request" => {
+            "check this session's settings (role_arn, duration, external_id) with `credd config check`".into()
+        }
+        "source-profile-missing" => {
+            format!("add the profile with `aws configure --profile {source}`, or fix source_profile")
+        }
+        "file-unparseable" => "fix the line named above; credd will not write a file it cannot parse".into(),
+        _ => return None,
+    })
 }
 
 #[derive(Debug)]
@@ -257,22 +279,10 @@ mod tests {
             classify(Some("AccessDenied"), Some(403), "", None),
             (Retry::Fatal, Some("access-denied"))
         );
-        assert_eq!(
-            classify(Some("Throttling"), Some(400), "", None),
-            (Retry::Retryable, None)
-        );
-        assert_eq!(
-            classify(None, Some(503), "", None),
-            (Retry::Retryable, None)
-        );
-        assert_eq!(
-            classify(None, Some(429), "", None),
-            (Retry::Retryable, None)
-        );
-        assert_eq!(
-            classify(Some("Weird"), Some(400), "", None),
-            (Retry::Fatal, None)
-        );
+        assert_eq!(classify(Some("Throttling"), Some(400), "", None), (Retry::Retryable, None));
+        assert_eq!(classify(None, Some(503), "", None), (Retry::Retryable, None));
+        assert_eq!(classify(None, Some(429), "", None), (Retry::Retryable, None));
+        assert_eq!(classify(Some("Weird"), Some(400), "", None), (Retry::Fatal, None));
     }
 
     #[test]
@@ -283,18 +293,9 @@ mod tests {
             (Retry::Fatal, Some("clock-skew"))
         );
         let msg = "Signature expired: 20260101T000000Z is now earlier than 20260101T001500Z";
+        assert_eq!(classify(Some("SignatureDoesNotMatch"), Some(403), msg, None).1, Some("clock-skew"));
         assert_eq!(
-            classify(Some("SignatureDoesNotMatch"), Some(403), msg, None).1,
-            Some("clock-skew")
-        );
-        assert_eq!(
-            classify(
-                Some("SignatureDoesNotMatch"),
-                Some(403),
-                "",
-                Some(chrono::Duration::seconds(30))
-            )
-            .1,
+            classify(Some("SignatureDoesNotMatch"), Some(403), "", Some(chrono::Duration::seconds(30))).1,
             Some("secret-mismatch")
         );
     }
@@ -303,10 +304,7 @@ mod tests {
     fn tags_are_found_in_any_body_shape() {
         let moto = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
         assert_eq!(tag(moto, "Code"), Some("InvalidClientTokenId"));
-        assert_eq!(
-            tag(moto, "Message"),
-            Some("The security token included in the request is invalid.")
-        );
+        assert_eq!(tag(moto, "Message"), Some("The security token included in the request is invalid."));
         assert_eq!(tag("<x/>", "Code"), None);
     }
 }

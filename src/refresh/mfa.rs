@@ -30,10 +30,7 @@ pub async fn run_command(command: &str) -> Result<Secret, String> {
         .output();
     let out = match tokio::time::timeout(MFA_COMMAND_TIMEOUT, child).await {
         Err(_) => {
-            return Err(format!(
-                "mfa_command did not finish within {}s",
-                MFA_COMMAND_TIMEOUT.as_secs()
-            ));
+            return Err(format!("mfa_command did not finish within {}s", MFA_COMMAND_TIMEOUT.as_secs()));
         }
         Ok(Err(e)) => return Err(format!("could not run mfa_command: {e}")),
         Ok(Ok(out)) => out,
@@ -75,22 +72,9 @@ mod tests {
     #[tokio::test]
     async fn command_output_is_parsed() {
         assert_eq!(run_command("echo 123456").await.unwrap().expose(), "123456");
-        assert_eq!(
-            run_command("echo 'aws: 654321'").await.unwrap().expose(),
-            "654321"
-        );
-        assert!(
-            run_command("echo nope")
-                .await
-                .unwrap_err()
-                .contains("no 6-digit")
-        );
-        assert!(
-            run_command("echo oops >&2; exit 3")
-                .await
-                .unwrap_err()
-                .contains("oops")
-        );
+        assert_eq!(run_command("echo 'aws: 654321'").await.unwrap().expose(), "654321");
+        assert!(run_command("echo nope").await.unwrap_err().contains("no 6-digit"));
+        assert!(run_command("echo oops >&2; exit 3").await.unwrap_err().contains("oops"));
     }
 
     #[test]

@@ -98,13 +98,7 @@ pub fn default_session_name(user: &str, host: &str) -> String {
     let raw = format!("credd-{user}@{host}");
     let mut s: String = raw
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
         .take(64)
         .collect();
     if s.len() < 2 {
@@ -124,10 +118,7 @@ mod tests {
 
     #[test]
     fn session_names_follow_sts_rules() {
-        assert_eq!(
-            default_session_name("alice", "laptop.local"),
-            "credd-alice@laptop.local"
-        );
+        assert_eq!(default_session_name("alice", "laptop.local"), "credd-alice@laptop.local");
         let n = default_session_name("al ice/x", "höst");
         assert!(crate::config::is_role_session_name(&n), "{n}");
         assert_eq!(default_session_name(&"u".repeat(100), "h").len(), 64);

@@ -74,10 +74,7 @@ pub async fn refresh(
                 (None, Some(cmd)) => match mfa::run_command(cmd).await {
                     Ok(c) => c,
                     Err(why) => {
-                        return Outcome::NeedsMfa {
-                            serial: serial.clone(),
-                            why,
-                        };
+                        return Outcome::NeedsMfa { serial: serial.clone(), why };
                     }
                 },
                 (None, None) => {
@@ -96,14 +93,14 @@ pub async fn refresh(
             Some((serial.clone(), code))
         }
     };
-    let ctx = CallContext {
-        source,
-        mfa,
-        endpoint: sessions::endpoint(managed, &loaded, config, env),
-    };
+    let ctx = CallContext { source, mfa, endpoint: sessions::endpoint(managed, &loaded, config, env) };
+    let key_id = ctx.source.access_key_id.clone();
     let issued = match sessions::provider(managed).issue(&ctx).await {
         Ok(i) => i,
-        Err(e) => return Outcome::Failed(e),
+        Err(mut e) => {
+            e.key_id = Some(key_id);
+            return Outcome::Failed(e);
+        }
     };
     let path = files.credentials.clone();
     let (name, creds) = (name.to_string(), issued.credentials.clone());
@@ -111,10 +108,7 @@ pub async fn refresh(
     match stored {
         Ok(Ok(stored)) => Outcome::Refreshed { issued, stored },
         Ok(Err(e)) => Outcome::Failed(RefreshError::local("file-unparseable", e.to_string())),
-        Err(e) => Outcome::Failed(RefreshError::local(
-            "internal",
-            format!("write task failed: {e}"),
-        )),
+        Err(e) => Outcome::Failed(RefreshError::local("internal", format!("write task failed: {e}"))),
     }
 }
 

@@ -18,10 +18,7 @@ pub fn client(ctx: &CallContext) -> aws_sdk_sts::Client {
     let creds = Credentials::new(
         ctx.source.access_key_id.clone(),
         ctx.source.secret_access_key.expose().to_string(),
-        ctx.source
-            .session_token
-            .as_ref()
-            .map(|t| t.expose().to_string()),
+        ctx.source.session_token.as_ref().map(|t| t.expose().to_string()),
         None,
         "credd-source-profile",
     );
@@ -46,9 +43,7 @@ fn duration_secs(d: std::time::Duration) -> i32 {
     i32::try_from(d.as_secs()).unwrap_or(i32::MAX)
 }
 
-fn session(
-    c: Option<&aws_sdk_sts::types::Credentials>,
-) -> Result<SessionCredentials, RefreshError> {
+fn session(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<SessionCredentials, RefreshError> {
     let c = c.ok_or_else(|| RefreshError::malformed("STS answered without credentials"))?;
     Ok(SessionCredentials {
         access_key_id: c.access_key_id().to_string(),
@@ -78,25 +73,16 @@ pub async fn assume_role(p: &AssumeRole, ctx: &CallContext) -> Result<Issued, Re
 }
 
 pub async fn session_token(p: &SessionToken, ctx: &CallContext) -> Result<Issued, RefreshError> {
-    let mut req = client(ctx)
-        .get_session_token()
-        .duration_seconds(duration_secs(p.duration));
+    let mut req = client(ctx).get_session_token().duration_seconds(duration_secs(p.duration));
     if let Some((serial, code)) = &ctx.mfa {
         req = req.serial_number(serial).token_code(code.expose());
     }
     let out = req.send().await.map_err(|e| classify::sdk_error(&e))?;
-    Ok(Issued {
-        credentials: session(out.credentials())?,
-        identity: None,
-    })
+    Ok(Issued { credentials: session(out.credentials())?, identity: None })
 }
 
 /// `sts:GetCallerIdentity`: who these credentials are. Used by `doctor` and after refreshes.
 pub async fn caller_identity(ctx: &CallContext) -> Result<String, RefreshError> {
-    let out = client(ctx)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| classify::sdk_error(&e))?;
+    let out = client(ctx).get_caller_identity().send().await.map_err(|e| classify::sdk_error(&e))?;
     Ok(out.arn().unwrap_or_default().to_string())
 }

@@ -17,10 +17,7 @@ impl Home {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join(".aws")).unwrap();
         fs::create_dir_all(dir.path().join(".config/credd")).unwrap();
-        Home {
-            dir,
-            sts_url: sts_url.to_string(),
-        }
+        Home { dir, sts_url: sts_url.to_string() }
     }
 
     pub fn path(&self) -> &Path {
@@ -45,14 +42,8 @@ impl Home {
 
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = super::isolated_env(self.path());
-        env.push((
-            "XDG_RUNTIME_DIR".into(),
-            self.path().join("run").display().to_string(),
-        ));
-        env.push((
-            "XDG_CONFIG_HOME".into(),
-            self.path().join(".config").display().to_string(),
-        ));
+        env.push(("XDG_RUNTIME_DIR".into(), self.path().join("run").display().to_string()));
+        env.push(("XDG_CONFIG_HOME".into(), self.path().join(".config").display().to_string()));
         env.push(("AWS_ENDPOINT_URL_STS".into(), self.sts_url.clone()));
         env.push(("NO_COLOR".into(), "1".into()));
         env.push(("USER".into(), "tester".into()));
@@ -61,10 +52,7 @@ impl Home {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_credd"));
-        c.args(args)
-            .env_clear()
-            .envs(self.env())
-            .stdin(Stdio::null());
+        c.args(args).env_clear().envs(self.env()).stdin(Stdio::null());
         c
     }
 
@@ -87,24 +75,13 @@ impl Home {
             .stderr(file)
             .spawn()
             .unwrap();
-        Daemon {
-            child: Some(child),
-            log,
-        }
+        Daemon { child: Some(child), log }
     }
 
     pub fn aws(&self, args: &[&str]) -> String {
-        let out = Command::new(super::venv_bin("aws"))
-            .args(args)
-            .env_clear()
-            .envs(self.env())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "aws {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out =
+            Command::new(super::venv_bin("aws")).args(args).env_clear().envs(self.env()).output().unwrap();
+        assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }

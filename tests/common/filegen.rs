@@ -94,11 +94,8 @@ fn line(headers: &'static [&'static str]) -> impl Strategy<Value = String> {
 
 /// A whole file: lines, each with LF or CRLF, optionally without a final newline.
 pub fn file(headers: &'static [&'static str]) -> impl Strategy<Value = String> {
-    (
-        prop::collection::vec((line(headers), prop::bool::weighted(0.2)), 0..30),
-        any::<bool>(),
-    )
-        .prop_map(|(lines, final_newline)| {
+    (prop::collection::vec((line(headers), prop::bool::weighted(0.2)), 0..30), any::<bool>()).prop_map(
+        |(lines, final_newline)| {
             let mut out = String::new();
             let n = lines.len();
             for (i, (l, crlf)) in lines.into_iter().enumerate() {
@@ -108,7 +105,8 @@ pub fn file(headers: &'static [&'static str]) -> impl Strategy<Value = String> {
                 }
             }
             out
-        })
+        },
+    )
 }
 
 /// A file that starts with a header, so most generated files parse.

@@ -32,14 +32,8 @@ pub fn isolated_env(home: &std::path::Path) -> Vec<(String, String)> {
         ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ("AWS_REGION".into(), "us-east-1".into()),
         ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
-        (
-            "AWS_CONFIG_FILE".into(),
-            home.join(".aws/config").display().to_string(),
-        ),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE".into(),
-            home.join(".aws/credentials").display().to_string(),
-        ),
+        ("AWS_CONFIG_FILE".into(), home.join(".aws/config").display().to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE".into(), home.join(".aws/credentials").display().to_string()),
         ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
     ]
 }

@@ -23,11 +23,7 @@ impl Moto {
 
     fn spawn(no_auth_count: Option<u32>) -> Moto {
         for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let mut cmd = Command::new(super::venv_bin("moto_server"));
             cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())

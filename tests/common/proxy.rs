@@ -96,16 +96,9 @@ impl Proxy {
         let mut body = vec![0; content_length];
         reader.read_exact(&mut body)?;
         let body_text = String::from_utf8_lossy(&body).to_string();
-        self.requests
-            .lock()
-            .unwrap()
-            .push(Recorded { body: body_text });
-        let fault = self
-            .faults
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or_else(|| self.default.lock().unwrap().clone());
+        self.requests.lock().unwrap().push(Recorded { body: body_text });
+        let fault =
+            self.faults.lock().unwrap().pop_front().unwrap_or_else(|| self.default.lock().unwrap().clone());
         let mut out = conn;
         match fault {
             Fault::Stall(d) => {
@@ -145,13 +138,9 @@ fn skew_date(resp: &[u8], secs: i64) -> Vec<u8> {
     let Some((head, body)) = text.split_once("\r\n\r\n") else {
         return resp.to_vec();
     };
-    let date =
-        (chrono::Utc::now() + chrono::Duration::seconds(secs)).format("%a, %d %b %Y %H:%M:%S GMT");
-    let mut lines: Vec<String> = head
-        .lines()
-        .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
-        .map(str::to_string)
-        .collect();
+    let date = (chrono::Utc::now() + chrono::Duration::seconds(secs)).format("%a, %d %b %Y %H:%M:%S GMT");
+    let mut lines: Vec<String> =
+        head.lines().filter(|l| !l.to_ascii_lowercase().starts_with("date:")).map(str::to_string).collect();
     lines.push(format!("Date: {date}"));
     format!("{}\r\n\r\n{body}", lines.join("\r\n")).into_bytes()
 }

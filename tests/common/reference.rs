@@ -14,21 +14,11 @@ use credd::profile::{Document, FileKind, SectionId};
 /// Loads the two files through `aws_config::profile::load`, in memory.
 #[allow(deprecated)]
 pub fn aws_load(config: &str, credentials: &str) -> Result<ProfileSet, String> {
-    let fs = Fs::from_slice(&[
-        ("/h/.aws/config", config),
-        ("/h/.aws/credentials", credentials),
-    ]);
+    let fs = Fs::from_slice(&[("/h/.aws/config", config), ("/h/.aws/credentials", credentials)]);
     let env = Env::from_slice(&[("HOME", "/h")]);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(aws_config::profile::load(
-        &fs,
-        &env,
-        &ProfileFiles::default(),
-        None,
-    ))
-    .map_err(|e| e.to_string())
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(aws_config::profile::load(&fs, &env, &ProfileFiles::default(), None))
+        .map_err(|e| e.to_string())
 }
 
 /// Compares credd's reading with aws-config's. `extra_keys` are keys to probe besides the ones
@@ -49,9 +39,7 @@ pub fn compare(config: &str, credentials: &str, extra_keys: &[&str]) -> Result<b
     let our_profiles: BTreeSet<&str> = ours.profile_names().collect();
     let their_profiles: BTreeSet<&str> = theirs.profiles().collect();
     if our_profiles != their_profiles {
-        return Err(format!(
-            "profiles differ: credd {our_profiles:?}, aws-config {their_profiles:?}"
-        ));
+        return Err(format!("profiles differ: credd {our_profiles:?}, aws-config {their_profiles:?}"));
     }
     let our_sso: BTreeSet<&str> = ours
         .map
@@ -63,19 +51,13 @@ pub fn compare(config: &str, credentials: &str, extra_keys: &[&str]) -> Result<b
         .collect();
     let their_sso: BTreeSet<&str> = theirs.sso_sessions().collect();
     if our_sso != their_sso {
-        return Err(format!(
-            "sso-sessions differ: credd {our_sso:?}, aws-config {their_sso:?}"
-        ));
+        return Err(format!("sso-sessions differ: credd {our_sso:?}, aws-config {their_sso:?}"));
     }
     for name in our_profiles {
         let ours_p = ours.profile(name).unwrap();
         let theirs_p = theirs.get_profile(name).unwrap();
-        let keys: BTreeSet<String> = ours_p
-            .props
-            .keys()
-            .cloned()
-            .chain(extra_keys.iter().map(|k| k.to_ascii_lowercase()))
-            .collect();
+        let keys: BTreeSet<String> =
+            ours_p.props.keys().cloned().chain(extra_keys.iter().map(|k| k.to_ascii_lowercase())).collect();
         for key in keys {
             if ours_p.get(&key) != theirs_p.get(&key) {
                 return Err(format!(
@@ -87,17 +69,9 @@ pub fn compare(config: &str, credentials: &str, extra_keys: &[&str]) -> Result<b
         }
     }
     for name in our_sso {
-        let ours_s = ours
-            .map
-            .get(&SectionId::SsoSession(name.to_string()))
-            .unwrap();
+        let ours_s = ours.map.get(&SectionId::SsoSession(name.to_string())).unwrap();
         let theirs_s = theirs.sso_session(name).unwrap();
-        for key in ours_s
-            .props
-            .keys()
-            .map(String::as_str)
-            .chain(extra_keys.iter().copied())
-        {
+        for key in ours_s.props.keys().map(String::as_str).chain(extra_keys.iter().copied()) {
             if ours_s.get(key) != theirs_s.get(&key.to_ascii_lowercase()) {
                 return Err(format!("[sso-session {name}] {key} differs"));
             }

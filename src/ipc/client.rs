@@ -1,0 +1,69 @@
+//! The client side of the control socket, for `credd status`, `refresh`, `mfa` and `reload`.
+//! Plain blocking I/O: one request, one reply, no runtime to start, so `credd status` costs a few
+//! milliseconds.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::protocol::{PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "no credd daemon is running (nothing answers on {}). Start one with `credd daemon`, \
+         `systemctl --user start credd`, or `launchctl kickstart gui/$(id -u)/{}`",
+        .socket.display(), crate::paths::LAUNCHD_LABEL
+    )]
+    NoDaemon { socket: PathBuf },
+    #[error(
+        "the daemon (credd {version}) speaks protocol {theirs}, this credd speaks {ours}; restart the daemon after upgrading"
+    )]
+    Protocol { ours: u32, theirs: u32, version: String },
+    #[error("talking to the daemon on {socket}: {message}", socket = .socket.display())]
+    Io { socket: PathBuf, message: String },
+}
+
+/// Replies are not capped like requests (status with many sessions is large), but not unbounded.
+const MAX_REPLY: u64 = 16 * 1024 * 1024;
+
+pub fn request(socket: &Path, request: Request, timeout: Duration) -> Result<ReplyFrame, ClientError> {
+    let io = |e: std::io::Error| ClientError::Io { socket: socket.to_path_buf(), message: e.to_string() };
+    let mut stream = match UnixStream::connect(socket) {
+        Ok(s) => s,
+        Err(e)
+            if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) =>
+        {
+            return Err(ClientError::NoDaemon { socket: socket.to_path_buf() });
+        }
+        Err(e) => return Err(io(e)),
+    };
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
+    let mut line = serde_json::to_vec(&RequestFrame { protocol: PROTOCOL, request }).expect("serializes");
+    line.push(b'\n');
+    stream.write_all(&line).map_err(io)?;
+    let mut reply = Vec::new();
+    BufReader::new(&stream).take(MAX_REPLY).read_until(b'\n', &mut reply).map_err(io)?;
+    if reply.is_empty() {
+        return Err(ClientError::Io {
+            socket: socket.to_path_buf(),
+            message: "the daemon closed the connection without answering (is it yours?)".into(),
+        });
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&reply).map_err(|e| io(std::io::Error::other(e)))?;
+    let theirs = value.get("protocol").and_then(|p| p.as_u64()).unwrap_or(0) as u32;
+    if theirs != PROTOCOL {
+        let version = value.get("version").and_then(|v| v.as_str()).unwrap_or("?").to_string();
+        return Err(ClientError::Protocol { ours: PROTOCOL, theirs, version });
+    }
+    let frame: ReplyFrame = serde_json::from_value(value).map_err(|e| io(std::io::Error::other(e)))?;
+    if let Reply::Error { code: super::protocol::ErrorCode::ProtocolMismatch, .. } = &frame.reply {
+        return Err(ClientError::Protocol { ours: PROTOCOL, theirs, version: frame.version });
+    }
+    Ok(frame)
+}
+
+use std::io::Read as _;

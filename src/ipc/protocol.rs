@@ -1,0 +1,147 @@
+//! The control protocol: newline-delimited JSON over a Unix stream socket. Only the types live
+//! here; `server.rs` and `client.rs` move them.
+//!
+//! Every frame carries `protocol`. A daemon answers a request of another version with an error
+//! that names both versions, and a client checks the reply's version the same way, so a
+//! half-upgraded install says what is wrong instead of misreading fields.
+//!
+//! Nothing here may ever hold a secret: status carries names, states, times, ARNs and shortened
+//! key IDs only.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Bump on any incompatible change.
+pub const PROTOCOL: u32 = 1;
+/// Requests larger than this are refused; a client cannot grow the daemon's memory.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+/// A request, as the client sends it: `{"protocol":1,"request":"status"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFrame {
+    pub protocol: u32,
+    #[serde(flatten)]
+    pub request: Request,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "kebab-case")]
+pub enum Request {
+    /// `credd status`: every session, its state and why.
+    Status,
+    /// `credd refresh NAME` or `--all` (`name` absent): refresh now and wait for the outcome.
+    Refresh {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// `credd mfa NAME CODE`: a one-time MFA code for a session that needs one.
+    Mfa { name: String, code: String },
+    /// `credd reload`: re-read the config and the AWS files.
+    Reload,
+}
+
+/// A reply: `{"protocol":1,"version":"0.1.0","pid":123,"ok":true,"reply":"status",...}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplyFrame {
+    pub protocol: u32,
+    pub version: String,
+    pub pid: u32,
+    #[serde(flatten)]
+    pub reply: Reply,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "kebab-case")]
+pub enum Reply {
+    /// Answers `status`.
+    Status(Status),
+    /// Answers `refresh` and `mfa`: one result per session refreshed.
+    Refreshed { results: Vec<RefreshResult> },
+    /// Answers `reload`.
+    Reloaded { errors: Vec<String> },
+    /// Answers anything that could not be done.
+    Error { code: ErrorCode, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    ProtocolMismatch,
+    BadRequest,
+    TooLarge,
+    Timeout,
+    UnknownSession,
+    NotManaged,
+    ShuttingDown,
+}
+
+/// The daemon and everything it tracks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status {
+    pub started_at: DateTime<Utc>,
+    pub config_path: String,
+    pub files: Vec<String>,
+    pub sessions: Vec<SessionStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    pub name: String,
+    /// `credentials-file`, `env-file` or `shell`.
+    pub origin: String,
+    pub profile: String,
+    pub managed: bool,
+    /// `assume-role`, `session-token`, or null for watch-only sessions.
+    pub method: Option<String>,
+    /// `fresh`, `expiring`, `refreshing`, `needs-mfa`, `failing`, `expired` or `unknown`.
+    pub state: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub next_refresh_at: Option<DateTime<Utc>>,
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    pub identity: Option<String>,
+    pub last_error: Option<LastError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastError {
+    /// STS's error code when there is one, e.g. `InvalidClientTokenId`.
+    pub code: Option<String>,
+    /// The doctor's finding code, e.g. `key-unknown`.
+    pub finding: Option<String>,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshResult {
+    pub name: String,
+    pub ok: bool,
+    pub state: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub error: Option<LastError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_format() {
+        let f = RequestFrame { protocol: 1, request: Request::Refresh { name: Some("dev".into()) } };
+        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"protocol":1,"request":"refresh","name":"dev"}"#);
+        let back: RequestFrame = serde_json::from_str(r#"{"protocol":1,"request":"status"}"#).unwrap();
+        assert_eq!(back.request, Request::Status);
+        let all: RequestFrame = serde_json::from_str(r#"{"protocol":1,"request":"refresh"}"#).unwrap();
+        assert_eq!(all.request, Request::Refresh { name: None });
+        let r = ReplyFrame {
+            protocol: 1,
+            version: "0.1.0".into(),
+            pid: 7,
+            reply: Reply::Error { code: ErrorCode::ProtocolMismatch, message: "m".into() },
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"protocol":1,"version":"0.1.0","pid":7,"reply":"error","code":"protocol-mismatch","message":"m"}"#
+        );
+    }
+}

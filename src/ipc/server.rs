@@ -1,0 +1,179 @@
+//! The daemon's side of the control socket.
+//!
+//! The socket lives in a 0700 directory owned by the user and is itself 0600; on top of that
+//! every connection's peer uid is checked (SO_PEERCRED / getpeereid) and any other user is
+//! refused. Each connection gets its own task with a read timeout and a request size cap, so a
+//! client that sends nothing, sends garbage, or streams megabytes without a newline is answered
+//! with an error or dropped, and never delays anyone else or grows the daemon's memory.
+//!
+//! Requests are handed to the daemon's loop as [`Control`] messages; this file never touches the
+//! engine.
+
+use std::io;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
+
+use super::protocol::{ErrorCode, MAX_REQUEST, PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
+use crate::secret::Secret;
+
+/// How long a client has to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request may wait for the daemon (a refresh waits for STS and maybe mfa_command).
+const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A request for the daemon's loop, with where to send the answer.
+#[derive(Debug)]
+pub enum Control {
+    Status(oneshot::Sender<Reply>),
+    Refresh { name: Option<String>, reply: oneshot::Sender<Reply> },
+    Mfa { name: String, code: Secret, reply: oneshot::Sender<Reply> },
+    Reload(oneshot::Sender<Reply>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("a credd daemon already answers on {0}; it was left alone")]
+    AlreadyServed(PathBuf),
+    #[error("{path} exists and is not a socket; move it away or choose another --socket")]
+    NotASocket { path: PathBuf },
+    #[error("cannot create the control socket {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// Binds the control socket at `path`, removing a stale socket only if no daemon answers on it.
+pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
+    let io_err = |source| BindError::Io { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent() {
+        crate::paths::ensure_private_dir(dir).map_err(io_err)?;
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(BindError::NotASocket { path: path.to_path_buf() });
+        }
+        match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => return Err(BindError::AlreadyServed(path.to_path_buf())),
+            Err(_) => {
+                tracing::info!(
+                    "removing a stale control socket left by a daemon that is gone: {}",
+                    path.display()
+                );
+                std::fs::remove_file(path).map_err(io_err)?;
+            }
+        }
+    }
+    let listener = UnixListener::bind(path).map_err(io_err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io_err)?;
+    Ok(listener)
+}
+
+/// Accepts connections until the listener fails; each one is served in its own task.
+pub async fn serve(listener: UnixListener, control: mpsc::Sender<Control>) {
+    // SAFETY: getuid cannot fail.
+    let owner = unsafe { libc::getuid() };
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let control = control.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = handle(stream, owner, control).await {
+                        tracing::debug!(error = %e, "control connection ended");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed on the control socket");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+fn frame(reply: Reply) -> Vec<u8> {
+    let f = ReplyFrame {
+        protocol: PROTOCOL,
+        version: env!("CARGO_PKG_VERSION").into(),
+        pid: std::process::id(),
+        reply,
+    };
+    let mut out = serde_json::to_vec(&f).expect("replies serialize");
+    out.push(b'\n');
+    out
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> Reply {
+    Reply::Error { code, message: message.into() }
+}
+
+async fn handle(mut stream: UnixStream, owner: u32, control: mpsc::Sender<Control>) -> io::Result<()> {
+    let peer = stream.peer_cred()?.uid();
+    if peer != owner {
+        tracing::warn!(
+            "refused a control connection from uid {peer}: only uid {owner} may talk to this daemon"
+        );
+        return Ok(());
+    }
+    let (read, mut write) = stream.split();
+    let mut line = Vec::new();
+    let mut reader = BufReader::new(read).take(MAX_REQUEST as u64 + 1);
+    let reply = match tokio::time::timeout(READ_TIMEOUT, reader.read_until(b'\n', &mut line)).await {
+        Err(_) => error(ErrorCode::Timeout, format!("no request within {}s", READ_TIMEOUT.as_secs())),
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(_)) if line.len() > MAX_REQUEST => {
+            error(ErrorCode::TooLarge, format!("requests are at most {MAX_REQUEST} bytes"))
+        }
+        Ok(Ok(0)) => return Ok(()),
+        Ok(Ok(_)) => dispatch(&line, &control).await,
+    };
+    write.write_all(&frame(reply)).await?;
+    write.shutdown().await
+}
+
+async fn dispatch(line: &[u8], control: &mpsc::Sender<Control>) -> Reply {
+    // Check the version before the shape, so an old or new client hears the real problem.
+    let value: serde_json::Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return error(ErrorCode::BadRequest, format!("not a JSON request: {e}")),
+    };
+    match value.get("protocol").and_then(|p| p.as_u64()) {
+        Some(p) if p == u64::from(PROTOCOL) => {}
+        other => {
+            return error(
+                ErrorCode::ProtocolMismatch,
+                format!(
+                    "this daemon (credd {}) speaks protocol {PROTOCOL}, the client sent {}; use matching versions, or restart the daemon after upgrading",
+                    env!("CARGO_PKG_VERSION"),
+                    other.map(|p| p.to_string()).unwrap_or_else(|| "none".into())
+                ),
+            );
+        }
+    }
+    let frame: RequestFrame = match serde_json::from_value(value) {
+        Ok(f) => f,
+        Err(e) => return error(ErrorCode::BadRequest, format!("unknown request: {e}")),
+    };
+    let (tx, rx) = oneshot::channel();
+    let msg = match frame.request {
+        Request::Status => Control::Status(tx),
+        Request::Refresh { name } => Control::Refresh { name, reply: tx },
+        Request::Mfa { name, code } => {
+            if !crate::refresh::mfa::is_code(&code) {
+                return error(ErrorCode::BadRequest, "an MFA code is six digits");
+            }
+            Control::Mfa { name, code: Secret::new(code), reply: tx }
+        }
+        Request::Reload => Control::Reload(tx),
+    };
+    if control.send(msg).await.is_err() {
+        return error(ErrorCode::ShuttingDown, "the daemon is shutting down");
+    }
+    match tokio::time::timeout(REPLY_TIMEOUT, rx).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(_)) => error(ErrorCode::ShuttingDown, "the daemon stopped before answering"),
+        Err(_) => error(ErrorCode::Timeout, "the daemon did not finish in time"),
+    }
+}

@@ -1,0 +1,205 @@
+//! How `credd status` looks: the table for people, the one-liner for shell prompts, and the exit
+//! code for scripts. Pure functions over the status reply.
+
+use chrono::{DateTime, Utc};
+
+use crate::ipc::protocol::{SessionStatus, Status};
+
+/// Exit code 1: something needs attention.
+pub fn needs_attention(s: &SessionStatus) -> bool {
+    match s.state.as_str() {
+        "needs-mfa" | "failing" | "expired" => true,
+        "expiring" => !s.managed,
+        _ => false,
+    }
+}
+
+/// `42m`, `3h05m`, `2d`: short, for columns and prompts.
+pub fn short_duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let secs = (to - from).num_seconds();
+    if secs <= 0 {
+        return "now".into();
+    }
+    let (d, h, m) = (secs / 86400, (secs % 86400) / 3600, (secs % 3600) / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m:02}m"),
+        (d, h, _) => format!("{d}d{h:02}h"),
+    }
+}
+
+/// The prompt line: nothing when all is well; otherwise the sessions that want attention or are
+/// about to expire, e.g. `dev 42m` or `dev MFA! prod EXP`.
+pub fn prompt(status: &Status, now: DateTime<Utc>) -> String {
+    let mut parts = Vec::new();
+    for s in &status.sessions {
+        let tag = match s.state.as_str() {
+            "needs-mfa" => "MFA!".to_string(),
+            "expired" => "EXP".to_string(),
+            "failing" => "ERR".to_string(),
+            "expiring" => s.expires_at.map(|e| short_duration(now, e)).unwrap_or_else(|| "?".into()),
+            _ => continue,
+        };
+        parts.push(format!("{} {tag}", s.name));
+    }
+    parts.join(" ")
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, state: &str, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match state {
+            "fresh" => "32",
+            "expiring" | "refreshing" | "unknown" => "33",
+            _ => "31",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+/// The human table. `color` only on a TTY and without NO_COLOR (the caller decides).
+pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
+    let style = Style { color };
+    let header = ["NAME", "ORIGIN", "STATE", "EXPIRES IN", "NEXT REFRESH", "IDENTITY / LAST ERROR"];
+    let rows: Vec<[String; 6]> = status
+        .sessions
+        .iter()
+        .map(|s| {
+            let expires =
+                s.expires_at.map(|e| if e <= now { "expired".into() } else { short_duration(now, e) });
+            let next = match (s.managed, s.next_refresh_at) {
+                (false, _) => "watch-only".to_string(),
+                (true, Some(t)) => short_duration(now, t),
+                (true, None) if s.state == "needs-mfa" => "needs code".into(),
+                (true, None) if s.state == "refreshing" => "now".into(),
+                (true, None) => "on change".into(),
+            };
+            let detail = match &s.last_error {
+                Some(e) => {
+                    let what = e.code.clone().or(e.finding.clone()).unwrap_or_else(|| "error".into());
+                    match &e.fix {
+                        Some(fix) if fix.starts_with("credd ") => format!("{what}: run `{fix}`"),
+                        _ => format!("{what}: {}", e.message),
+                    }
+                }
+                None => s.identity.clone().unwrap_or_else(|| "-".into()),
+            };
+            [
+                s.name.clone(),
+                s.origin.clone(),
+                s.state.clone(),
+                expires.unwrap_or_else(|| "-".into()),
+                next,
+                detail,
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: [&str; 6], state: Option<&str>| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let padded = if i == 5 { c.to_string() } else { format!("{c:<w$}  ", w = widths[i]) };
+            match (i, state) {
+                (2, Some(st)) => l.push_str(&style.paint(st, &padded)),
+                _ => l.push_str(&padded),
+            }
+        }
+        l.trim_end().to_string()
+    };
+    out.push_str(&line(header, None));
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]], Some(&r[2])));
+        out.push('\n');
+    }
+    if rows.is_empty() {
+        out.push_str(
+            "(no sessions: credd tracks profiles with session tokens and the [[session]]s in its config)\n",
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn s(name: &str, state: &str, managed: bool, expires_in: i64) -> SessionStatus {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+        SessionStatus {
+            name: name.into(),
+            origin: "credentials-file".into(),
+            profile: name.into(),
+            managed,
+            method: managed.then(|| "assume-role".into()),
+            state: state.into(),
+            expires_at: Some(now + chrono::Duration::seconds(expires_in)),
+            next_refresh_at: None,
+            last_refresh_at: None,
+            identity: None,
+            last_error: None,
+        }
+    }
+
+    fn status(sessions: Vec<SessionStatus>) -> Status {
+        Status { started_at: Utc::now(), config_path: "c".into(), files: vec![], sessions }
+    }
+
+    #[test]
+    fn prompt_is_quiet_when_all_is_well() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+        assert_eq!(prompt(&status(vec![s("dev", "fresh", true, 3600)]), now), "");
+        let st = status(vec![
+            s("dev", "expiring", false, 42 * 60),
+            s("prod", "needs-mfa", true, 60),
+            s("x", "fresh", true, 9),
+        ]);
+        assert_eq!(prompt(&st, now), "dev 42m prod MFA!");
+    }
+
+    #[test]
+    fn attention_rules() {
+        assert!(!needs_attention(&s("a", "fresh", true, 1)));
+        assert!(!needs_attention(&s("a", "expiring", true, 1)));
+        assert!(needs_attention(&s("a", "expiring", false, 1)));
+        for st in ["needs-mfa", "failing", "expired"] {
+            assert!(needs_attention(&s("a", st, true, 1)));
+        }
+    }
+
+    #[test]
+    fn durations() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let d = |secs| short_duration(t, t + chrono::Duration::seconds(secs));
+        assert_eq!(
+            (d(-5), d(30), d(42 * 60), d(3 * 3600 + 5 * 60), d(2 * 86400 + 3600)),
+            ("now".into(), "30s".into(), "42m".into(), "3h05m".into(), "2d01h".into())
+        );
+    }
+
+    #[test]
+    fn table_has_the_columns_and_no_color_when_asked() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+        let t = table(&status(vec![s("dev", "fresh", true, 3600)]), now, false);
+        assert!(
+            t.starts_with("NAME  ORIGIN            STATE  EXPIRES IN  NEXT REFRESH  IDENTITY / LAST ERROR"),
+            "{t}"
+        );
+        assert!(!t.contains('\x1b'));
+        assert!(table(&status(vec![s("dev", "fresh", true, 3600)]), now, true).contains("\x1b[32m"));
+    }
+}
