@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ca-certificates)
+# systemd: systemd-analyze verifies the unit; util-linux: setpriv runs a client as another uid.
+APT_PACKAGES=(ca-certificates systemd util-linux)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

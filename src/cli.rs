@@ -52,6 +52,24 @@ enum Sub {
     Mfa { name: String, code: String },
     /// Make the daemon re-read its config and the AWS files.
     Reload,
+    /// Install credd as a systemd user service (Linux) or launchd agent (macOS), and start it.
+    InstallService {
+        /// Show what would be written and run; change nothing.
+        #[arg(long)]
+        print: bool,
+        /// Which service manager [default: this OS's]
+        #[arg(long, value_enum)]
+        kind: Option<ServiceKindArg>,
+    },
+    /// Stop the service and remove its unit file. Config and credentials stay.
+    UninstallService {
+        /// Show what would be removed and run; change nothing.
+        #[arg(long)]
+        print: bool,
+        /// Which service manager [default: this OS's]
+        #[arg(long, value_enum)]
+        kind: Option<ServiceKindArg>,
+    },
     /// Work with credd's config file.
     Config {
         #[command(subcommand)]
@@ -63,6 +81,12 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ServiceKindArg {
+    Systemd,
+    Launchd,
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,6 +116,14 @@ pub enum Command {
     List {
         json: bool,
     },
+    InstallService {
+        print: bool,
+        kind: Option<crate::service::Kind>,
+    },
+    UninstallService {
+        print: bool,
+        kind: Option<crate::service::Kind>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +131,15 @@ pub enum StatusFormat {
     Table,
     Json,
     Prompt,
+}
+
+impl From<ServiceKindArg> for crate::service::Kind {
+    fn from(k: ServiceKindArg) -> Self {
+        match k {
+            ServiceKindArg::Systemd => crate::service::Kind::Systemd,
+            ServiceKindArg::Launchd => crate::service::Kind::Launchd,
+        }
+    }
 }
 
 /// The parsed command line.
@@ -131,6 +172,10 @@ fn from_args(args: Args) -> Invocation {
         Sub::Reload => Command::Reload,
         Sub::Config { action: ConfigSub::Check } => Command::ConfigCheck,
         Sub::List { json } => Command::List { json },
+        Sub::InstallService { print, kind } => Command::InstallService { print, kind: kind.map(Into::into) },
+        Sub::UninstallService { print, kind } => {
+            Command::UninstallService { print, kind: kind.map(Into::into) }
+        }
     };
     Invocation { config: args.config, socket: args.socket, command }
 }

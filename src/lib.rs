@@ -16,6 +16,7 @@
 //! - `report`: how `credd status` looks: table, prompt line, exit code.
 //! - `scan`: what `credd list` shows.
 //! - `secret`: the redacting wrapper every secret travels in.
+//! - `service/`: systemd unit and launchd agent: rendering, installing, readiness.
 
 pub mod cli;
 pub mod config;
@@ -29,5 +30,6 @@ pub mod refresh;
 pub mod report;
 pub mod scan;
 pub mod secret;
+pub mod service;
 pub mod sessions;
 pub mod watch;

@@ -118,6 +118,8 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
             Err(e) => Ok(client_error(e)),
         },
         Command::ConfigCheck => config_check(&inv),
+        Command::InstallService { print, kind } => service(true, *print, *kind),
+        Command::UninstallService { print, kind } => service(false, *print, *kind),
         Command::List { json } => {
             let files = AwsFiles::from_env(&ProcessEnv).read()?;
             let profiles = scan::summarize(&files);
@@ -127,6 +129,58 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
                 print_table(&profiles);
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn service(install: bool, print: bool, kind: Option<credd::service::Kind>) -> anyhow::Result<ExitCode> {
+    use credd::service;
+    let kind = kind.unwrap_or_else(service::Kind::for_this_os);
+    let plan = if install {
+        service::install_plan(kind, &std::env::current_exe()?, &ProcessEnv)
+    } else {
+        service::uninstall_plan(kind, &ProcessEnv)
+    };
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("credd: {e}");
+            return Ok(ExitCode::from(USAGE_OR_CONFIG));
+        }
+    };
+    if print {
+        match &plan.content {
+            Some(content) => {
+                println!("# would write {}:", plan.unit_path.display());
+                print!("{content}");
+            }
+            None => println!("# would remove {}", plan.unit_path.display()),
+        }
+        for cmd in &plan.commands {
+            println!("# would run: {}", cmd.join(" "));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result =
+        if install { service::install(&plan).map(|()| Vec::new()) } else { service::uninstall(&plan) };
+    match result {
+        Ok(notes) => {
+            for n in notes {
+                eprintln!("credd: note: {n}");
+            }
+            if install {
+                println!("installed {} and started credd", plan.unit_path.display());
+            } else {
+                println!(
+                    "stopped credd and removed {}; config and credentials are untouched",
+                    plan.unit_path.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("credd: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -308,6 +308,10 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let (control_tx, mut control_rx) = mpsc::channel(256);
     let server_task = tokio::spawn(server::serve(listener, control_tx));
     tokio::pin!(shutdown);
+    // The socket is bound and served and the first scan is done: tell systemd we are ready.
+    let sd = crate::service::sdnotify::Notifier::from_env();
+    let mut last_summary = r.engine.summary(now);
+    sd.send(&format!("READY=1\nSTATUS={last_summary}"));
 
     loop {
         for name in r.engine.due(Utc::now()) {
@@ -333,7 +337,14 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
             _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
             _ = &mut shutdown => { tracing::info!("shutting down"); break; }
         }
+        // Keep `systemctl --user status credd` current, but only say something when it changed.
+        let summary = r.engine.summary(Utc::now());
+        if summary != last_summary {
+            sd.send(&format!("STATUS={summary}"));
+            last_summary = summary;
+        }
     }
+    sd.send("STOPPING=1");
     server_task.abort();
     let _ = std::fs::remove_file(&r.socket);
     if r.in_flight > 0 {

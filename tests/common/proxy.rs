@@ -18,6 +18,8 @@ pub enum Fault {
     Stall(Duration),
     /// Forward, but shift the response's `Date` header by this many seconds.
     SkewDate(i64),
+    /// Wait this long, then forward: a slow but successful call.
+    Delay(Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -115,7 +117,10 @@ impl Proxy {
                     body.len()
                 )
             }
-            Fault::Pass | Fault::SkewDate(_) => {
+            Fault::Pass | Fault::SkewDate(_) | Fault::Delay(_) => {
+                if let Fault::Delay(d) = fault {
+                    std::thread::sleep(d);
+                }
                 let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
                 for line in &head {
                     up.write_all(line.as_bytes())?;
