@@ -52,6 +52,18 @@ enum Sub {
     Mfa { name: String, code: String },
     /// Make the daemon re-read its config and the AWS files.
     Reload,
+    /// Name the real cause behind InvalidClientTokenId and its cousins.
+    Doctor {
+        /// Examine only this profile (and treat it as selected).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Print `{findings, identities}` as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Skip the live STS checks.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Install credd as a systemd user service (Linux) or launchd agent (macOS), and start it.
     InstallService {
         /// Show what would be written and run; change nothing.
@@ -120,6 +132,11 @@ pub enum Command {
         print: bool,
         kind: Option<crate::service::Kind>,
     },
+    Doctor {
+        profile: Option<String>,
+        json: bool,
+        offline: bool,
+    },
     UninstallService {
         print: bool,
         kind: Option<crate::service::Kind>,
@@ -172,6 +189,7 @@ fn from_args(args: Args) -> Invocation {
         Sub::Reload => Command::Reload,
         Sub::Config { action: ConfigSub::Check } => Command::ConfigCheck,
         Sub::List { json } => Command::List { json },
+        Sub::Doctor { profile, json, offline } => Command::Doctor { profile, json, offline },
         Sub::InstallService { print, kind } => Command::InstallService { print, kind: kind.map(Into::into) },
         Sub::UninstallService { print, kind } => {
             Command::UninstallService { print, kind: kind.map(Into::into) }

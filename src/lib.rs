@@ -9,6 +9,7 @@
 //! - `sessions`: which sessions to track (config + zero-config discovery) and storing a refresh.
 //! - `expiry`: pure scheduling: when each session is due, backoff, state.
 //! - `refresh/`: STS providers (assume-role, session-token), MFA codes, error classification.
+//! - `doctor/`: `credd doctor`: offline checks, live STS checks, finding codes.
 //! - `watch`: file watching → "something changed".
 //! - `daemon/`: the long-running loop, its state, the wall-clock timer, the instance lock.
 //! - `ipc/`: the control socket: protocol types, the daemon's server, the CLI's client.
@@ -21,6 +22,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod doctor;
 pub mod expiry;
 pub mod ipc;
 pub mod logging;

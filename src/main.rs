@@ -118,6 +118,25 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
             Err(e) => Ok(client_error(e)),
         },
         Command::ConfigCheck => config_check(&inv),
+        Command::Doctor { profile, json, offline } => {
+            let files = AwsFiles::from_env(&ProcessEnv);
+            let opts = credd::doctor::Options {
+                profile: profile.clone(),
+                offline: *offline,
+                aws_config: files.config,
+                aws_credentials: files.credentials,
+                credd_config: config_path(&inv).0,
+                host_user: host_user(),
+            };
+            let report = runtime()?.block_on(credd::doctor::diagnose(&opts, &ProcessEnv));
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let (selected, _) = credd::doctor::checks::selected_profile(&ProcessEnv, profile.as_deref());
+                print!("{}", report.render(&selected));
+            }
+            Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Command::InstallService { print, kind } => service(true, *print, *kind),
         Command::UninstallService { print, kind } => service(false, *print, *kind),
         Command::List { json } => {

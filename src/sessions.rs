@@ -239,13 +239,31 @@ pub fn source_credentials(files: &Loaded, m: &Managed) -> Result<ProfileCredenti
 /// Endpoint: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, then the source profile's `endpoint_url`
 /// (or its `services` section's `sts` entry).
 pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> Endpoint {
+    endpoint_for_profile(
+        &m.source_profile,
+        m.region.as_deref(),
+        config.region.as_deref(),
+        files,
+        env,
+        config.sts_timeout,
+    )
+}
+
+/// [`endpoint`] for any profile: `region` beats the profile's own, `fallback_region` comes after.
+pub fn endpoint_for_profile(
+    profile: &str,
+    region: Option<&str>,
+    fallback_region: Option<&str>,
+    files: &Loaded,
+    env: &dyn Env,
+    timeout: Duration,
+) -> Endpoint {
     let merged = files.merged();
-    let source = merged.profile(&m.source_profile);
-    let region = m
-        .region
-        .clone()
+    let source = merged.profile(profile);
+    let region = region
+        .map(str::to_string)
         .or_else(|| source.and_then(|s| s.get("region")).map(str::to_string))
-        .or_else(|| config.region.clone())
+        .or_else(|| fallback_region.map(str::to_string))
         .unwrap_or_else(|| "us-east-1".to_string());
     let services_url = source.and_then(|s| s.get("services")).and_then(|svc| {
         let section =
@@ -261,7 +279,7 @@ pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> 
         .filter(|u| !u.is_empty())
         .or_else(|| source.and_then(|s| s.get("endpoint_url")).map(str::to_string))
         .or(services_url);
-    Endpoint { region, url, timeout: config.sts_timeout }
+    Endpoint { region, url, timeout }
 }
 
 /// The provider for a managed session.

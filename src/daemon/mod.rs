@@ -274,6 +274,10 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let timer = wallclock::WallTimer::new().map_err(setup("the wall-clock timer"))?;
 
     let files = opts.files.clone();
+    // Watch before the first read: an edit that lands between the two is then seen, not lost.
+    let (change_tx, mut change_rx) = mpsc::unbounded_channel();
+    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path), change_tx)
+        .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
     let loaded = read_files(&files, None);
     let engine = Engine::new(config, opts.host_user.clone());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -302,9 +306,6 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     r.engine.reconcile(&r.loaded, now);
     tracing::info!("listening on {}; {}", r.socket.display(), r.engine.summary(now));
 
-    let (change_tx, mut change_rx) = mpsc::unbounded_channel();
-    let mut watcher = Watcher::new(watch_plan(&files, &r.opts.config_path), change_tx)
-        .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
     let (control_tx, mut control_rx) = mpsc::channel(256);
     let server_task = tokio::spawn(server::serve(listener, control_tx));
     tokio::pin!(shutdown);

@@ -234,6 +234,7 @@ pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String>
                 "this machine's clock is off by about {skew}s: turn on time sync (`timedatectl set-ntp true`, chrony or NTP)"
             )
         }
+        "mfa-required" => "access was denied and this session sends no MFA code; if the role requires MFA, add mfa_serial (and mfa_command) to its [[session]] in credd's config".into(),
         "region-opt-in" => {
             "use a regional STS endpoint for this region, or enable the region for the account".into()
         }

@@ -99,6 +99,13 @@ pub async fn refresh(
         Ok(i) => i,
         Err(mut e) => {
             e.key_id = Some(key_id);
+            // Roles that require MFA deny AssumeRole without a code in exactly this way.
+            if e.finding == Some("access-denied")
+                && managed.method == crate::config::Method::AssumeRole
+                && managed.mfa_serial.is_none()
+            {
+                e.finding = Some("mfa-required");
+            }
             return Outcome::Failed(e);
         }
     };

@@ -7,7 +7,12 @@
 
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_sts::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_sts::error::BoxError;
+use chrono::{DateTime, Utc};
 
 use super::classify::{self, RefreshError};
 use super::{AssumeRole, CallContext, Issued, SessionToken, to_utc};
@@ -15,6 +20,10 @@ use crate::profile::SessionCredentials;
 use crate::secret::Secret;
 
 pub fn client(ctx: &CallContext) -> aws_sdk_sts::Client {
+    client_with(ctx, None)
+}
+
+fn client_with(ctx: &CallContext, dates: Option<DateCapture>) -> aws_sdk_sts::Client {
     let creds = Credentials::new(
         ctx.source.access_key_id.clone(),
         ctx.source.secret_access_key.expose().to_string(),
@@ -35,6 +44,9 @@ pub fn client(ctx: &CallContext) -> aws_sdk_sts::Client {
         );
     if let Some(url) = &ctx.endpoint.url {
         b = b.endpoint_url(url);
+    }
+    if let Some(d) = dates {
+        b = b.interceptor(d);
     }
     aws_sdk_sts::Client::from_conf(b.build())
 }
@@ -81,8 +93,48 @@ pub async fn session_token(p: &SessionToken, ctx: &CallContext) -> Result<Issued
     Ok(Issued { credentials: session(out.credentials())?, identity: None })
 }
 
-/// `sts:GetCallerIdentity`: who these credentials are. Used by `doctor` and after refreshes.
-pub async fn caller_identity(ctx: &CallContext) -> Result<String, RefreshError> {
-    let out = client(ctx).get_caller_identity().send().await.map_err(|e| classify::sdk_error(&e))?;
-    Ok(out.arn().unwrap_or_default().to_string())
+/// Records the `Date` header of every response, successful or not, for clock-skew checks.
+#[derive(Debug, Clone, Default)]
+pub struct DateCapture(Arc<Mutex<Option<DateTime<Utc>>>>);
+
+impl DateCapture {
+    pub fn get(&self) -> Option<DateTime<Utc>> {
+        *self.0.lock().expect("not poisoned")
+    }
+}
+
+impl Intercept for DateCapture {
+    fn name(&self) -> &'static str {
+        "credd-date-capture"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(raw) = context.response().headers().get("date")
+            && let Ok(d) = DateTime::parse_from_rfc2822(raw)
+        {
+            *self.0.lock().expect("not poisoned") = Some(d.with_timezone(&Utc));
+        }
+        Ok(())
+    }
+}
+
+/// `sts:GetCallerIdentity`: who these credentials are, as `(arn, account)`, plus the server's
+/// clock. GetCallerIdentity needs no permission, so any failure is about the credentials.
+pub async fn caller_identity(
+    ctx: &CallContext,
+) -> (Result<(String, String), RefreshError>, Option<DateTime<Utc>>) {
+    let dates = DateCapture::default();
+    let result = client_with(ctx, Some(dates.clone())).get_caller_identity().send().await;
+    let result = match result {
+        Ok(out) => {
+            Ok((out.arn().unwrap_or_default().to_string(), out.account().unwrap_or_default().to_string()))
+        }
+        Err(e) => Err(classify::sdk_error(&e)),
+    };
+    (result, dates.get())
 }

@@ -32,8 +32,10 @@ impl Home {
         self.path().join(".config/credd/config.toml")
     }
 
+    /// Writes the credentials file 0600, as `aws configure` does.
     pub fn write_credentials(&self, text: &str) {
         fs::write(self.credentials(), text).unwrap();
+        fs::set_permissions(self.credentials(), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     }
 
     pub fn write_config(&self, text: &str) {

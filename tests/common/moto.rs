@@ -48,6 +48,34 @@ impl Moto {
         panic!("moto_server did not start");
     }
 
+    /// moto with IAM auth, plus one real IAM user with an access key and an allow-all policy.
+    /// Returns the server and the key pair.
+    pub fn start_with_iam_user() -> (Moto, String, String) {
+        // Three unauthenticated calls create the user, its key and its policy; then auth is on.
+        let moto = Self::spawn(Some(3));
+        let script = r#"
+import boto3, json, sys
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x" * 40)
+iam.create_user(UserName="alice")
+k = iam.create_access_key(UserName="alice")["AccessKey"]
+iam.put_user_policy(UserName="alice", PolicyName="all", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+print(k["AccessKeyId"], k["SecretAccessKey"])
+"#;
+        let out = Command::new(super::venv_bin("python"))
+            .args(["-c", script, &moto.url()])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "creating the IAM user: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text.split_whitespace();
+        let key = parts.next().unwrap().to_string();
+        let secret = parts.next().unwrap().to_string();
+        (moto, key, secret)
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

@@ -1,0 +1,252 @@
+//! `credd doctor`: names the real cause behind `InvalidClientTokenId` and its cousins.
+//!
+//! It examines the setup the way the SDKs resolve it (environment first, then the files, with
+//! `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` and `--profile`), produces [`Finding`]s with stable codes,
+//! and, unless offline, asks STS `GetCallerIdentity` once per credential set.
+//!
+//! - `checks`: everything that can be known offline (environment, files, keys, regions, roles).
+//! - `live`: the STS calls, and clock skew from the server's `Date` header.
+//! - `regions`: known and opt-in regions.
+//!
+//! The classification of STS errors is `refresh::classify`'s, shared with the daemon, so doctor,
+//! `status` and notifications always name the same cause. The codes are documented in
+//! docs/doctor.md; they are a contract.
+
+pub mod checks;
+pub mod live;
+pub mod regions;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::paths::Env;
+use crate::profile::{FileKind, Loaded, read_document};
+
+/// What `credd doctor` was asked.
+pub struct Options {
+    pub profile: Option<String>,
+    pub offline: bool,
+    pub aws_config: PathBuf,
+    pub aws_credentials: PathBuf,
+    /// credd's own config, checked too when it exists.
+    pub credd_config: PathBuf,
+    pub host_user: (String, String),
+}
+
+/// Runs every check and, unless offline, the live ones.
+pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
+    let now = chrono::Utc::now();
+    let mut parse_errors = Vec::new();
+    let mut read = |path: &PathBuf, kind, source| match read_document(path, kind) {
+        Ok(doc) => doc,
+        Err(crate::profile::WriteError::Unparseable(e)) => {
+            parse_errors.push((source, e));
+            None
+        }
+        Err(_) => None,
+    };
+    let config = read(&opts.aws_config, FileKind::Config, Source::ConfigFile);
+    let credentials = read(&opts.aws_credentials, FileKind::Credentials, Source::CredentialsFile);
+    let credentials_mode = std::fs::metadata(&opts.aws_credentials).ok().map(|m| {
+        use std::os::unix::fs::PermissionsExt;
+        m.permissions().mode()
+    });
+    let inputs = checks::Inputs {
+        env,
+        config: config.as_ref(),
+        credentials: credentials.as_ref(),
+        config_path: opts.aws_config.clone(),
+        credentials_path: opts.aws_credentials.clone(),
+        parse_errors,
+        credentials_mode,
+        profile_flag: opts.profile.clone(),
+        now,
+    };
+    let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
+    let loaded = Loaded { config, credentials };
+    let config_problems: Vec<String> = match crate::config::Config::load(&opts.credd_config, false) {
+        Ok(c) => crate::sessions::plan(&c, &loaded, (&opts.host_user.0, &opts.host_user.1))
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    };
+    for message in config_problems {
+        report.findings.push(Finding::new(
+            "credd-config-invalid",
+            Severity::Warn,
+            None,
+            Source::ConfigFile,
+            message,
+            "fix credd's config; `credd config check` lists every problem".into(),
+        ));
+    }
+    if !opts.offline {
+        let merged = loaded.merged();
+        let names: Vec<&str> = match &opts.profile {
+            Some(p) => vec![p.as_str()],
+            None => merged.profile_names().collect(),
+        };
+        let sets = live::credential_sets(env, &loaded, &names);
+        let (findings, identities) = live::run(sets, now).await;
+        report.findings.extend(findings);
+        report.identities = identities;
+    }
+    report
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warn,
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Env,
+    CredentialsFile,
+    ConfigFile,
+    Sts,
+}
+
+/// One thing doctor found. Never holds a secret: key IDs appear shortened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// The profile it concerns; `None` for the environment's credentials and global matters.
+    pub profile: Option<String>,
+    pub source: Source,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Finding {
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        profile: Option<&str>,
+        source: Source,
+        message: String,
+        fix: String,
+    ) -> Finding {
+        Finding { code, severity, profile: profile.map(str::to_string), source, message, fix }
+    }
+}
+
+/// Who a credential set is, according to STS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    /// The profile, or `env` for the environment's credentials.
+    pub profile: String,
+    pub arn: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub identities: Vec<Identity>,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// Findings grouped by profile (environment first), with ✔ for each verified identity.
+    pub fn render(&self, selected: &str) -> String {
+        let mut groups: BTreeMap<(u8, String), Vec<&Finding>> = BTreeMap::new();
+        for f in &self.findings {
+            let key = match &f.profile {
+                None => (0, "environment".to_string()),
+                Some(p) => (1, p.clone()),
+            };
+            groups.entry(key).or_default().push(f);
+        }
+        for id in &self.identities {
+            let key =
+                if id.profile == "env" { (0, "environment".to_string()) } else { (1, id.profile.clone()) };
+            groups.entry(key).or_default();
+        }
+        let mut out = String::new();
+        for ((_, name), findings) in &groups {
+            let mark = if name == selected { " (selected)" } else { "" };
+            out.push_str(&format!("{name}{mark}\n"));
+            let id_name = if name == "environment" { "env" } else { name.as_str() };
+            if let Some(id) = self.identities.iter().find(|i| i.profile == id_name) {
+                out.push_str(&format!("  ✔ credentials work: {}\n", id.arn));
+            }
+            let mut findings = findings.clone();
+            findings.sort_by_key(|f| f.severity);
+            for f in findings {
+                let mark = match f.severity {
+                    Severity::Error => "✖",
+                    Severity::Warn => "!",
+                    Severity::Info => "·",
+                };
+                out.push_str(&format!("  {mark} {}: {}\n      fix: {}\n", f.code, f.message, f.fix));
+            }
+        }
+        let errors = self.findings.iter().filter(|f| f.severity == Severity::Error).count();
+        let warnings = self.findings.iter().filter(|f| f.severity == Severity::Warn).count();
+        if errors == 0 && warnings == 0 {
+            out.push_str("✔ no problems found\n");
+        } else {
+            out.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every code the source can emit is documented in docs/doctor.md, the contract.
+    #[test]
+    fn every_code_is_documented() {
+        let docs = include_str!("../../docs/doctor.md");
+        let sources = [
+            include_str!("checks.rs"),
+            include_str!("live.rs"),
+            include_str!("mod.rs"),
+            include_str!("../refresh/classify.rs"),
+            include_str!("../refresh/run.rs"),
+            include_str!("../daemon/engine.rs"),
+        ];
+        let mut found = 0;
+        for src in sources {
+            // Codes appear as the first argument of Finding::new, in classify's table, and as
+            // `finding` values: quoted kebab-case words.
+            for (i, _) in src.match_indices('"') {
+                let rest = &src[i + 1..];
+                let Some(end) = rest.find('"') else { continue };
+                let word = &rest[..end];
+                let looks_like_code = word.len() > 4
+                    && word.contains('-')
+                    && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+                    && !word.starts_with('-')
+                    && !word.ends_with('-');
+                let context = &src[i.saturating_sub(40)..i];
+                let is_code = context.contains("Finding::new(")
+                    || context.contains("Some(\"")
+                    || context.contains("finding")
+                    || context.contains("local(")
+                    || context.trim_end().ends_with(',') && context.contains("(\"");
+                if looks_like_code && is_code {
+                    found += 1;
+                    assert!(
+                        docs.contains(&format!("`{word}`")),
+                        "finding code `{word}` is not documented in docs/doctor.md"
+                    );
+                }
+            }
+        }
+        assert!(found > 30, "the scan found only {found} codes; it is not looking in the right place");
+    }
+}
