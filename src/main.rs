@@ -155,8 +155,16 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
 fn service(install: bool, print: bool, kind: Option<credd::service::Kind>) -> anyhow::Result<ExitCode> {
     use credd::service;
     let kind = kind.unwrap_or_else(service::Kind::for_this_os);
+    let exe = std::env::current_exe()?;
     let plan = if install {
-        service::install_plan(kind, &std::env::current_exe()?, &ProcessEnv)
+        if print && service::in_temp_dir(&exe.canonicalize().unwrap_or_else(|_| exe.clone())) {
+            eprintln!(
+                "credd: warning: {} is inside a temporary directory; a real install from there is refused. \
+                 Install credd first (`cargo install --locked --path .`)",
+                exe.display()
+            );
+        }
+        service::install_plan(kind, &exe, &ProcessEnv, print)
     } else {
         service::uninstall_plan(kind, &ProcessEnv)
     };

@@ -140,22 +140,39 @@ fn install_refuses_a_temp_binary_and_a_missing_systemd() {
     let copy = tmp.path().join("credd");
     std::fs::copy(env!("CARGO_BIN_EXE_credd"), &copy).unwrap();
     let out = Command::new(&copy)
-        .args(["install-service", "--print"])
+        .args(["install-service", "--kind", "systemd"])
         .env_clear()
         .envs(home.env())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("inside a temporary directory"));
-    // No systemd user manager here (as on CI): a clear error, and nothing written.
-    let out = home
-        .command(&["install-service", "--kind", "systemd"])
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+    // A dry run only warns.
+    let out = Command::new(&copy)
+        .args(["install-service", "--print"])
+        .env_clear()
+        .envs(home.env())
         .output()
         .unwrap();
-    if out.status.success() {
-        panic!("a systemd user manager answered; this test expects none");
-    }
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning:"));
+
+    // No systemd user manager reachable: a clear error, and nothing written. The binary must live
+    // outside any temp dir for the install to get that far, wherever this checkout lives.
+    let permanent = std::path::PathBuf::from(format!("/var/lib/credd-tests/{}", std::process::id()));
+    std::fs::create_dir_all(&permanent).unwrap();
+    let bin = permanent.join("credd");
+    std::fs::copy(env!("CARGO_BIN_EXE_credd"), &bin).unwrap();
+    let out = Command::new(&bin)
+        .args(["install-service", "--kind", "systemd"])
+        .env_clear()
+        .envs(home.env())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .env("XDG_RUNTIME_DIR", "/nonexistent")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&permanent);
+    assert!(!out.status.success(), "a systemd user manager answered; this test expects none");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no systemd user instance is reachable") && err.contains("Nothing was written"),

@@ -82,6 +82,11 @@ pub fn render(kind: Kind, binary: &Path, home: &Path) -> String {
     }
 }
 
+/// Whether `binary` is under a temp directory, where it will not outlive the install.
+pub fn in_temp_dir(binary: &Path) -> bool {
+    check_binary(binary).is_err()
+}
+
 /// Refuses binaries that will not outlive the install: anything under a temp directory.
 fn check_binary(binary: &Path) -> Result<(), ServiceError> {
     let temp_roots =
@@ -102,9 +107,18 @@ fn strings(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
 }
 
-pub fn install_plan(kind: Kind, binary: &Path, env: &dyn Env) -> Result<Plan, ServiceError> {
+/// The plan for installing `binary`. A binary in a temp directory is refused unless
+/// `allow_temp_binary` (a dry run, which only shows the plan).
+pub fn install_plan(
+    kind: Kind,
+    binary: &Path,
+    env: &dyn Env,
+    allow_temp_binary: bool,
+) -> Result<Plan, ServiceError> {
     let binary = binary.canonicalize().unwrap_or_else(|_| binary.to_path_buf());
-    check_binary(&binary)?;
+    if !allow_temp_binary {
+        check_binary(&binary)?;
+    }
     let home = paths::home(env).ok_or(ServiceError::NoHome)?;
     Ok(match kind {
         Kind::Systemd => {
@@ -279,16 +293,18 @@ mod tests {
 
     #[test]
     fn binaries_in_temp_dirs_are_refused() {
-        let e = install_plan(Kind::Systemd, Path::new("/tmp/x/credd"), &env("/h")).unwrap_err();
+        let e = install_plan(Kind::Systemd, Path::new("/tmp/x/credd"), &env("/h"), false).unwrap_err();
         assert!(e.to_string().contains("inside a temporary directory"), "{e}");
-        let p = install_plan(Kind::Systemd, Path::new("/usr/local/bin/credd"), &env("/h")).unwrap();
+        assert!(install_plan(Kind::Systemd, Path::new("/tmp/x/credd"), &env("/h"), true).is_ok());
+        let p = install_plan(Kind::Systemd, Path::new("/usr/local/bin/credd"), &env("/h"), false).unwrap();
         assert_eq!(p.unit_path, PathBuf::from("/h/.config/systemd/user/credd.service"));
         assert_eq!(p.commands[1], ["systemctl", "--user", "enable", "--now", "credd"]);
     }
 
     #[test]
     fn launchd_plan_bootstraps_into_the_gui_domain() {
-        let p = install_plan(Kind::Launchd, Path::new("/usr/local/bin/credd"), &env("/Users/a")).unwrap();
+        let p =
+            install_plan(Kind::Launchd, Path::new("/usr/local/bin/credd"), &env("/Users/a"), false).unwrap();
         assert_eq!(p.unit_path, PathBuf::from("/Users/a/Library/LaunchAgents/io.github.credd.plist"));
         assert!(p.dirs.contains(&PathBuf::from("/Users/a/Library/Logs/credd")));
         assert_eq!(p.commands[1][..2], ["launchctl", "bootstrap"]);
