@@ -13,12 +13,15 @@
 //! - `watch`: file watching → "something changed".
 //! - `daemon/`: the long-running loop, its state, the wall-clock timer, the instance lock.
 //! - `ipc/`: the control socket: protocol types, the daemon's server, the CLI's client.
+//! - `alerts`: pure: which incidents to tell a human about, grouped, once each.
+//! - `notify`: delivering alerts: desktop (notify-rust), a command hook, the log.
 //! - `logging`: tracing setup, with the SDK capped so bodies (and secrets) never reach a log.
 //! - `report`: how `credd status` looks: table, prompt line, exit code.
 //! - `scan`: what `credd list` shows.
 //! - `secret`: the redacting wrapper every secret travels in.
 //! - `service/`: systemd unit and launchd agent: rendering, installing, readiness.
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -26,6 +29,7 @@ pub mod doctor;
 pub mod expiry;
 pub mod ipc;
 pub mod logging;
+pub mod notify;
 pub mod paths;
 pub mod profile;
 pub mod refresh;

@@ -332,6 +332,33 @@ impl Engine {
         }
     }
 
+    /// What the alerting logic needs about each session.
+    pub fn alert_views(&self) -> Vec<crate::alerts::SessionView> {
+        self.sessions
+            .values()
+            .map(|e| {
+                let managed = e.spec.managed.as_ref();
+                crate::alerts::SessionView {
+                    name: e.spec.name.clone(),
+                    managed: managed.is_some(),
+                    refreshing: e.track.phase == Phase::Refreshing,
+                    expires_at: e.track.expires_at,
+                    needs_mfa: e.needs_mfa.clone(),
+                    error: e.last_error.as_ref().map(|err| crate::alerts::ErrorView {
+                        fatal: err.is_fatal(),
+                        finding: err.finding.map(str::to_string),
+                        code: err.code.clone(),
+                        message: err.message.clone(),
+                        fix: managed
+                            .and_then(|m| classify::fix_for(err, &m.source_profile, m.method.as_str())),
+                        source: managed.map(|m| m.source_profile.clone()),
+                        key_id: err.key_id.clone(),
+                    }),
+                }
+            })
+            .collect()
+    }
+
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
         expiry::next_wake(self.sessions.values().map(|e| &e.track), &self.policy)
     }

@@ -21,9 +21,11 @@ use chrono::{DateTime, Utc};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::alerts::Alerts;
 use crate::config::Config;
 use crate::ipc::protocol::{ErrorCode, RefreshResult, Reply, Status};
 use crate::ipc::server::{self, Control};
+use crate::notify::Notifier;
 use crate::paths::ProcessEnv;
 use crate::profile::{Document, FileKind, Loaded, read_document};
 use crate::refresh::mfa::UsedCodes;
@@ -97,6 +99,8 @@ struct Runner {
     done_tx: mpsc::UnboundedSender<(String, Outcome)>,
     in_flight: usize,
     waiters: HashMap<String, Vec<oneshot::Sender<RefreshResult>>>,
+    alerts: Alerts,
+    notifier: Notifier,
 }
 
 impl Runner {
@@ -248,6 +252,31 @@ impl Runner {
     }
 }
 
+impl Runner {
+    /// Opens, escalates and closes incidents after a change, and sends what they say.
+    fn alert(&mut self) {
+        let n = &self.engine.config.notify;
+        let (warn_before, recovered) = (n.warn_before, n.recovered);
+        self.notifier.set_config(n.clone());
+        for note in self.alerts.evaluate(&self.engine.alert_views(), Utc::now(), warn_before, recovered) {
+            self.notifier.send(note);
+        }
+    }
+
+    /// The earliest of the engine's next action and the next alert deadline.
+    fn next_wake(&self) -> Option<DateTime<Utc>> {
+        let alert = self.alerts.next_deadline(
+            &self.engine.alert_views(),
+            Utc::now(),
+            self.engine.config.notify.warn_before,
+        );
+        match (self.engine.next_wake(), alert) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 fn reply_when_done(pending: Vec<oneshot::Receiver<RefreshResult>>, reply: oneshot::Sender<Reply>) {
     tokio::spawn(async move {
         let mut results = Vec::new();
@@ -279,6 +308,8 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path), change_tx)
         .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
     let loaded = read_files(&files, None);
+    let (control_tx, mut control_rx) = mpsc::channel(256);
+    let notifier = Notifier::new(config.notify.clone(), control_tx.clone());
     let engine = Engine::new(config, opts.host_user.clone());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut r = Runner {
@@ -291,6 +322,8 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         done_tx,
         in_flight: 0,
         waiters: HashMap::new(),
+        alerts: Alerts::default(),
+        notifier,
         opts,
     };
     match &r.engine.config.path {
@@ -306,7 +339,6 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     r.engine.reconcile(&r.loaded, now);
     tracing::info!("listening on {}; {}", r.socket.display(), r.engine.summary(now));
 
-    let (control_tx, mut control_rx) = mpsc::channel(256);
     let server_task = tokio::spawn(server::serve(listener, control_tx));
     tokio::pin!(shutdown);
     // The socket is bound and served and the first scan is done: tell systemd we are ready.
@@ -318,7 +350,8 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         for name in r.engine.due(Utc::now()) {
             r.start(&name, None);
         }
-        let wake = r.engine.next_wake();
+        r.alert();
+        let wake = r.next_wake();
         tokio::select! {
             _ = wallclock::sleep_until(&timer, wake) => {}
             Some(()) = change_rx.recv() => {

@@ -94,6 +94,11 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// Wraps a daemon started with custom settings, logging to `log`.
+    pub fn adopt(child: Child, log: PathBuf) -> Daemon {
+        Daemon { child: Some(child), log }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }

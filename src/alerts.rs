@@ -1,0 +1,497 @@
+//! When credd must tell a human, and what it says. Pure: sessions and the time in, notifications
+//! out. The daemon feeds it after every change and sends what comes out (`notify.rs`).
+//!
+//! An *incident* is one problem of one session: it needs an MFA code, a refresh failed for a
+//! reason retrying will not fix, it will expire within `warn_before` and credd cannot refresh it,
+//! or it expired. An incident notifies once, when it opens or changes into a different problem;
+//! retries of the same problem say nothing. Sessions whose incidents open together and share a
+//! cause (the same MFA device, the same source key) get one notification that names them all.
+//! When the problem goes away the incident closes (and, if asked, says so).
+//!
+//! Transient failures (throttling, 5xx, timeouts) are not incidents while there is time: they
+//! become one only when they push the session into `warn_before`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::expiry::to_chrono;
+use crate::secret::short_key_id;
+
+/// What alerts needs to know about one session. Owned and secret-free.
+#[derive(Debug, Clone, Default)]
+pub struct SessionView {
+    pub name: String,
+    pub managed: bool,
+    pub refreshing: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `(device, why)` while waiting for an MFA code.
+    pub needs_mfa: Option<(String, String)>,
+    /// The last error, if any, with whether it is fatal.
+    pub error: Option<ErrorView>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ErrorView {
+    pub fatal: bool,
+    pub finding: Option<String>,
+    pub code: Option<String>,
+    pub message: String,
+    pub fix: Option<String>,
+    /// The source profile and key, to group sessions that fail for the same key.
+    pub source: Option<String>,
+    pub key_id: Option<String>,
+}
+
+/// One session's current problem. Two sessions with equal problems share a notification.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Problem {
+    NeedsMfa { device: String },
+    Failed { finding: String, cause: String },
+    Expiring,
+    Expired,
+}
+
+impl Problem {
+    fn event(&self) -> &'static str {
+        match self {
+            Problem::NeedsMfa { .. } => "needs-mfa",
+            Problem::Failed { .. } => "refresh-failed",
+            Problem::Expiring => "expiring",
+            Problem::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Normal,
+    Critical,
+}
+
+/// A message for a human. Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// `needs-mfa`, `refresh-failed`, `expiring`, `expired` or `recovered`.
+    pub event: &'static str,
+    pub sessions: Vec<String>,
+    pub summary: String,
+    pub body: String,
+    /// The one command (or step) that fixes it.
+    pub fix: Option<String>,
+    pub urgency: Urgency,
+    /// Offer "Refresh now": some of the sessions are managed, so a refresh can help.
+    pub refresh_action: bool,
+}
+
+/// "dev", "dev and prod", "dev, prod and staging".
+pub fn names(sessions: &[String]) -> String {
+    match sessions {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn minutes(d: chrono::Duration) -> String {
+    let m = d.num_minutes().max(0);
+    if m < 1 {
+        "less than a minute".into()
+    } else if m == 1 {
+        "1 min".into()
+    } else {
+        format!("{m} min")
+    }
+}
+
+/// How long a new incident waits for others with the same cause (sessions refreshed together
+/// finish their attempts one by one) before it is sent.
+pub const GROUP_WINDOW: Duration = Duration::from_secs(2);
+
+/// The open incidents, per session, and those opened but not yet sent.
+#[derive(Debug, Default)]
+pub struct Alerts {
+    open: HashMap<String, Problem>,
+    pending: Vec<(String, Problem, DateTime<Utc>)>,
+}
+
+impl Alerts {
+    /// A session's problem now, if it has one.
+    pub fn problem(v: &SessionView, now: DateTime<Utc>, warn_before: Duration) -> Option<Problem> {
+        if v.refreshing {
+            return None;
+        }
+        let expired = v.expires_at.is_some_and(|e| e <= now);
+        let stuck = !v.managed || v.needs_mfa.is_some() || v.error.is_some();
+        if expired && stuck {
+            return Some(Problem::Expired);
+        }
+        if let Some((device, _)) = &v.needs_mfa {
+            return Some(Problem::NeedsMfa { device: device.clone() });
+        }
+        if let Some(e) = v.error.as_ref().filter(|e| e.fatal) {
+            let cause = e.key_id.as_deref().map(short_key_id).or(e.source.clone()).unwrap_or_default();
+            return Some(Problem::Failed {
+                finding: e.finding.clone().unwrap_or_else(|| "sts-rejected".into()),
+                cause,
+            });
+        }
+        let soon = v.expires_at.is_some_and(|e| e - to_chrono(warn_before) <= now);
+        (soon && stuck).then_some(Problem::Expiring)
+    }
+
+    /// Updates the incidents and returns what to send now.
+    /// New incidents are held while other sessions are still refreshing, for at most
+    /// [`GROUP_WINDOW`], so that sessions failing for one cause share one notification.
+    pub fn evaluate(
+        &mut self,
+        views: &[SessionView],
+        now: DateTime<Utc>,
+        warn_before: Duration,
+        recovered: bool,
+    ) -> Vec<Notification> {
+        let mut closed = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for v in views {
+            seen.insert(v.name.clone());
+            match (Self::problem(v, now, warn_before), self.open.get(&v.name)) {
+                (Some(p), Some(old)) if *old == p => {}
+                (Some(p), _) => {
+                    self.open.insert(v.name.clone(), p.clone());
+                    self.pending.retain(|(n, _, _)| *n != v.name);
+                    self.pending.push((v.name.clone(), p, now));
+                }
+                (None, Some(_)) if !v.refreshing => {
+                    self.open.remove(&v.name);
+                    closed.push(v.name.clone());
+                }
+                (None, _) => {}
+            }
+        }
+        self.open.retain(|name, _| seen.contains(name));
+        // A pending incident whose problem went away (or changed) before it was sent is dropped.
+        let open = &self.open;
+        self.pending.retain(|(n, p, _)| open.get(n) == Some(p));
+        closed.retain(|n| !self.pending.iter().any(|(p, _, _)| p == n));
+        let busy = views.iter().any(|v| v.refreshing);
+        let oldest = self.pending.iter().map(|(_, _, t)| *t).min();
+        let due = oldest.is_some_and(|t| !busy || now - t >= to_chrono(GROUP_WINDOW));
+        let mut out = Vec::new();
+        if due {
+            let mut opening: BTreeMap<Problem, Vec<&SessionView>> = BTreeMap::new();
+            for (name, p, _) in std::mem::take(&mut self.pending) {
+                if let Some(v) = views.iter().find(|v| v.name == name) {
+                    opening.entry(p).or_default().push(v);
+                }
+            }
+            out.extend(opening.into_iter().map(|(p, vs)| render(&p, &vs, now)));
+        }
+        if recovered && !closed.is_empty() {
+            closed.sort();
+            out.push(Notification {
+                event: "recovered",
+                summary: format!(
+                    "{} {} fine again",
+                    names(&closed),
+                    if closed.len() == 1 { "is" } else { "are" }
+                ),
+                body: "credd has fresh credentials again.".into(),
+                sessions: closed,
+                fix: None,
+                urgency: Urgency::Normal,
+                refresh_action: false,
+            });
+        }
+        out
+    }
+
+    /// The next instant at which a session's problem changes with time alone (it enters
+    /// `warn_before`, or expires), for the daemon's timer.
+    pub fn next_deadline(
+        &self,
+        views: &[SessionView],
+        now: DateTime<Utc>,
+        warn_before: Duration,
+    ) -> Option<DateTime<Utc>> {
+        let grouping = self.pending.iter().map(|(_, _, t)| *t + to_chrono(GROUP_WINDOW)).min();
+        views
+            .iter()
+            .filter_map(|v| v.expires_at)
+            .flat_map(|e| [e - to_chrono(warn_before), e])
+            .filter(|t| *t > now)
+            .chain(grouping)
+            .min()
+    }
+}
+
+fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification {
+    let mut sessions: Vec<String> = vs.iter().map(|v| v.name.clone()).collect();
+    sessions.sort();
+    let who = names(&sessions);
+    let plural = sessions.len() > 1;
+    let first = vs[0];
+    let error = first.error.as_ref();
+    let managed = vs.iter().any(|v| v.managed);
+    let (summary, body, fix, urgency) = match p {
+        Problem::NeedsMfa { device } => {
+            let why = first.needs_mfa.as_ref().map(|(_, w)| w.as_str()).unwrap_or_default();
+            let fix = format!("credd mfa {} CODE", sessions[0]);
+            let more = if plural { ", then the others with the next codes" } else { "" };
+            (
+                format!("{who} {} an MFA code", if plural { "need" } else { "needs" }),
+                format!(
+                    "credd needs a one-time code from {device} to refresh {}; {why}. Run `{fix}`{more}.",
+                    if plural { "them" } else { "it" }
+                ),
+                Some(fix),
+                Urgency::Normal,
+            )
+        }
+        Problem::Failed { finding, .. } => {
+            let e = error.cloned().unwrap_or_default();
+            let what = e.code.clone().unwrap_or_else(|| finding.clone());
+            let fix = e.fix.clone();
+            let mut body = format!("{} ({finding}).", e.message.trim_end_matches('.'));
+            if let Some(f) = &fix {
+                body.push_str(&format!(" Fix: {f}."));
+            }
+            body.push_str(" credd will not retry until something changes.");
+            (format!("{who}: refresh failed: {what}"), body, fix, Urgency::Normal)
+        }
+        Problem::Expiring => {
+            let left = first.expires_at.map(|e| minutes(e - now)).unwrap_or_default();
+            let (body, fix) = match error {
+                Some(e) => (
+                    format!(
+                        "credd keeps failing to refresh {}: {}. It keeps trying.",
+                        if plural { "them" } else { "it" },
+                        e.message.trim_end_matches('.')
+                    ),
+                    Some(format!("credd refresh {}", sessions[0])),
+                ),
+                None => (
+                    format!(
+                        "credd does not manage {}: another tool wrote {}. Renew {} with that tool.",
+                        if plural { "them" } else { "it" },
+                        if plural { "them" } else { "it" },
+                        if plural { "them" } else { "it" }
+                    ),
+                    None,
+                ),
+            };
+            (
+                format!("{who} {} in {left}", if plural { "expire" } else { "expires" }),
+                body,
+                fix,
+                Urgency::Normal,
+            )
+        }
+        Problem::Expired => {
+            let (cause, fix) = match (&first.needs_mfa, error) {
+                (Some((device, _)), _) => (
+                    format!("it needs an MFA code from {device}"),
+                    Some(format!("credd mfa {} CODE", sessions[0])),
+                ),
+                (None, Some(e)) => (
+                    e.message.trim_end_matches('.').to_string(),
+                    e.fix.clone().or(Some(format!("credd refresh {}", sessions[0]))),
+                ),
+                (None, None) => {
+                    ("credd does not manage it; renew it with the tool that wrote it".into(), None)
+                }
+            };
+            let mut body =
+                format!("Commands using {} now fail. Cause: {cause}.", if plural { "them" } else { "it" });
+            if let Some(f) = &fix {
+                body.push_str(&format!(" Fix: {f}."));
+            }
+            (format!("{who} {} expired", if plural { "have" } else { "has" }), body, fix, Urgency::Critical)
+        }
+    };
+    Notification {
+        event: p.event(),
+        sessions,
+        summary,
+        body,
+        fix,
+        urgency,
+        refresh_action: managed && !matches!(p, Problem::NeedsMfa { .. }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const WARN: Duration = Duration::from_secs(600);
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
+    }
+
+    fn view(name: &str, managed: bool, expires_in_min: i64) -> SessionView {
+        SessionView {
+            name: name.into(),
+            managed,
+            expires_at: Some(now() + chrono::Duration::minutes(expires_in_min)),
+            ..Default::default()
+        }
+    }
+
+    fn mfa(mut v: SessionView, device: &str) -> SessionView {
+        v.needs_mfa = Some((device.into(), "no mfa_command is configured".into()));
+        v
+    }
+
+    fn failed(mut v: SessionView, fatal: bool, key: &str) -> SessionView {
+        v.error = Some(ErrorView {
+            fatal,
+            finding: fatal.then(|| "key-unknown".into()),
+            code: Some(if fatal { "InvalidClientTokenId" } else { "ServiceUnavailable" }.into()),
+            message: "The security token included in the request is invalid.".into(),
+            fix: Some("create a new key".into()),
+            source: Some("base".into()),
+            key_id: Some(key.into()),
+        });
+        v
+    }
+
+    #[test]
+    fn sessions_sharing_an_mfa_device_get_one_notification() {
+        let mut a = Alerts::default();
+        let d = "arn:aws:iam::123456789012:mfa/alice";
+        let views = [
+            mfa(view("prod", true, 60), d),
+            mfa(view("dev", true, 60), d),
+            mfa(view("staging", true, 60), d),
+        ];
+        let out = a.evaluate(&views, now(), WARN, false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].summary, "dev, prod and staging need an MFA code");
+        assert!(out[0].body.contains(d) && out[0].body.contains("`credd mfa dev CODE`"), "{}", out[0].body);
+        assert_eq!((out[0].urgency, out[0].refresh_action), (Urgency::Normal, false));
+        // The same incident again says nothing.
+        assert!(a.evaluate(&views, now(), WARN, false).is_empty());
+    }
+
+    #[test]
+    fn a_fatal_error_notifies_once_and_groups_by_key() {
+        let mut a = Alerts::default();
+        let views = [
+            failed(view("dev", true, 60), true, "AKIAIOSFODNN7EXAMPLE"),
+            failed(view("prod", true, 60), true, "AKIAIOSFODNN7EXAMPLE"),
+            failed(view("other", true, 60), true, "AKIAOTHER00000000000"),
+        ];
+        let out = a.evaluate(&views, now(), WARN, false);
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out.iter().find(|n| n.sessions.len() == 2).unwrap().summary,
+            "dev and prod: refresh failed: InvalidClientTokenId"
+        );
+        assert!(out.iter().all(|n| n.refresh_action));
+        for _ in 0..10 {
+            assert!(a.evaluate(&views, now(), WARN, false).is_empty());
+        }
+    }
+
+    #[test]
+    fn transient_errors_are_silent_until_they_threaten_expiry() {
+        let mut a = Alerts::default();
+        let v = [failed(view("dev", true, 30), false, "AKIAIOSFODNN7EXAMPLE")];
+        assert!(a.evaluate(&v, now(), WARN, false).is_empty());
+        let later = now() + chrono::Duration::minutes(22);
+        let out = a.evaluate(&v, later, WARN, false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].summary, "dev expires in 8 min");
+        assert!(out[0].body.contains("keeps failing") && out[0].fix.as_deref() == Some("credd refresh dev"));
+        // Many more retries of the same incident: nothing more.
+        for m in 23..29 {
+            assert!(a.evaluate(&v, now() + chrono::Duration::minutes(m), WARN, false).is_empty());
+        }
+        // Then it expires: a new, critical notification.
+        let out = a.evaluate(&v, now() + chrono::Duration::minutes(31), WARN, false);
+        assert_eq!((out[0].event, out[0].urgency), ("expired", Urgency::Critical));
+        assert_eq!(out[0].summary, "dev has expired");
+    }
+
+    #[test]
+    fn watch_only_sessions_warn_then_expire_and_managed_ones_do_not() {
+        let mut a = Alerts::default();
+        let views = [view("saml", false, 5), view("dev", true, 5)];
+        let out = a.evaluate(&views, now(), WARN, false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].summary, "saml expires in 5 min");
+        assert!(!out[0].refresh_action && out[0].fix.is_none());
+        assert_eq!(a.next_deadline(&views, now(), WARN), Some(now() + chrono::Duration::minutes(5)));
+    }
+
+    #[test]
+    fn recovery_closes_the_incident_and_reports_only_if_asked() {
+        let mut a = Alerts::default();
+        let bad = [failed(view("dev", true, 60), true, "AKIAIOSFODNN7EXAMPLE")];
+        assert_eq!(a.evaluate(&bad, now(), WARN, true).len(), 1);
+        let good = [view("dev", true, 60)];
+        let out = a.evaluate(&good, now(), WARN, true);
+        assert_eq!((out[0].event, out[0].summary.as_str()), ("recovered", "dev is fine again"));
+        assert_eq!(
+            a.evaluate(&bad, now(), WARN, false).len(),
+            1,
+            "a new incident after recovery notifies again"
+        );
+        assert!(
+            a.evaluate(&good, now(), WARN, false).is_empty(),
+            "recovered notifications are off by default"
+        );
+    }
+
+    #[test]
+    fn incidents_opening_one_by_one_while_others_refresh_are_grouped() {
+        let mut a = Alerts::default();
+        let d = "arn:aws:iam::123456789012:mfa/alice";
+        let busy = |name: &str| SessionView { refreshing: true, ..view(name, true, 60) };
+        // dev is done, prod and staging are still refreshing: hold.
+        assert!(
+            a.evaluate(&[mfa(view("dev", true, 60), d), busy("prod"), busy("staging")], now(), WARN, false)
+                .is_empty()
+        );
+        assert_eq!(a.next_deadline(&[], now(), WARN), Some(now() + to_chrono(GROUP_WINDOW)));
+        assert!(
+            a.evaluate(
+                &[mfa(view("dev", true, 60), d), mfa(view("prod", true, 60), d), busy("staging")],
+                now(),
+                WARN,
+                false
+            )
+            .is_empty()
+        );
+        let all = [
+            mfa(view("dev", true, 60), d),
+            mfa(view("prod", true, 60), d),
+            mfa(view("staging", true, 60), d),
+        ];
+        let out = a.evaluate(&all, now(), WARN, false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].summary, "dev, prod and staging need an MFA code");
+        // A session that keeps refreshing cannot hold the others back past the window.
+        let mut a = Alerts::default();
+        assert!(a.evaluate(&[mfa(view("dev", true, 60), d), busy("x")], now(), WARN, false).is_empty());
+        let out = a.evaluate(
+            &[mfa(view("dev", true, 60), d), busy("x")],
+            now() + to_chrono(GROUP_WINDOW),
+            WARN,
+            false,
+        );
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn names_read_naturally() {
+        let s = |v: &[&str]| names(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            (s(&["a"]), s(&["a", "b"]), s(&["a", "b", "c"])),
+            ("a".into(), "a and b".into(), "a, b and c".into())
+        );
+    }
+}
