@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # systemd: systemd-analyze verifies the unit; util-linux: setpriv runs a client as another uid;
-# dbus, dbus-x11, xvfb, dunst, libnotify-bin: a real notification server on a private bus.
-APT_PACKAGES=(ca-certificates systemd util-linux dbus dbus-x11 xvfb dunst libnotify-bin)
+# dbus, dbus-x11, xvfb, dunst, libnotify-bin: a real notification server on a private bus;
+# bash, zsh, fish, tmux: the prompt hooks run in real shells under tmux.
+APT_PACKAGES=(ca-certificates systemd util-linux dbus dbus-x11 xvfb dunst libnotify-bin bash zsh fish tmux)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -52,6 +52,34 @@ enum Sub {
     Mfa { name: String, code: String },
     /// Make the daemon re-read its config and the AWS files.
     Reload,
+    /// Print a session's current credentials (refreshing first if needed), like
+    /// `aws configure export-credentials`. Also sets CREDD_SESSION for the shell hook.
+    Export {
+        name: String,
+        #[arg(long, value_enum, default_value = "env")]
+        format: crate::export::Format,
+    },
+    /// Print credential_process JSON: `credential_process = credd credential-process NAME`.
+    CredentialProcess { name: String },
+    /// Print the prompt hook for a shell: `eval "$(credd hook bash)"`, `credd hook fish | source`.
+    Hook {
+        #[arg(value_enum)]
+        shell: crate::hooks::Shell,
+    },
+    /// (Used by the shell hook.) Tell the daemon this shell holds a session.
+    #[command(hide = true)]
+    RegisterShell {
+        #[arg(long)]
+        pid: u32,
+        #[arg(long)]
+        key_id: String,
+        #[arg(long)]
+        expires: String,
+        #[arg(long)]
+        tty: Option<String>,
+        #[arg(long)]
+        session: Option<String>,
+    },
     /// Name the real cause behind InvalidClientTokenId and its cousins.
     Doctor {
         /// Examine only this profile (and treat it as selected).
@@ -137,6 +165,14 @@ pub enum Command {
         json: bool,
         offline: bool,
     },
+    Export {
+        name: String,
+        format: crate::export::Format,
+    },
+    Hook {
+        shell: crate::hooks::Shell,
+    },
+    RegisterShell(crate::ipc::protocol::ShellSession),
     UninstallService {
         print: bool,
         kind: Option<crate::service::Kind>,
@@ -190,6 +226,21 @@ fn from_args(args: Args) -> Invocation {
         Sub::Config { action: ConfigSub::Check } => Command::ConfigCheck,
         Sub::List { json } => Command::List { json },
         Sub::Doctor { profile, json, offline } => Command::Doctor { profile, json, offline },
+        Sub::Export { name, format } => Command::Export { name, format },
+        Sub::CredentialProcess { name } => {
+            Command::Export { name, format: crate::export::Format::CredentialProcess }
+        }
+        Sub::Hook { shell } => Command::Hook { shell },
+        Sub::RegisterShell { pid, key_id, expires, tty, session } => {
+            Command::RegisterShell(crate::ipc::protocol::ShellSession {
+                pid,
+                tty: tty.filter(|t| !t.is_empty() && t != "not a tty"),
+                key_id,
+                // An unreadable expiry registers as already expired, which status then shows.
+                expires_at: crate::profile::meta::parse_timestamp(&expires, false).unwrap_or_default(),
+                session: session.filter(|s| !s.is_empty()),
+            })
+        }
         Sub::InstallService { print, kind } => Command::InstallService { print, kind: kind.map(Into::into) },
         Sub::UninstallService { print, kind } => {
             Command::UninstallService { print, kind: kind.map(Into::into) }

@@ -107,6 +107,10 @@ pub struct SessionConfig {
     pub mfa_command: Option<String>,
     pub duration: Option<Duration>,
     pub region: Option<String>,
+    /// Also write the session to this dotenv file.
+    pub env_file: Option<PathBuf>,
+    /// Write the session to the credentials file (default). `false` with `env_file`: env only.
+    pub write_profile: bool,
     /// Where the `[[session]]` table starts, and where `source_profile` is, for later errors.
     pub loc: Loc,
     pub source_loc: Loc,
@@ -128,6 +132,13 @@ impl Default for NotifyConfig {
     }
 }
 
+/// `[[watch]]`: an env file another tool writes, tracked for expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchConfig {
+    pub name: String,
+    pub env_file: PathBuf,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// The file this came from; `None` in zero-config mode.
@@ -142,6 +153,7 @@ pub struct Config {
     pub socket: Option<PathBuf>,
     pub notify: NotifyConfig,
     pub sessions: Vec<SessionConfig>,
+    pub watches: Vec<WatchConfig>,
 }
 
 impl Default for Config {
@@ -158,6 +170,7 @@ impl Default for Config {
             socket: None,
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
+            watches: Vec::new(),
         }
     }
 }
@@ -176,6 +189,15 @@ struct RawConfig {
     notify: Option<RawNotify>,
     #[serde(default)]
     session: Vec<Spanned<RawSession>>,
+    #[serde(default)]
+    watch: Vec<Spanned<RawWatch>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWatch {
+    name: Option<Spanned<String>>,
+    env_file: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +222,8 @@ struct RawSession {
     mfa_command: Option<Spanned<String>>,
     duration: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
+    env_file: Option<Spanned<String>>,
+    write_profile: Option<Spanned<bool>>,
 }
 
 /// The closest candidate to a typo, if it is close enough to be worth suggesting: a small edit
@@ -276,6 +300,11 @@ impl Checker<'_> {
             self.error(loc, key, format!("\"{}\" is not {what}", v.get_ref()), None);
         }
     }
+}
+
+/// `~/x` → `$HOME/x`, so config files can name env files the way people write paths.
+fn expand(p: &str) -> PathBuf {
+    crate::paths::expand_home(p, &crate::paths::ProcessEnv)
 }
 
 /// "15m", "36h": how people write these limits.
@@ -364,6 +393,7 @@ impl Config {
             socket: raw.socket.as_ref().map(|s| PathBuf::from(s.get_ref())),
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
+            watches: Vec::new(),
         };
         if config.sts_timeout.is_zero() {
             let loc = raw.sts_timeout.as_ref().map(|v| c.loc(v)).unwrap_or_default();
@@ -492,6 +522,16 @@ impl Config {
                 }
                 dur
             });
+            let write_profile = s.write_profile.as_ref().map(|w| *w.get_ref()).unwrap_or(true);
+            if let (false, None) = (write_profile, &s.env_file) {
+                let l = s.write_profile.as_ref().map(|w| c.loc(w)).unwrap_or(loc);
+                c.error(
+                    l,
+                    "write_profile",
+                    "with write_profile = false the session needs an env_file to go to".into(),
+                    None,
+                );
+            }
             config.sessions.push(SessionConfig {
                 name,
                 method,
@@ -503,9 +543,21 @@ impl Config {
                 mfa_command: s.mfa_command.as_ref().map(|v| v.get_ref().clone()),
                 duration,
                 region: s.region.as_ref().map(|v| v.get_ref().clone()),
+                env_file: s.env_file.as_ref().map(|v| expand(v.get_ref())),
+                write_profile,
                 loc,
                 source_loc: c.loc(&s.source_profile),
             });
+        }
+        for w in &raw.watch {
+            let w = w.get_ref();
+            let env_file = expand(w.env_file.get_ref());
+            let name = w
+                .name
+                .as_ref()
+                .map(|n| n.get_ref().clone())
+                .unwrap_or_else(|| env_file.display().to_string());
+            config.watches.push(WatchConfig { name, env_file });
         }
         if c.errors.is_empty() { Ok(config) } else { Err(c.errors) }
     }
@@ -522,6 +574,7 @@ const TOP_KEYS: &[&str] = &[
     "socket",
     "notify",
     "session",
+    "watch",
 ];
 
 /// Turns a TOML or schema error into one with a position and, for an unknown key, a suggestion.
@@ -635,6 +688,7 @@ mod tests {
         // The commented samples are TOML too: un-comment them and they must parse.
         let is_toml = |rest: &str| {
             rest.starts_with("[[session]]")
+                || rest.starts_with("[[watch]]")
                 || rest.split_once(" = ").is_some_and(|(k, _)| {
                     !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
                 })
@@ -649,6 +703,8 @@ mod tests {
         let uncommented = uncommented.join("\n");
         let c = Config::parse(&uncommented, Path::new("config/credd.toml")).unwrap();
         assert_eq!(c.sessions.len(), 2);
+        assert_eq!(c.watches.len(), 1);
+        assert!(c.sessions[0].env_file.is_some());
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert!(c.notify.command.is_some());
     }

@@ -10,8 +10,11 @@
 //! - `expiry`: pure scheduling: when each session is due, backoff, state.
 //! - `refresh/`: STS providers (assume-role, session-token), MFA codes, error classification.
 //! - `doctor/`: `credd doctor`: offline checks, live STS checks, finding codes.
+//! - `envfile`: dotenv files holding a session: lossless model, write-back, expiry.
+//! - `export`: `credd export` / `credential-process`: reading and formatting credentials.
 //! - `watch`: file watching → "something changed".
 //! - `daemon/`: the long-running loop, its state, the wall-clock timer, the instance lock.
+//! - `hooks/`: the bash/zsh/fish prompt hooks and the generation stamps they watch.
 //! - `ipc/`: the control socket: protocol types, the daemon's server, the CLI's client.
 //! - `alerts`: pure: which incidents to tell a human about, grouped, once each.
 //! - `notify`: delivering alerts: desktop (notify-rust), a command hook, the log.
@@ -26,7 +29,10 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod doctor;
+pub mod envfile;
 pub mod expiry;
+pub mod export;
+pub mod hooks;
 pub mod ipc;
 pub mod logging;
 pub mod notify;

@@ -118,6 +118,17 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
             Err(e) => Ok(client_error(e)),
         },
         Command::ConfigCheck => config_check(&inv),
+        Command::Export { name, format } => export(&inv, name, *format),
+        Command::Hook { shell } => {
+            let exe = std::env::current_exe()?;
+            print!("{}", credd::hooks::render(*shell, &exe, &paths::runtime_dir(&ProcessEnv)));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RegisterShell(shell) => {
+            // Quiet by design: it runs in the background of a prompt.
+            let _ = ask(&inv, Request::RegisterShell(shell.clone()));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Doctor { profile, json, offline } => {
             let files = AwsFiles::from_env(&ProcessEnv);
             let opts = credd::doctor::Options {
@@ -210,6 +221,101 @@ fn service(install: bool, print: bool, kind: Option<credd::service::Kind>) -> an
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `credd export` and `credential-process`: the daemon makes sure the session is fresh and says
+/// where it is; without a daemon, the same happens here. Either way the keys are read from the
+/// file by this process.
+fn export(inv: &Invocation, name: &str, format: credd::export::Format) -> anyhow::Result<ExitCode> {
+    let location = match ask(inv, Request::Export { name: name.to_string() }) {
+        Ok(frame) => match frame.reply {
+            Reply::Exported(loc) => loc,
+            Reply::Error { message, .. } => {
+                eprintln!("credd: {message}");
+                return Ok(ExitCode::from(1));
+            }
+            other => return Ok(unexpected(other)),
+        },
+        Err(ClientError::NoDaemon { .. }) => match export_in_process(inv, name)? {
+            Ok(loc) => loc,
+            Err(code) => return Ok(code),
+        },
+        Err(e) => return Ok(client_error(e)),
+    };
+    if location.expires_at.is_some_and(|e| e <= chrono::Utc::now()) {
+        eprintln!(
+            "credd: {name} expired at {} and credd cannot refresh it{}",
+            location.expires_at.unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            if location.state == "needs-mfa" {
+                format!(": it needs an MFA code (`credd mfa {name} CODE`)")
+            } else {
+                String::new()
+            }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    match credd::export::read(&location) {
+        Ok(e) => {
+            print!("{}", credd::export::render(&e, format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            eprintln!("credd: {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn export_in_process(
+    inv: &Invocation,
+    name: &str,
+) -> anyhow::Result<Result<credd::ipc::protocol::ExportLocation, ExitCode>> {
+    let config = match load_config(inv) {
+        Ok(c) => c,
+        Err(code) => return Ok(Err(code)),
+    };
+    let files = AwsFiles::from_env(&ProcessEnv);
+    let mut loaded = files.read()?;
+    let env_paths = sessions::SessionSpec::env_paths(&config);
+    loaded.read_env_files(env_paths.iter().map(std::path::PathBuf::as_path));
+    let (user, host) = host_user();
+    let plan = sessions::plan(&config, &loaded, (&user, &host));
+    let Some(spec) = plan.sessions.iter().find(|s| s.name == name) else {
+        eprintln!("credd: no session named \"{name}\"");
+        return Ok(Err(ExitCode::from(USAGE_OR_CONFIG)));
+    };
+    let creds = loaded.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
+    let mut expires_at = spec.recorded_expiry(&loaded, &creds);
+    let policy = credd::expiry::Policy::from_config(&config);
+    let lead = credd::expiry::to_chrono(policy.refresh_before);
+    let stale = expires_at.is_none_or(|e| e - lead <= chrono::Utc::now());
+    let mut state = "fresh";
+    if let (Some(managed), true) = (&spec.managed, stale) {
+        let used = Arc::new(Mutex::new(Default::default()));
+        match runtime()?.block_on(run::refresh(name, managed, &files, &config, &ProcessEnv, None, &used)) {
+            Outcome::Refreshed { issued, .. } => expires_at = Some(issued.credentials.expiration),
+            Outcome::NeedsMfa { serial, .. } => {
+                state = "needs-mfa";
+                eprintln!(
+                    "credd: {name} needs an MFA code for {serial} to refresh; run `credd refresh {name} --code CODE`"
+                );
+            }
+            Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
+        }
+    }
+    let (path, profile) = match (spec.origin, &spec.env_file) {
+        (sessions::Origin::EnvFile, Some(p)) => (p.display().to_string(), None),
+        _ => (files.credentials.display().to_string(), Some(name.to_string())),
+    };
+    Ok(Ok(credd::ipc::protocol::ExportLocation {
+        name: name.to_string(),
+        origin: spec.origin.as_str().into(),
+        path,
+        profile,
+        expires_at,
+        state: state.into(),
+        region: spec.managed.as_ref().and_then(|m| m.region.clone()),
+    }))
 }
 
 fn config_check(inv: &Invocation) -> anyhow::Result<ExitCode> {

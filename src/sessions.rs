@@ -11,7 +11,7 @@
 //! A session that fails these checks is reported and left out; the others carry on.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -38,14 +38,53 @@ pub struct Managed {
     pub chained: bool,
     /// Set when found without config, naming the layout ("aws-mfa").
     pub discovered: Option<&'static str>,
+    /// Also (or only, without `write_profile`) write the session to this env file.
+    pub env_file: Option<PathBuf>,
+    pub write_profile: bool,
+}
+
+/// Where a session lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    CredentialsFile,
+    EnvFile,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::CredentialsFile => "credentials-file",
+            Origin::EnvFile => "env-file",
+        }
+    }
 }
 
 /// One tracked session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSpec {
-    /// The profile in the credentials file.
+    /// The profile in the credentials file (or the watch's name, for a watched env file).
     pub name: String,
     pub managed: Option<Managed>,
+    pub origin: Origin,
+    /// The env file it is read from (watched) or also written to (managed).
+    pub env_file: Option<PathBuf>,
+}
+
+impl SessionSpec {
+    /// Every env file the config names, for reading and watching.
+    pub fn env_paths(config: &Config) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = config.sessions.iter().filter_map(|s| s.env_file.clone()).collect();
+        v.extend(config.watches.iter().map(|w| w.env_file.clone()));
+        v
+    }
+
+    /// The expiry as recorded where the session lives now.
+    pub fn recorded_expiry(&self, loaded: &Loaded, creds: &Sections) -> Option<DateTime<Utc>> {
+        match (self.origin, &self.env_file) {
+            (Origin::EnvFile, Some(p)) => loaded.env.get(p).and_then(|f| f.as_ref()).and_then(|f| f.expiry()),
+            _ => current_expiry(creds, &self.name),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -131,6 +170,8 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
         }
         out.sessions.push(SessionSpec {
             name: s.name.clone(),
+            origin: if s.write_profile { Origin::CredentialsFile } else { Origin::EnvFile },
+            env_file: s.env_file.clone(),
             managed: Some(Managed {
                 method: s.method,
                 source_profile: s.source_profile.clone(),
@@ -143,6 +184,8 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
                 region: s.region.clone(),
                 chained,
                 discovered: None,
+                env_file: s.env_file.clone(),
+                write_profile: s.write_profile,
             }),
         });
     }
@@ -167,6 +210,8 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
         let method = if role.is_some() { Method::AssumeRole } else { Method::SessionToken };
         out.sessions.push(SessionSpec {
             name: target.to_string(),
+            origin: Origin::CredentialsFile,
+            env_file: None,
             managed: Some(Managed {
                 method,
                 source_profile: name.to_string(),
@@ -179,6 +224,8 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
                 region: None,
                 chained: false,
                 discovered: Some("aws-mfa"),
+                env_file: None,
+                write_profile: true,
             }),
         });
     }
@@ -187,8 +234,31 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             continue;
         }
         if meta::credential_kind(creds.profile(name).expect("listed")) == CredentialKind::Session {
-            out.sessions.push(SessionSpec { name: name.to_string(), managed: None });
+            out.sessions.push(SessionSpec {
+                name: name.to_string(),
+                managed: None,
+                origin: Origin::CredentialsFile,
+                env_file: None,
+            });
         }
+    }
+    for w in &config.watches {
+        if out.sessions.iter().any(|s| s.name == w.name) {
+            out.errors.push(err(
+                config,
+                Loc::default(),
+                "watch",
+                format!("\"{}\" is already a session name", w.name),
+                Some("give the [[watch]] a different name".into()),
+            ));
+            continue;
+        }
+        out.sessions.push(SessionSpec {
+            name: w.name.clone(),
+            managed: None,
+            origin: Origin::EnvFile,
+            env_file: Some(w.env_file.clone()),
+        });
     }
     out.sessions.sort_by(|a, b| a.name.cmp(&b.name));
     out
@@ -336,6 +406,7 @@ mod tests {
         Loaded {
             config: Some(Document::parse(config, FileKind::Config, Path::new("c")).unwrap()),
             credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new("k")).unwrap()),
+            env: Default::default(),
         }
     }
 
@@ -406,6 +477,8 @@ mod tests {
             region: None,
             chained: false,
             discovered: None,
+            env_file: None,
+            write_profile: true,
         };
         let f = files(
             "[profile base]\nregion = eu-west-1\nservices = local\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:1\n",

@@ -228,3 +228,13 @@ fn the_command_hook_gets_the_event_and_no_secret() {
     let got = desktop.wait_for(1);
     assert!(got.iter().all(|n| !n.body.contains(CANARY) && !n.summary.contains(CANARY)));
 }
+
+#[test]
+fn the_dbus_monitor_parser_reads_multi_line_bodies_actions_and_urgency() {
+    let text = "method call time=1.0 sender=:1.5 -> destination=org.freedesktop.Notifications serial=7 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify\n   string \"credd\"\n   uint32 0\n   string \"\"\n   string \"dev needs an MFA code\"\n   string \"line one\nline two.\"\n   array [\n      string \"refresh\"\n      string \"Refresh now\"\n   ]\n   array [\n      dict entry(\n         string \"urgency\"\n         variant             byte 2\n      )\n   ]\n   int32 -1\n";
+    let n = &common::desktop::parse(text)[0];
+    assert_eq!((n.app.as_str(), n.summary.as_str()), ("credd", "dev needs an MFA code"));
+    assert_eq!(n.body, "line one\nline two.");
+    assert_eq!(n.actions, ["refresh", "Refresh now"]);
+    assert_eq!(n.urgency, Some(2));
+}

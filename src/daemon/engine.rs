@@ -73,7 +73,7 @@ impl Engine {
         let mut next = BTreeMap::new();
         for spec in plan.sessions {
             let name = spec.name.clone();
-            let file_expiry = sessions::current_expiry(&creds, &name);
+            let file_expiry = spec.recorded_expiry(loaded, &creds);
             let fp = fingerprint(loaded, &spec);
             let entry = match self.sessions.remove(&name) {
                 None => {
@@ -291,8 +291,13 @@ impl Engine {
         };
         SessionStatus {
             name: e.spec.name.clone(),
-            origin: "credentials-file".into(),
-            profile: e.spec.name.clone(),
+            origin: e.spec.origin.as_str().into(),
+            profile: match e.spec.origin {
+                sessions::Origin::CredentialsFile => e.spec.name.clone(),
+                sessions::Origin::EnvFile => {
+                    e.spec.env_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                }
+            },
             managed: managed.is_some(),
             method: managed.map(|m| m.method.as_str().to_string()),
             state: e.state(now, &self.policy).as_str().to_string(),

@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::alerts::Alerts;
 use crate::config::Config;
-use crate::ipc::protocol::{ErrorCode, RefreshResult, Reply, Status};
+use crate::ipc::protocol::{ErrorCode, ExportLocation, RefreshResult, Reply, ShellSession, Status};
 use crate::ipc::server::{self, Control};
 use crate::notify::Notifier;
 use crate::paths::ProcessEnv;
@@ -63,9 +63,10 @@ pub enum DaemonError {
     Setup { what: &'static str, source: std::io::Error },
 }
 
-/// Reads both AWS files. A file that cannot be parsed is reported (path, line, fix) and its last
-/// good reading kept, so the daemon keeps serving every session it can.
-fn read_files(files: &AwsFiles, previous: Option<&Loaded>) -> Loaded {
+/// Reads both AWS files and the env files the config names. A file that cannot be parsed is
+/// reported (path, line, fix) and its last good reading kept, so the daemon keeps serving every
+/// session it can.
+fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config) -> Loaded {
     let read = |path: &Path, kind, prev: Option<&Document>| match read_document(path, kind) {
         Ok(doc) => doc,
         Err(e) => {
@@ -73,18 +74,24 @@ fn read_files(files: &AwsFiles, previous: Option<&Loaded>) -> Loaded {
             prev.cloned()
         }
     };
-    Loaded {
+    let mut loaded = Loaded {
         config: read(&files.config, FileKind::Config, previous.and_then(|p| p.config.as_ref())),
         credentials: read(
             &files.credentials,
             FileKind::Credentials,
             previous.and_then(|p| p.credentials.as_ref()),
         ),
-    }
+        env: Default::default(),
+    };
+    let env_paths = crate::sessions::SessionSpec::env_paths(config);
+    loaded.read_env_files(env_paths.iter().map(PathBuf::as_path));
+    loaded
 }
 
-fn watch_plan(files: &AwsFiles, config_path: &Path) -> WatchPlan {
-    WatchPlan::for_files([files.config.as_path(), files.credentials.as_path(), config_path])
+fn watch_plan(files: &AwsFiles, config_path: &Path, config: &Config) -> WatchPlan {
+    let env = crate::sessions::SessionSpec::env_paths(config);
+    let fixed = [files.config.as_path(), files.credentials.as_path(), config_path];
+    WatchPlan::for_files(fixed.into_iter().chain(env.iter().map(PathBuf::as_path)))
 }
 
 /// The loop's state besides the engine: refreshes in flight and who waits for them.
@@ -101,6 +108,10 @@ struct Runner {
     waiters: HashMap<String, Vec<oneshot::Sender<RefreshResult>>>,
     alerts: Alerts,
     notifier: Notifier,
+    /// Live shells holding sessions, by pid (from the shell hook).
+    shells: std::collections::BTreeMap<u32, ShellSession>,
+    /// The expiry each session had when its generation stamp was last touched.
+    stamped: HashMap<String, Option<DateTime<Utc>>>,
 }
 
 impl Runner {
@@ -136,7 +147,7 @@ impl Runner {
     fn files_changed(&mut self) {
         let now = Utc::now();
         let reloaded = reload_config(&self.opts, &self.engine);
-        self.loaded = read_files(&self.files, Some(&self.loaded));
+        self.loaded = read_files(&self.files, Some(&self.loaded), &self.engine.config);
         match reloaded {
             Ok(Some(config)) => self.engine.set_config(config, &self.loaded, now),
             _ => self.engine.reconcile(&self.loaded, now),
@@ -148,8 +159,8 @@ impl Runner {
         &mut self,
         name: &str,
         code: Option<Secret>,
-    ) -> Result<oneshot::Receiver<RefreshResult>, Reply> {
-        let err = |code, message: String| Reply::Error { code, message };
+    ) -> Result<oneshot::Receiver<RefreshResult>, Box<Reply>> {
+        let err = |code, message: String| Box::new(Reply::Error { code, message });
         let Some(entry) = self.engine.sessions.get(name) else {
             let names: Vec<&str> = self.engine.sessions.keys().map(String::as_str).collect();
             let hint = crate::config::did_you_mean(name, names.iter().copied())
@@ -192,6 +203,9 @@ impl Runner {
         match c {
             Control::Status(reply) => {
                 let now = Utc::now();
+                self.prune_shells();
+                let mut sessions = self.engine.status(now);
+                sessions.extend(self.shell_statuses(now));
                 let _ = reply.send(Reply::Status(Status {
                     started_at: self.started_at,
                     config_path: self.opts.config_path.display().to_string(),
@@ -200,7 +214,7 @@ impl Runner {
                         self.files.config.display().to_string(),
                         self.opts.config_path.display().to_string(),
                     ],
-                    sessions: self.engine.status(now),
+                    sessions,
                 }));
             }
             Control::Refresh { name, reply } => {
@@ -219,7 +233,7 @@ impl Runner {
                     match self.refresh(n, None) {
                         Ok(rx) => pending.push(rx),
                         Err(e) => {
-                            let _ = reply.send(e);
+                            let _ = reply.send(*e);
                             return;
                         }
                     }
@@ -231,16 +245,29 @@ impl Runner {
                 match self.refresh(&name, Some(code)) {
                     Ok(rx) => reply_when_done(vec![rx], reply),
                     Err(e) => {
-                        let _ = reply.send(e);
+                        let _ = reply.send(*e);
                     }
                 }
+            }
+            Control::Export { name, reply } => self.export(&name, reply),
+            Control::RegisterShell(shell, reply) => {
+                if self.shells.get(&shell.pid) != Some(&shell) {
+                    tracing::info!(
+                        "shell {} registered a session: key {}, expires at {}",
+                        shell.pid,
+                        crate::secret::short_key_id(&shell.key_id),
+                        shell.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    );
+                    self.shells.insert(shell.pid, shell);
+                }
+                let _ = reply.send(Reply::Registered);
             }
             Control::Reload(reply) => {
                 tracing::info!("reload requested over the control socket");
                 let errors = match reload_config(&self.opts, &self.engine) {
                     Ok(c) => {
                         let config = c.unwrap_or_else(|| self.engine.config.clone());
-                        self.loaded = read_files(&self.files, Some(&self.loaded));
+                        self.loaded = read_files(&self.files, Some(&self.loaded), &self.engine.config);
                         self.engine.set_config(config, &self.loaded, Utc::now());
                         Vec::new()
                     }
@@ -253,27 +280,186 @@ impl Runner {
 }
 
 impl Runner {
+    /// Touches the generation stamp of every session whose credentials changed, so shells that
+    /// exported one re-export at their next prompt.
+    fn stamp_generations(&mut self) {
+        for (name, e) in &self.engine.sessions {
+            let now = e.track.expires_at;
+            match self.stamped.get(name) {
+                Some(before) if *before == now => {}
+                Some(_) => {
+                    crate::hooks::touch_generation(&self.opts.runtime_dir, name);
+                    self.stamped.insert(name.clone(), now);
+                }
+                None => {
+                    self.stamped.insert(name.clone(), now);
+                }
+            }
+        }
+    }
+
     /// Opens, escalates and closes incidents after a change, and sends what they say.
     fn alert(&mut self) {
+        self.stamp_generations();
         let n = &self.engine.config.notify;
         let (warn_before, recovered) = (n.warn_before, n.recovered);
         self.notifier.set_config(n.clone());
-        for note in self.alerts.evaluate(&self.engine.alert_views(), Utc::now(), warn_before, recovered) {
+        self.prune_shells();
+        let views = self.all_views();
+        for note in self.alerts.evaluate(&views, Utc::now(), warn_before, recovered) {
             self.notifier.send(note);
         }
     }
 
     /// The earliest of the engine's next action and the next alert deadline.
     fn next_wake(&self) -> Option<DateTime<Utc>> {
-        let alert = self.alerts.next_deadline(
-            &self.engine.alert_views(),
-            Utc::now(),
-            self.engine.config.notify.warn_before,
-        );
+        let alert =
+            self.alerts.next_deadline(&self.all_views(), Utc::now(), self.engine.config.notify.warn_before);
         match (self.engine.next_wake(), alert) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+impl Runner {
+    /// Answers `export`: refreshes first when the session is expired or inside its lead window
+    /// (joining a refresh already in flight, so concurrent callers cause one STS call), then says
+    /// where the credentials are.
+    fn export(&mut self, name: &str, reply: oneshot::Sender<Reply>) {
+        let now = Utc::now();
+        let Some(entry) = self.engine.sessions.get(name) else {
+            let _ = reply.send(Reply::Error {
+                code: ErrorCode::UnknownSession,
+                message: format!("no session named \"{name}\""),
+            });
+            return;
+        };
+        let state = entry.state(now, &self.engine.policy);
+        let region = entry.spec.managed.as_ref().and_then(|m| m.region.clone());
+        let (path, profile) = match (entry.spec.origin, &entry.spec.env_file) {
+            (crate::sessions::Origin::EnvFile, Some(p)) => (p.display().to_string(), None),
+            _ => (self.files.credentials.display().to_string(), Some(name.to_string())),
+        };
+        let location = ExportLocation {
+            name: name.to_string(),
+            origin: entry.spec.origin.as_str().into(),
+            path,
+            profile,
+            expires_at: entry.track.expires_at,
+            state: state.as_str().to_string(),
+            region,
+        };
+        use crate::expiry::State;
+        let stale = matches!(state, State::Expired | State::Expiring | State::Unknown | State::Refreshing);
+        if entry.spec.managed.is_none() || !stale {
+            let _ = reply.send(Reply::Exported(location));
+            return;
+        }
+        let rx = if state == State::Refreshing {
+            let (tx, rx) = oneshot::channel();
+            self.waiters.entry(name.to_string()).or_default().push(tx);
+            rx
+        } else {
+            match self.refresh(name, None) {
+                Ok(rx) => rx,
+                Err(e) => {
+                    let _ = reply.send(*e);
+                    return;
+                }
+            }
+        };
+        tokio::spawn(async move {
+            let Ok(result) = rx.await else { return };
+            let still_valid = result.expires_at.is_some_and(|e| e > Utc::now());
+            let msg = if result.ok || still_valid {
+                Reply::Exported(ExportLocation {
+                    expires_at: result.expires_at,
+                    state: result.state,
+                    ..location
+                })
+            } else {
+                let why = result.error.map(|e| {
+                    format!("{}{}", e.message, e.fix.map(|f| format!("; fix: {f}")).unwrap_or_default())
+                });
+                Reply::Error {
+                    code: ErrorCode::NotManaged,
+                    message: format!(
+                        "\"{}\" has expired and could not be refreshed: {}",
+                        result.name,
+                        why.unwrap_or_default()
+                    ),
+                }
+            };
+            let _ = reply.send(msg);
+        });
+    }
+
+    fn shell_name(s: &ShellSession) -> String {
+        format!("shell:{}", s.pid)
+    }
+
+    fn shell_views(&self) -> Vec<crate::alerts::SessionView> {
+        self.shells
+            .values()
+            .map(|s| crate::alerts::SessionView {
+                name: Self::shell_name(s),
+                expires_at: Some(s.expires_at),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    fn shell_statuses(&self, now: DateTime<Utc>) -> Vec<crate::ipc::protocol::SessionStatus> {
+        self.shells
+            .values()
+            .map(|s| {
+                let track = crate::expiry::Track {
+                    name: Self::shell_name(s),
+                    managed: false,
+                    expires_at: Some(s.expires_at),
+                    lifetime: None,
+                    phase: crate::expiry::Phase::Idle,
+                };
+                crate::ipc::protocol::SessionStatus {
+                    name: Self::shell_name(s),
+                    origin: "shell".into(),
+                    profile: s.session.clone().unwrap_or_default(),
+                    managed: false,
+                    method: None,
+                    state: track.state(now, &self.engine.policy).as_str().to_string(),
+                    expires_at: Some(s.expires_at),
+                    next_refresh_at: None,
+                    last_refresh_at: None,
+                    identity: Some(format!(
+                        "tty {}, key {}",
+                        s.tty.as_deref().unwrap_or("?"),
+                        crate::secret::short_key_id(&s.key_id)
+                    )),
+                    last_error: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Every session the alerts consider: the engine's and the live shells'.
+    fn all_views(&self) -> Vec<crate::alerts::SessionView> {
+        let mut views = self.engine.alert_views();
+        views.extend(self.shell_views());
+        views
+    }
+
+    /// Shells whose process is gone leave the status.
+    fn prune_shells(&mut self) {
+        self.shells.retain(|pid, _| {
+            // SAFETY: signal 0 only checks that the process exists.
+            let alive = unsafe { libc::kill(*pid as i32, 0) } == 0
+                || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+            if !alive {
+                tracing::info!("shell {pid} exited; dropping its session");
+            }
+            alive
+        });
     }
 }
 
@@ -305,9 +491,9 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let files = opts.files.clone();
     // Watch before the first read: an edit that lands between the two is then seen, not lost.
     let (change_tx, mut change_rx) = mpsc::unbounded_channel();
-    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path), change_tx)
+    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config), change_tx)
         .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
-    let loaded = read_files(&files, None);
+    let loaded = read_files(&files, None, &config);
     let (control_tx, mut control_rx) = mpsc::channel(256);
     let notifier = Notifier::new(config.notify.clone(), control_tx.clone());
     let engine = Engine::new(config, opts.host_user.clone());
@@ -324,6 +510,8 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         waiters: HashMap::new(),
         alerts: Alerts::default(),
         notifier,
+        shells: Default::default(),
+        stamped: HashMap::new(),
         opts,
     };
     match &r.engine.config.path {
@@ -359,7 +547,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
                 tokio::time::sleep(DEBOUNCE).await;
                 while change_rx.try_recv().is_ok() {}
                 r.files_changed();
-                watcher.update(watch_plan(&files, &r.opts.config_path));
+                watcher.update(watch_plan(&files, &r.opts.config_path, &r.engine.config));
             }
             Some((name, outcome)) = done_rx.recv() => r.finish(name, outcome),
             Some(c) = control_rx.recv() => r.control(c),

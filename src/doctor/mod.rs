@@ -65,7 +65,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         now,
     };
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
-    let loaded = Loaded { config, credentials };
+    let loaded = Loaded { config, credentials, env: Default::default() };
     let config_problems: Vec<String> = match crate::config::Config::load(&opts.credd_config, false) {
         Ok(c) => crate::sessions::plan(&c, &loaded, (&opts.host_user.0, &opts.host_user.1))
             .errors

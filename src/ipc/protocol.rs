@@ -38,6 +38,23 @@ pub enum Request {
     Mfa { name: String, code: String },
     /// `credd reload`: re-read the config and the AWS files.
     Reload,
+    /// `credd export` / `credential-process`: make sure the session is fresh (refreshing first if
+    /// it is expired or inside its lead window) and say where its credentials are. The reply
+    /// never carries them: the client reads them from that file, as the same user.
+    Export { name: String },
+    /// The shell hook: this shell holds a session (no secret: the key ID and expiry only).
+    RegisterShell(ShellSession),
+}
+
+/// A live shell's session, as its prompt hook reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellSession {
+    pub pid: u32,
+    pub tty: Option<String>,
+    pub key_id: String,
+    pub expires_at: DateTime<Utc>,
+    /// `CREDD_SESSION`, when the variables came from `credd export`.
+    pub session: Option<String>,
 }
 
 /// A reply: `{"protocol":1,"version":"0.1.0","pid":123,"ok":true,"reply":"status",...}`.
@@ -59,6 +76,10 @@ pub enum Reply {
     Refreshed { results: Vec<RefreshResult> },
     /// Answers `reload`.
     Reloaded { errors: Vec<String> },
+    /// Answers `export`: where the fresh credentials are.
+    Exported(ExportLocation),
+    /// Answers `register-shell`.
+    Registered,
     /// Answers anything that could not be done.
     Error { code: ErrorCode, message: String },
 }
@@ -110,6 +131,20 @@ pub struct LastError {
     pub finding: Option<String>,
     pub message: String,
     pub fix: Option<String>,
+}
+
+/// Where a session's current credentials can be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportLocation {
+    pub name: String,
+    /// `credentials-file` (read `profile` from `path`) or `env-file` (read the dotenv at `path`).
+    pub origin: String,
+    pub path: String,
+    pub profile: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub state: String,
+    /// The AWS region, when credd knows it.
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -33,6 +33,8 @@ pub enum Control {
     Refresh { name: Option<String>, reply: oneshot::Sender<Reply> },
     Mfa { name: String, code: Secret, reply: oneshot::Sender<Reply> },
     Reload(oneshot::Sender<Reply>),
+    Export { name: String, reply: oneshot::Sender<Reply> },
+    RegisterShell(super::protocol::ShellSession, oneshot::Sender<Reply>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +169,8 @@ async fn dispatch(line: &[u8], control: &mpsc::Sender<Control>) -> Reply {
             Control::Mfa { name, code: Secret::new(code), reply: tx }
         }
         Request::Reload => Control::Reload(tx),
+        Request::Export { name } => Control::Export { name, reply: tx },
+        Request::RegisterShell(s) => Control::RegisterShell(s, tx),
     };
     if control.send(msg).await.is_err() {
         return error(ErrorCode::ShuttingDown, "the daemon is shutting down");

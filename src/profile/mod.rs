@@ -25,6 +25,8 @@ use std::path::Path;
 pub struct Loaded {
     pub config: Option<Document>,
     pub credentials: Option<Document>,
+    /// The env files credd's config names (managed and watched), by path; `None` if absent.
+    pub env: std::collections::BTreeMap<std::path::PathBuf, Option<crate::envfile::EnvFile>>,
 }
 
 impl Loaded {
@@ -33,7 +35,21 @@ impl Loaded {
         Ok(Loaded {
             config: read_document(config, FileKind::Config)?,
             credentials: read_document(credentials, FileKind::Credentials)?,
+            env: Default::default(),
         })
+    }
+
+    /// Reads the env files at `paths` (a broken one is reported and skipped).
+    pub fn read_env_files<'a>(&mut self, paths: impl IntoIterator<Item = &'a Path>) {
+        self.env.clear();
+        for p in paths {
+            match crate::envfile::read(p) {
+                Ok(f) => {
+                    self.env.insert(p.to_path_buf(), f);
+                }
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
     }
 
     pub fn merged(&self) -> Sections {

@@ -86,7 +86,31 @@ pub fn update(
 pub fn update_observed(
     path: &Path,
     kind: FileKind,
-    mut edit: impl FnMut(&mut Document) -> Result<(), EditError>,
+    edit: impl FnMut(&mut Document) -> Result<(), EditError>,
+    before_swap: &mut dyn FnMut(&Path),
+) -> Result<Outcome, WriteError> {
+    let format = Format {
+        parse: &|bytes: &[u8]| Document::parse_bytes(bytes, kind, path),
+        empty: &|| Document::empty(kind),
+        render: &|doc: &Document| doc.render(),
+    };
+    update_with(path, &format, edit, before_swap)
+}
+
+/// How to read and write one kind of text file, for [`update_with`].
+pub struct Format<'a, T> {
+    pub parse: &'a dyn Fn(&[u8]) -> Result<T, ParseError>,
+    pub empty: &'a dyn Fn() -> T,
+    pub render: &'a dyn Fn(&T) -> Vec<u8>,
+}
+
+/// The safe update cycle for any file format with a lossless parse and render: the AWS files
+/// and the dotenv files credd manages go through exactly the same lock, temp file, fsync,
+/// exchange and re-apply.
+pub fn update_with<T>(
+    path: &Path,
+    format: &Format<'_, T>,
+    mut edit: impl FnMut(&mut T) -> Result<(), EditError>,
     before_swap: &mut dyn FnMut(&Path),
 ) -> Result<Outcome, WriteError> {
     let target = resolve_symlinks(path)?;
@@ -108,17 +132,17 @@ pub fn update_observed(
     let mut merged = 0;
     for _attempt in 0..MAX_ATTEMPTS {
         let mut doc = match &base {
-            Some(bytes) => Document::parse_bytes(bytes, kind, path)?,
-            None => Document::empty(kind),
+            Some(bytes) => (format.parse)(bytes)?,
+            None => (format.empty)(),
         };
         edit(&mut doc).map_err(|source| WriteError::Edit { path: path.to_path_buf(), source })?;
-        let new = doc.render();
+        let new = (format.render)(&doc);
         if base.as_deref() == Some(new.as_slice()) && base == expected {
             return Ok(Outcome::Unchanged);
         }
         // Never write what we could not read back. `edit_profile` already checks this; this is
         // the last line of defence for any other edit function.
-        Document::parse_bytes(&new, kind, path)?;
+        (format.parse)(&new)?;
         let meta = match &expected {
             Some(_) => Some(fs::metadata(&target).map_err(io_err(&target, "stat it"))?),
             None => None,

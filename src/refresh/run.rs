@@ -111,7 +111,16 @@ pub async fn refresh(
     };
     let path = files.credentials.clone();
     let (name, creds) = (name.to_string(), issued.credentials.clone());
-    let stored = tokio::task::spawn_blocking(move || sessions::store(&path, &name, &creds)).await;
+    let (write_profile, env_file, region) =
+        (managed.write_profile, managed.env_file.clone(), ctx.endpoint.region.clone());
+    let stored = tokio::task::spawn_blocking(move || {
+        let stored = if write_profile { sessions::store(&path, &name, &creds)? } else { Stored::Written };
+        if let (Some(env), Stored::Written) = (env_file, stored) {
+            crate::envfile::store(&env, &creds, Some(&region))?;
+        }
+        Ok::<_, crate::profile::WriteError>(stored)
+    })
+    .await;
     match stored {
         Ok(Ok(stored)) => Outcome::Refreshed { issued, stored },
         Ok(Err(e)) => Outcome::Failed(RefreshError::local("file-unparseable", e.to_string())),

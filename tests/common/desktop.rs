@@ -223,16 +223,3 @@ pub fn parse(text: &str) -> Vec<Notify> {
     }
     out
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn parses_dbus_monitor_output() {
-        let text = "method call time=1.0 sender=:1.5 -> destination=org.freedesktop.Notifications serial=7 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify\n   string \"credd\"\n   uint32 0\n   string \"\"\n   string \"dev needs an MFA code\"\n   string \"line one\nline two.\"\n   array [\n      string \"refresh\"\n      string \"Refresh now\"\n   ]\n   array [\n      dict entry(\n         string \"urgency\"\n         variant             byte 2\n      )\n   ]\n   int32 -1\n";
-        let n = &super::parse(text)[0];
-        assert_eq!((n.app.as_str(), n.summary.as_str()), ("credd", "dev needs an MFA code"));
-        assert_eq!(n.body, "line one\nline two.");
-        assert_eq!(n.actions, ["refresh", "Refresh now"]);
-        assert_eq!(n.urgency, Some(2));
-    }
-}

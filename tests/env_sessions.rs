@@ -1,0 +1,408 @@
+//! Env-sourced sessions end to end: managed and watched dotenv files, `credd export`,
+//! `credential_process` used by the real aws CLI and boto3, one STS call for 100 concurrent
+//! callers, and the prompt hooks in real bash, zsh and fish under tmux.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::daemon::Home;
+use common::moto::Moto;
+use common::proxy::{Fault, Proxy};
+
+const WAIT: Duration = Duration::from_secs(20);
+const BASE: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+const CANARY: &str = "CANARYenvSECRETneverLOGGED0123456789abcd";
+const BIN: &str = env!("CARGO_BIN_EXE_credd");
+
+fn at(mins: i64) -> String {
+    (Utc::now() + chrono::Duration::minutes(mins)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn session(name: &str, mins: i64) -> String {
+    format!(
+        "[{name}]\naws_access_key_id = ASIAOLD0000000000000\naws_secret_access_key = {CANARY}\naws_session_token = {CANARY}\nx_security_token_expires = {}\n",
+        at(mins)
+    )
+}
+
+fn managed(name: &str, extra: &str) -> String {
+    format!(
+        "[[session]]\nname = \"{name}\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/{name}\"\nregion = \"eu-west-1\"\n{extra}"
+    )
+}
+
+fn status_json(home: &Home) -> serde_json::Value {
+    let out = home.run(&["status", "--json"]);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn a_managed_env_file_is_rewritten_keeping_its_other_lines() {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    home.write_credentials(BASE);
+    let env = home.path().join("proj/.env");
+    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
+    let original = format!(
+        "# my app\nDATABASE_URL=postgres://localhost/app\nexport AWS_SESSION_TOKEN=\"{CANARY}\"\nAWS_CREDENTIAL_EXPIRATION={}\n",
+        at(2)
+    );
+    std::fs::write(&env, &original).unwrap();
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let created = home.path().join("proj/new.env");
+    home.write_config(&format!(
+        "{}{}",
+        managed("dev", &format!("env_file = \"{}\"\nwrite_profile = false\n", env.display())),
+        managed("other", &format!("env_file = \"{}\"\n", created.display()))
+    ));
+    let d = home.daemon();
+    d.wait_for("dev: refreshed", 1, WAIT);
+    d.wait_for("other: refreshed", 1, WAIT);
+    let text = std::fs::read_to_string(&env).unwrap();
+    assert!(
+        text.starts_with("# my app\nDATABASE_URL=postgres://localhost/app\nexport AWS_SESSION_TOKEN=\""),
+        "{text}"
+    );
+    assert!(!text.contains(CANARY));
+    let file = credd::envfile::read(&env).unwrap().unwrap();
+    assert!(file.get("AWS_ACCESS_KEY_ID").unwrap().starts_with("ASIA"));
+    assert_eq!(file.get("AWS_REGION").as_deref(), Some("eu-west-1"));
+    assert!(file.expiry().unwrap() > Utc::now() + chrono::Duration::minutes(30));
+    assert_eq!(std::fs::metadata(&env).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&created).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "new env files are 0600"
+    );
+    // write_profile = false: the credentials file has no [dev]; `other` went to both.
+    let creds = std::fs::read_to_string(home.credentials()).unwrap();
+    assert!(!creds.contains("[dev]") && creds.contains("[other]"), "{creds}");
+    let st = status_json(&home);
+    let dev = st["sessions"].as_array().unwrap().iter().find(|s| s["name"] == "dev").unwrap();
+    assert_eq!((dev["origin"].as_str(), dev["state"].as_str()), (Some("env-file"), Some("fresh")));
+    // export reads the env file the daemon names.
+    let out = home.run(&["export", "dev", "--format", "dotenv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("AWS_ACCESS_KEY_ID={}", file.get("AWS_ACCESS_KEY_ID").unwrap()))
+            && text.contains("CREDD_SESSION=dev"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_watched_env_file_is_tracked_and_warned_about() {
+    let home = Home::new("http://127.0.0.1:9");
+    let env = home.path().join("awsume.env");
+    std::fs::write(
+        &env,
+        format!(
+            "AWS_ACCESS_KEY_ID=ASIAWATCH00000000000\nAWS_SECRET_ACCESS_KEY={CANARY}\nAWSUME_EXPIRATION={}\n",
+            at(5)
+        ),
+    )
+    .unwrap();
+    home.write_config(&format!("[[watch]]\nname = \"awsume\"\nenv_file = \"{}\"\n", env.display()));
+    let d = home.daemon();
+    d.wait_for("notify: awsume expires in", 1, WAIT);
+    let st = status_json(&home);
+    let s = &st["sessions"][0];
+    assert_eq!(
+        (s["name"].as_str(), s["origin"].as_str(), s["state"].as_str()),
+        (Some("awsume"), Some("env-file"), Some("expiring"))
+    );
+    assert_eq!(s["managed"], false);
+    assert!(!d.log_text().contains(CANARY));
+    // Another tool renews it: credd adopts the new expiry.
+    std::fs::write(
+        &env,
+        format!(
+            "AWS_ACCESS_KEY_ID=ASIAWATCH00000000001\nAWS_SECRET_ACCESS_KEY=x\nAWSUME_EXPIRATION={}\n",
+            at(120)
+        ),
+    )
+    .unwrap();
+    d.wait_for("awsume: adopted a session written by another program", 1, WAIT);
+}
+
+#[test]
+fn the_aws_cli_and_boto3_use_credd_as_credential_process() {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    home.write_credentials(&format!("{BASE}{}", session("dev", 60)));
+    home.write_config(&managed("dev", ""));
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile viacredd]\ncredential_process = {BIN} credential-process dev\nregion = us-east-1\n"
+        ),
+    )
+    .unwrap();
+    let d = home.daemon();
+    d.wait_for("listening on", 1, WAIT);
+    let arn = home.aws(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "viacredd",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ]);
+    assert!(arn.starts_with("arn:aws:"), "{arn}");
+    let script = "import boto3, os\ns = boto3.Session(profile_name='viacredd')\nc = s.get_credentials().get_frozen_credentials()\nprint(c.access_key)\nprint(s.client('sts', endpoint_url=os.environ['AWS_ENDPOINT_URL_STS']).get_caller_identity()['Arn'])\n";
+    let out = Command::new(common::venv_bin("python"))
+        .args(["-c", script])
+        .env_clear()
+        .envs(home.env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ASIAOLD0000000000000\narn:aws:"), "{text}");
+}
+
+#[test]
+fn a_hundred_concurrent_callers_share_one_refresh() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port);
+    // The daemon's own refresh of the expired session is slow, so every caller arrives while it
+    // is in flight and must join it.
+    proxy.push(&[Fault::Delay(Duration::from_millis(1500))]);
+    let home = Home::new(&proxy.url());
+    home.write_credentials(&format!("{BASE}{}", session("dev", -5)));
+    home.write_config(&managed("dev", ""));
+    let d = home.daemon();
+    let deadline = Instant::now() + WAIT;
+    while proxy.count() == 0 {
+        assert!(Instant::now() < deadline, "no refresh started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let handles: Vec<_> = (0..100)
+        .map(|_| {
+            let mut cmd = home.command(&["credential-process", "dev"]);
+            std::thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    let outputs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut keys = std::collections::BTreeSet::new();
+    for o in &outputs {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["Version"], 1);
+        keys.insert(v["AccessKeyId"].as_str().unwrap().to_string());
+    }
+    assert_eq!(keys.len(), 1, "everyone got the same fresh session");
+    assert!(!keys.contains("ASIAOLD0000000000000"));
+    assert_eq!(proxy.count(), 1, "100 callers caused more than one STS call");
+    // A fresh answer costs a few milliseconds.
+    let mut times: Vec<Duration> = (0..21)
+        .map(|_| {
+            let start = Instant::now();
+            assert!(home.command(&["credential-process", "dev"]).output().unwrap().status.success());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    eprintln!(
+        "credential-process: 100 concurrent callers, {} STS call; a fresh answer takes {:?} (median of 21)",
+        proxy.count(),
+        times[10]
+    );
+    assert!(!d.log_text().contains(CANARY));
+}
+
+#[test]
+fn export_without_a_daemon_reads_the_files_and_refuses_expired_sessions() {
+    let home = Home::new("http://127.0.0.1:9");
+    home.write_credentials(&format!("{}{}", session("saml", 30), session("old", -5)));
+    let out = home.run(&["export", "saml", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["AccessKeyId"], "ASIAOLD0000000000000");
+    let out = home.run(&["export", "old"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("old expired at"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A shell under tmux, driven by send-keys and read with capture-pane.
+struct Tmux {
+    socket: std::path::PathBuf,
+}
+
+impl Tmux {
+    fn start(home: &Home, shell: &str) -> Tmux {
+        let socket = home.path().join("tmux.sock");
+        let mut env: Vec<String> = home.env().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        env.push("TERM=xterm".into());
+        env.push("PS1=$ ".into());
+        let argv: Vec<&str> = match shell {
+            "bash" => vec!["bash", "--norc", "--noprofile", "-i"],
+            "zsh" => vec!["zsh", "-f", "-i"],
+            _ => vec!["fish", "--no-config", "-i"],
+        };
+        let status = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(["new-session", "-d", "-x", "250", "-y", "50", "env", "-i"])
+            .args(&env)
+            .args(&argv)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Tmux { socket }
+    }
+
+    fn send(&self, line: &str) {
+        let ok = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["send-keys", "-l", line])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        Command::new("tmux").arg("-S").arg(&self.socket).args(["send-keys", "Enter"]).status().unwrap();
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["capture-pane", "-p", "-J", "-S", "-200"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Waits for `marker=` to print a value and returns it.
+    fn value(&self, marker: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if let Some(v) = screen.lines().filter_map(|l| l.strip_prefix(&format!("{marker}="))).next_back()
+                && !v.is_empty()
+            {
+                return v.trim().to_string();
+            }
+            assert!(Instant::now() < deadline, "no {marker}= on screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn pane_pid(&self) -> u32 {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["display-message", "-p", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-S").arg(&self.socket).arg("kill-server").status();
+    }
+}
+
+fn shell_hook_round_trip(shell: &str) {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    home.write_credentials(&format!("{BASE}{}", session("dev", 60)));
+    home.write_config(&managed("dev", ""));
+    let d = home.daemon();
+    d.wait_for("listening on", 1, WAIT);
+    let tmux = Tmux::start(&home, shell);
+    let (hook, export) = match shell {
+        "fish" => (format!("{BIN} hook fish | source"), format!("{BIN} export dev --format fish | source")),
+        _ => (format!("eval \"$({BIN} hook {shell})\""), format!("eval \"$({BIN} export dev)\"")),
+    };
+    tmux.send(&hook);
+    tmux.send(&export);
+    tmux.send("echo K1=$AWS_ACCESS_KEY_ID");
+    assert_eq!(tmux.value("K1"), "ASIAOLD0000000000000");
+    // The prompt after the export registered the shell (key ID and expiry only).
+    let pid = tmux.pane_pid();
+    d.wait_for(&format!("shell {pid} registered a session: key ASIA…0000"), 1, WAIT);
+    let st = status_json(&home);
+    assert!(
+        st["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["origin"] == "shell" && s["name"] == format!("shell:{pid}")),
+        "{st:#}"
+    );
+    // The daemon refreshes; the next prompt re-exports.
+    let out = home.run(&["refresh", "dev"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let new_key = credd::profile::read_document(&home.credentials(), credd::profile::FileKind::Credentials)
+        .unwrap()
+        .unwrap()
+        .sections()
+        .profile("dev")
+        .unwrap()
+        .get("aws_access_key_id")
+        .unwrap()
+        .to_string();
+    tmux.send("");
+    tmux.send("echo K2=$AWS_ACCESS_KEY_ID");
+    assert_eq!(tmux.value("K2"), new_key, "{shell} did not pick up the refreshed key");
+    // The shell exits: it leaves the status.
+    drop(tmux);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let st = status_json(&home);
+        if !st["sessions"].as_array().unwrap().iter().any(|s| s["origin"] == "shell") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the exited shell is still listed: {st:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!d.log_text().contains(CANARY));
+}
+
+#[test]
+fn the_bash_hook_reexports_refreshed_credentials() {
+    shell_hook_round_trip("bash");
+}
+
+#[test]
+fn the_zsh_hook_reexports_refreshed_credentials() {
+    shell_hook_round_trip("zsh");
+}
+
+#[test]
+fn the_fish_hook_reexports_refreshed_credentials() {
+    shell_hook_round_trip("fish");
+}
+
+#[test]
+fn the_hook_costs_almost_nothing_when_nothing_changed() {
+    let home = Home::new("http://127.0.0.1:9");
+    let hook = home.run(&["hook", "bash"]);
+    let script = format!(
+        "{}\nexport CREDD_SESSION=dev AWS_ACCESS_KEY_ID=ASIAX AWS_CREDENTIAL_EXPIRATION=2030-01-01T00:00:00Z\n_credd_registered=\"ASIAX|2030-01-01T00:00:00Z\"\nstart=$EPOCHREALTIME\nfor i in $(seq 1000); do _credd_hook; done\necho \"per-prompt: $(( (${{EPOCHREALTIME/./}} - ${{start/./}}) / 1000 ))us\"\n",
+        String::from_utf8_lossy(&hook.stdout)
+    );
+    let out =
+        Command::new("bash").args(["--norc", "-c", &script]).env_clear().envs(home.env()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let micros: u64 =
+        text.trim().strip_prefix("per-prompt: ").and_then(|v| v.strip_suffix("us")).unwrap().parse().unwrap();
+    eprintln!("shell hook: {micros} µs per prompt when nothing changed (bash, mean of 1000)");
+    // No subprocess and no socket: a fork alone costs about a millisecond.
+    assert!(micros < 500, "{micros} µs per prompt");
+}
