@@ -27,6 +27,12 @@ fn session_block(name: &str, key: &str, expires: DateTime<Utc>) -> String {
     )
 }
 
+/// `[base]` with long-term keys and `[dev]` holding an old session that expires in `mins`.
+fn write_dev_session(home: &Home, mins: i64) {
+    let expires = Utc::now() + chrono::Duration::minutes(mins);
+    home.write_credentials(&format!("{BASE}{}", session_block("dev", "ASIAOLD0000000000000", expires)));
+}
+
 fn assume_role_config(extra: &str) -> String {
     format!(
         "backoff_min = \"100ms\"\nbackoff_max = \"400ms\"\nsts_timeout = \"2s\"\n[[session]]\nname = \"dev\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"{ROLE}\"\n{extra}"
@@ -120,10 +126,7 @@ fn a_fatal_error_stops_retries_until_the_keys_change() {
     let moto = Moto::start_with_auth();
     let proxy = Proxy::start(moto.port);
     let home = Home::new(&proxy.url());
-    home.write_credentials(&format!(
-        "{BASE}{}",
-        session_block("dev", "ASIAOLD0000000000000", Utc::now() + chrono::Duration::minutes(2))
-    ));
+    write_dev_session(&home, 2);
     home.write_config(&assume_role_config(""));
     let d = home.daemon();
     let log = d.wait_for("retrying will not help", 1, WAIT);
@@ -153,10 +156,7 @@ fn retryable_errors_back_off_and_recover() {
         Fault::Stall(Duration::from_secs(4)), // longer than sts_timeout
     ]);
     let home = Home::new(&proxy.url());
-    home.write_credentials(&format!(
-        "{BASE}{}",
-        session_block("dev", "ASIAOLD0000000000000", Utc::now() + chrono::Duration::minutes(2))
-    ));
+    write_dev_session(&home, 2);
     home.write_config(&assume_role_config(""));
     let d = home.daemon();
     let log = d.wait_for("dev: refreshed (assume-role)", 1, WAIT);
@@ -176,10 +176,7 @@ fn mfa_command_supplies_a_one_time_code() {
     let moto = Moto::start();
     let proxy = Proxy::start(moto.port);
     let home = Home::new(&proxy.url());
-    home.write_credentials(&format!(
-        "{BASE}{}",
-        session_block("dev", "ASIAOLD0000000000000", Utc::now() + chrono::Duration::minutes(1))
-    ));
+    write_dev_session(&home, 1);
     home.write_config(&assume_role_config(
         "mfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"\nmfa_command = \"echo 'code: 123456'\"\n",
     ));
@@ -195,10 +192,7 @@ fn mfa_command_supplies_a_one_time_code() {
 fn a_session_needing_mfa_without_a_command_says_how_to_fix_it() {
     let moto = Moto::start();
     let home = Home::new(&moto.url());
-    home.write_credentials(&format!(
-        "{BASE}{}",
-        session_block("dev", "ASIAOLD0000000000000", Utc::now() + chrono::Duration::minutes(1))
-    ));
+    write_dev_session(&home, 1);
     home.write_config(&assume_role_config("mfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"\n"));
     let d = home.daemon();
     d.wait_for("dev: due, but needs an MFA code for arn:aws:iam::123456789012:mfa/alice", 1, WAIT);

@@ -10,29 +10,20 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::daemon::Home;
+use common::fixtures::{self, BASE, at};
 use common::moto::Moto;
 use common::proxy::{Fault, Proxy};
 
 const WAIT: Duration = Duration::from_secs(20);
-const BASE: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
 const CANARY: &str = "CANARYenvSECRETneverLOGGED0123456789abcd";
 const BIN: &str = env!("CARGO_BIN_EXE_credd");
 
-fn at(mins: i64) -> String {
-    (Utc::now() + chrono::Duration::minutes(mins)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 fn session(name: &str, mins: i64) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = ASIAOLD0000000000000\naws_secret_access_key = {CANARY}\naws_session_token = {CANARY}\nx_security_token_expires = {}\n",
-        at(mins)
-    )
+    fixtures::session(name, mins, CANARY)
 }
 
 fn managed(name: &str, extra: &str) -> String {
-    format!(
-        "[[session]]\nname = \"{name}\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/{name}\"\nregion = \"eu-west-1\"\n{extra}"
-    )
+    fixtures::managed(name, &format!("region = \"eu-west-1\"\n{extra}"))
 }
 
 fn status_json(home: &Home) -> serde_json::Value {

@@ -6,32 +6,18 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::Utc;
 use common::daemon::Home;
 use common::desktop::Desktop;
+use common::fixtures::{self, BASE, managed};
 use common::moto::Moto;
 use common::proxy::{Fault, Proxy};
 
 const WAIT: Duration = Duration::from_secs(20);
-const BASE: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
 const MFA: &str = "arn:aws:iam::123456789012:mfa/alice";
 const CANARY: &str = "CANARYtokenNEVERshownANYWHERE0123456789";
 
-fn at(mins: i64) -> String {
-    (Utc::now() + chrono::Duration::minutes(mins)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 fn session(name: &str, mins: i64) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = ASIAOLD0000000000000\naws_secret_access_key = {CANARY}\naws_session_token = {CANARY}\nx_security_token_expires = {}\n",
-        at(mins)
-    )
-}
-
-fn managed(name: &str, extra: &str) -> String {
-    format!(
-        "[[session]]\nname = \"{name}\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/{name}\"\n{extra}"
-    )
+    fixtures::session(name, mins, CANARY)
 }
 
 fn daemon(home: &Home, desktop: &Desktop) -> common::daemon::Daemon {

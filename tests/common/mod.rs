@@ -5,6 +5,7 @@
 pub mod daemon;
 pub mod desktop;
 pub mod filegen;
+pub mod fixtures;
 pub mod moto;
 pub mod proxy;
 pub mod reference;
