@@ -12,6 +12,7 @@
 //! - `doctor/`: `credd doctor`: offline checks, live STS checks, finding codes.
 //! - `envfile`: dotenv files holding a session: lossless model, write-back, expiry.
 //! - `export`: `credd export` / `credential-process`: reading and formatting credentials.
+//! - `sys`: uid, gid, and whether a process exists: the raw libc calls in one place.
 //! - `watch`: file watching → "something changed".
 //! - `daemon/`: the long-running loop, its state, the wall-clock timer, the instance lock.
 //! - `hooks/`: the bash/zsh/fish prompt hooks and the generation stamps they watch.
@@ -44,4 +45,5 @@ pub mod scan;
 pub mod secret;
 pub mod service;
 pub mod sessions;
+pub mod sys;
 pub mod watch;

@@ -97,8 +97,7 @@ pub fn runtime_dir(env: &dyn Env) -> PathBuf {
     }
     match env.var("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("credd"),
-        // SAFETY: getuid cannot fail.
-        None => PathBuf::from(format!("/tmp/credd-{}", unsafe { libc::getuid() })),
+        None => PathBuf::from(format!("/tmp/credd-{}", crate::sys::uid())),
     }
 }
 
@@ -116,8 +115,7 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
         Err(e) => return Err(e),
     }
     let meta = std::fs::symlink_metadata(dir)?;
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
+    let uid = crate::sys::uid();
     if !meta.is_dir() || meta.uid() != uid {
         return Err(std::io::Error::new(
             std::io::ErrorKind::PermissionDenied,

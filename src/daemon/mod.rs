@@ -452,9 +452,7 @@ impl Runner {
     /// Shells whose process is gone leave the status.
     fn prune_shells(&mut self) {
         self.shells.retain(|pid, _| {
-            // SAFETY: signal 0 only checks that the process exists.
-            let alive = unsafe { libc::kill(*pid as i32, 0) } == 0
-                || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+            let alive = crate::sys::process_alive(*pid as i32);
             if !alive {
                 tracing::info!("shell {pid} exited; dropping its session");
             }

@@ -75,8 +75,7 @@ pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
 
 /// Accepts connections until the listener fails; each one is served in its own task.
 pub async fn serve(listener: UnixListener, control: mpsc::Sender<Control>) {
-    // SAFETY: getuid cannot fail.
-    let owner = unsafe { libc::getuid() };
+    let owner = crate::sys::uid();
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {

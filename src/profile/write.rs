@@ -229,7 +229,7 @@ fn write_temp(
         if let Some(m) = original {
             // Keep the owner (matters when root edits a user's file) before the mode, since
             // chown may clear setuid-style bits.
-            if m.uid() != current_uid() || m.gid() != current_gid() {
+            if m.uid() != crate::sys::uid() || m.gid() != crate::sys::gid() {
                 match std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid())) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
@@ -247,16 +247,6 @@ fn write_temp(
         return Err(io_err(&tmp, "write the temp file")(e));
     }
     Ok(tmp)
-}
-
-fn current_uid() -> u32 {
-    // SAFETY: getuid cannot fail and has no preconditions.
-    unsafe { libc::getuid() }
-}
-
-fn current_gid() -> u32 {
-    // SAFETY: getgid cannot fail and has no preconditions.
-    unsafe { libc::getgid() }
 }
 
 enum Swapped {
@@ -376,16 +366,10 @@ fn remove_stale_temps(dir: &Path, name: &str) {
         let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
             continue;
         };
-        if !process_alive(pid) {
+        if !crate::sys::process_alive(pid) {
             let _ = fs::remove_file(entry.path());
         }
     }
-}
-
-fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 performs only the existence and permission check.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// An advisory lock on the directory, held for the whole read-edit-swap cycle.

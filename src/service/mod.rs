@@ -98,11 +98,6 @@ fn check_binary(binary: &Path) -> Result<(), ServiceError> {
     if in_temp { Err(ServiceError::BinaryInTempDir(binary.to_path_buf())) } else { Ok(()) }
 }
 
-fn uid() -> u32 {
-    // SAFETY: getuid cannot fail.
-    unsafe { libc::getuid() }
-}
-
 fn strings(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
 }
@@ -136,7 +131,7 @@ pub fn install_plan(
         }
         Kind::Launchd => {
             let path = home.join("Library/LaunchAgents").join(format!("{}.plist", paths::LAUNCHD_LABEL));
-            let domain = format!("gui/{}", uid());
+            let domain = format!("gui/{}", crate::sys::uid());
             Plan {
                 kind,
                 content: Some(render(kind, &binary, &home)),
@@ -173,7 +168,7 @@ pub fn uninstall_plan(kind: Kind, env: &dyn Env) -> Result<Plan, ServiceError> {
             commands: vec![vec![
                 "launchctl".into(),
                 "bootout".into(),
-                format!("gui/{}/{}", uid(), paths::LAUNCHD_LABEL),
+                format!("gui/{}/{}", crate::sys::uid(), paths::LAUNCHD_LABEL),
             ]],
         },
     })
