@@ -12,8 +12,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::config::Config;
 use crate::expiry::{self, Phase, Policy, State, Track};
 use crate::ipc::protocol::{LastError, RefreshResult, SessionStatus};
-use crate::profile::Loaded;
 use crate::profile::meta;
+use crate::profile::{Loaded, Sections};
 use crate::refresh::run::Outcome;
 use crate::refresh::{RefreshError, classify};
 use crate::sessions::{self, SessionSpec, Stored};
@@ -49,9 +49,8 @@ fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn fingerprint(loaded: &Loaded, spec: &SessionSpec) -> Option<u64> {
+fn fingerprint(merged: &Sections, spec: &SessionSpec) -> Option<u64> {
     let m = spec.managed.as_ref()?;
-    let merged = loaded.merged();
     let c = meta::credentials(merged.profile(&m.source_profile)?)?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (c.access_key_id.as_str(), c.secret_access_key.expose()).hash(&mut h);
@@ -70,11 +69,12 @@ impl Engine {
             tracing::error!("{e}; this session is left out until the config or the AWS files are fixed");
         }
         let creds = loaded.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
+        let merged = loaded.merged();
         let mut next = BTreeMap::new();
         for spec in plan.sessions {
             let name = spec.name.clone();
             let file_expiry = spec.recorded_expiry(loaded, &creds);
-            let fp = fingerprint(loaded, &spec);
+            let fp = fingerprint(&merged, &spec);
             let entry = match self.sessions.remove(&name) {
                 None => {
                     let how = match &spec.managed {

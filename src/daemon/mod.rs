@@ -356,17 +356,12 @@ impl Runner {
             let _ = reply.send(Reply::Exported(location));
             return;
         }
-        let rx = if state == State::Refreshing {
-            let (tx, rx) = oneshot::channel();
-            self.waiters.entry(name.to_string()).or_default().push(tx);
-            rx
-        } else {
-            match self.refresh(name, None) {
-                Ok(rx) => rx,
-                Err(e) => {
-                    let _ = reply.send(*e);
-                    return;
-                }
+        // `refresh` joins a refresh already in flight, so concurrent callers share one.
+        let rx = match self.refresh(name, None) {
+            Ok(rx) => rx,
+            Err(e) => {
+                let _ = reply.send(*e);
+                return;
             }
         };
         tokio::spawn(async move {
