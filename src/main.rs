@@ -266,6 +266,18 @@ fn export(inv: &Invocation, name: &str, format: credd::export::Format) -> anyhow
     }
 }
 
+/// The files as they are now and the sessions credd would track from them: what the in-process
+/// fallbacks (no daemon running) work from.
+fn plan_here(config: &Config) -> anyhow::Result<(AwsFiles, credd::profile::Loaded, sessions::Plan)> {
+    let files = AwsFiles::from_env(&ProcessEnv);
+    let mut loaded = files.read()?;
+    let env_paths = sessions::SessionSpec::env_paths(config);
+    loaded.read_env_files(env_paths.iter().map(std::path::PathBuf::as_path));
+    let (user, host) = host_user();
+    let plan = sessions::plan(config, &loaded, (&user, &host));
+    Ok((files, loaded, plan))
+}
+
 fn export_in_process(
     inv: &Invocation,
     name: &str,
@@ -274,12 +286,7 @@ fn export_in_process(
         Ok(c) => c,
         Err(code) => return Ok(Err(code)),
     };
-    let files = AwsFiles::from_env(&ProcessEnv);
-    let mut loaded = files.read()?;
-    let env_paths = sessions::SessionSpec::env_paths(&config);
-    loaded.read_env_files(env_paths.iter().map(std::path::PathBuf::as_path));
-    let (user, host) = host_user();
-    let plan = sessions::plan(&config, &loaded, (&user, &host));
+    let (files, loaded, plan) = plan_here(&config)?;
     let Some(spec) = plan.sessions.iter().find(|s| s.name == name) else {
         eprintln!("credd: no session named \"{name}\"");
         return Ok(Err(ExitCode::from(USAGE_OR_CONFIG)));
@@ -480,10 +487,7 @@ fn refresh_in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) 
         Err(code) => return Ok(code),
     };
     logging::init(LogFormat::Text);
-    let files = AwsFiles::from_env(&ProcessEnv);
-    let loaded = files.read()?;
-    let (user, host) = host_user();
-    let plan = sessions::plan(&config, &loaded, (&user, &host));
+    let (files, _, plan) = plan_here(&config)?;
     for e in &plan.errors {
         eprintln!("{e}");
     }
