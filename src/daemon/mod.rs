@@ -299,7 +299,8 @@ impl Runner {
     }
 
     /// Opens, escalates and closes incidents after a change, and sends what they say.
-    fn alert(&mut self) {
+    /// Returns the views it judged, which the loop reuses for its next deadline.
+    fn alert(&mut self) -> Vec<crate::alerts::SessionView> {
         self.stamp_generations();
         let n = &self.engine.config.notify;
         let (warn_before, recovered) = (n.warn_before, n.recovered);
@@ -309,12 +310,12 @@ impl Runner {
         for note in self.alerts.evaluate(&views, Utc::now(), warn_before, recovered) {
             self.notifier.send(note);
         }
+        views
     }
 
     /// The earliest of the engine's next action and the next alert deadline.
-    fn next_wake(&self) -> Option<DateTime<Utc>> {
-        let alert =
-            self.alerts.next_deadline(&self.all_views(), Utc::now(), self.engine.config.notify.warn_before);
+    fn next_wake(&self, views: &[crate::alerts::SessionView]) -> Option<DateTime<Utc>> {
+        let alert = self.alerts.next_deadline(views, Utc::now(), self.engine.config.notify.warn_before);
         match (self.engine.next_wake(), alert) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -531,8 +532,8 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         for name in r.engine.due(Utc::now()) {
             r.start(&name, None);
         }
-        r.alert();
-        let wake = r.next_wake();
+        let views = r.alert();
+        let wake = r.next_wake(&views);
         tokio::select! {
             _ = wallclock::sleep_until(&timer, wake) => {}
             Some(()) = change_rx.recv() => {
