@@ -179,10 +179,9 @@ impl EnvFile {
 
 /// Reads an env file; a missing file is `None`.
 pub fn read(path: &Path) -> Result<Option<EnvFile>, WriteError> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(EnvFile::parse(&b, path)?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(WriteError::Io { path: path.to_path_buf(), action: "read it", source }),
+    match crate::profile::read_quiet(path)? {
+        Some(b) => Ok(Some(EnvFile::parse(&b, path)?)),
+        None => Ok(None),
     }
 }
 

@@ -1,5 +1,5 @@
-//! The few facts credd asks the OS directly: who we are, and whether a process still exists.
-//! One place for the `unsafe` libc calls, each with its safety argument.
+//! The few things credd asks the OS directly: who we are, whether a process still exists, and
+//! file leases. One place for the `unsafe` libc calls, each with its safety argument.
 
 /// The real user ID of this process.
 pub fn uid() -> u32 {
@@ -18,6 +18,76 @@ pub fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 performs only the existence and permission check.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// A file lease's state, as `F_GETLEASE` reports it (Linux only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lease {
+    /// We hold a read lease and nobody is waiting to write.
+    Read,
+    /// No lease, or (while we hold one) a writer is waiting in `open` for us to let go.
+    Broken,
+}
+
+/// Places a read lease on `file` (opened read-only). `WouldBlock` means some process has the
+/// file open for writing right now.
+#[cfg(target_os = "linux")]
+pub fn lease_read(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    ignore_sigio();
+    // SAFETY: fcntl on an fd we own, with an integer argument; no memory is passed.
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) };
+    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+}
+
+/// Gives up the lease on `file`, letting any waiting writer through.
+#[cfg(target_os = "linux")]
+pub fn lease_release(file: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: as above. Failing means there was no lease, which is what we want.
+    let _ = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) };
+}
+
+/// The state of our lease on `file`.
+#[cfg(target_os = "linux")]
+pub fn lease_state(file: &std::fs::File) -> Lease {
+    use std::os::fd::AsRawFd;
+    // SAFETY: as above.
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLEASE) };
+    if rc == libc::F_RDLCK { Lease::Read } else { Lease::Broken }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn lease_read(_: &std::fs::File) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn lease_release(_: &std::fs::File) {}
+
+#[cfg(not(target_os = "linux"))]
+pub fn lease_state(_: &std::fs::File) -> Lease {
+    Lease::Broken
+}
+
+/// A broken lease is announced with SIGIO, whose default action ends the process. credd learns
+/// of breaks by asking (`lease_state`), so the signal is ignored, unless someone installed a
+/// handler for it already.
+#[cfg(target_os = "linux")]
+fn ignore_sigio() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sigaction with a zeroed struct reads the current disposition without changing
+        // it; SIG_IGN is a valid disposition for SIGIO.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGIO, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_DFL
+            {
+                libc::signal(libc::SIGIO, libc::SIG_IGN);
+            }
+        }
+    });
 }
 
 #[cfg(test)]

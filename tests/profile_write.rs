@@ -111,20 +111,42 @@ fn an_in_place_outside_edit_during_the_write_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("credentials");
     fs::write(&path, "[dev]\nk = 1\n").unwrap();
-    let mut raced = false;
-    profile::update_observed(
+    let ino = fs::metadata(&path).unwrap().ino();
+    let mut writer = None;
+    let outcome = profile::update_observed(
         &path,
         FileKind::Credentials,
         |doc| doc.edit_profile("dev", &[Edit::set("k", "2")]),
         &mut |target| {
-            if !raced {
-                raced = true; // an editor that truncates and rewrites in place
-                fs::write(target, "[dev]\nk = 1\nregion = eu-west-1\n").unwrap();
+            if writer.is_none() {
+                // An editor that truncates and rewrites in place, at the worst moment: just
+                // before the swap. It waits in `open` until credd lets go of the file.
+                let target = target.to_path_buf();
+                writer = Some(std::thread::spawn(move || {
+                    fs::write(target, "[dev]\nk = 1\nregion = eu-west-1\n").unwrap();
+                }));
+                wait_for_lease_break(ino);
             }
         },
     )
     .unwrap();
+    writer.unwrap().join().unwrap();
+    assert_eq!(outcome, Outcome::Written { merged_outside_edits: 1 });
     assert_eq!(read(&path), "[dev]\nk = 2\nregion = eu-west-1\n");
+}
+
+/// Waits until the kernel shows a writer waiting on credd's lease on inode `ino`.
+fn wait_for_lease_break(ino: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let needle = format!(":{ino} ");
+    loop {
+        let locks = fs::read_to_string("/proc/locks").unwrap();
+        if locks.lines().any(|l| l.contains("LEASE  BREAKING") && l.contains(&needle)) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no writer ever waited on the lease:\n{locks}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 #[test]

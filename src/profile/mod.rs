@@ -3,6 +3,7 @@
 //! - `parse`: bytes → [`Document`] (every byte kept, every line classified as aws-config does),
 //!   and the resolved view, [`Sections`].
 //! - `edit`: set or remove keys of one profile, touching only those keys' lines.
+//! - `quiet`: reading a file nobody is half-way through writing (a read lease on Linux).
 //! - `write`: lock, re-read, swap in atomically, never losing an outside edit.
 //! - `meta`: what the keys mean: credential kind, expiry, and the edits that store a session.
 //!
@@ -11,12 +12,13 @@
 pub mod edit;
 pub mod meta;
 pub mod parse;
+pub mod quiet;
 pub mod write;
 
 pub use edit::{Edit, EditError};
 pub use meta::{CredentialKind, Expiry, ExpiryRead, SessionCredentials};
 pub use parse::{Document, FileKind, ParseError, SectionId, Sections};
-pub use write::{Outcome, WriteError, read_document, update, update_observed};
+pub use write::{Outcome, WriteError, read_document, read_quiet, update, update_observed};
 
 use std::path::Path;
 

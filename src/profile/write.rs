@@ -5,12 +5,23 @@
 //! the directory.
 //!
 //! The swap is where other tools' edits get lost in every tool that writes this file today: an
-//! edit that lands between our read and our rename is overwritten. Here the swap is an atomic
-//! *exchange* (`renameat2(RENAME_EXCHANGE)` on Linux, `renamex_np(RENAME_SWAP)` on macOS), so the
-//! file we displace is still in hand afterwards. If it is not what we read, somebody wrote in
-//! between: we apply our edit to *their* version and swap again, a bounded number of times. Where
-//! the filesystem cannot exchange, we compare just before a plain rename instead, which narrows
-//! the window to microseconds.
+//! edit that lands between our read and our rename is overwritten. Here two things guard it:
+//! - Just before the swap, a quiet read (`quiet.rs`: a read lease on Linux) proves that nobody is
+//!   writing the file and that it still holds exactly what the edit was built on; a writer that
+//!   opens it from then until the swap is done waits a few milliseconds, and is seen.
+//! - The swap is an atomic *exchange* (`renameat2(RENAME_EXCHANGE)` on Linux,
+//!   `renamex_np(RENAME_SWAP)` on macOS), so the file we displace is still in hand afterwards. If
+//!   it is not the file we read (a rename landed), or a writer is waiting to write into it, ours
+//!   must not stay: anyone reading it now would build on a version without that write. So we
+//!   exchange again, putting theirs back, wait for the write to finish, and apply our edit to
+//!   *their* version, a bounded number of times. We never publish first and fix up after.
+//!
+//! Where the filesystem cannot exchange, the guarded compare comes just before a plain rename.
+//!
+//! The expensive part (parse, edit, render, temp file, fsync) runs before the guard is taken,
+//! so a large file holds nobody up. If the quiet read differs, the next attempt is built while
+//! holding the guard, so that a busy writer cannot starve credd; a writer that keeps rewriting
+//! the file faster than that still wins, and the update ends `Contended`, which callers retry.
 //!
 //! Symlinks (dotfile managers) are followed: the link stays, its target is replaced. credd's own
 //! writers are serialised by an advisory lock on the directory, so no lock file litters `~/.aws`.
@@ -24,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use super::edit::EditError;
 use super::parse::{Document, FileKind, ParseError};
+use super::quiet::{HoldError, Quiet};
 
 /// How many times an update re-applies itself over outside edits before giving up.
 const MAX_ATTEMPTS: u32 = 8;
@@ -61,13 +73,18 @@ pub enum Outcome {
     Written { merged_outside_edits: u32 },
 }
 
-/// Reads `path` into a document. A missing file is an empty document.
+/// Reads `path` into a document, never half-way through another program's write. A missing file
+/// is `None`.
 pub fn read_document(path: &Path, kind: FileKind) -> Result<Option<Document>, WriteError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(Document::parse_bytes(&bytes, kind, path)?)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(path, "read it")(e)),
+    match read_quiet(path)? {
+        Some(bytes) => Ok(Some(Document::parse_bytes(&bytes, kind, path)?)),
+        None => Ok(None),
     }
+}
+
+/// Reads `path` whole while nobody is writing it (see `quiet.rs`). A missing file is `None`.
+pub fn read_quiet(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
+    super::quiet::read(path).map_err(|e| hold_err(path, e))
 }
 
 /// Applies `edit` to the file at `path` (created 0600 if absent) without losing anything.
@@ -126,9 +143,11 @@ pub fn update_with<T>(
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     remove_stale_temps(dir, &name);
 
-    // `base` is what the edit applies to; `expected` is what we believe is on disk right now.
+    // `base` is what the edit applies to, and what we believe is on disk. The first read is
+    // unguarded, so that parsing and rendering a large file holds nobody up; a quiet read checks
+    // it before anything is published, and later attempts build on a quiet read they hold.
     let mut base = read_bytes(&target)?;
-    let mut expected = base.clone();
+    let mut held: Option<Option<Quiet>> = None;
     let mut merged = 0;
     for _attempt in 0..MAX_ATTEMPTS {
         let mut doc = match &base {
@@ -137,50 +156,69 @@ pub fn update_with<T>(
         };
         edit(&mut doc).map_err(|source| WriteError::Edit { path: path.to_path_buf(), source })?;
         let new = (format.render)(&doc);
-        if base.as_deref() == Some(new.as_slice()) && base == expected {
-            return Ok(Outcome::Unchanged);
+        let tmp = if base.as_deref() == Some(new.as_slice()) {
+            None
+        } else {
+            // Never write what we could not read back. `edit_profile` already checks this; this
+            // is the last line of defence for any other edit function.
+            (format.parse)(&new)?;
+            let meta = match &base {
+                Some(_) => Some(fs::metadata(&target).map_err(io_err(&target, "stat it"))?),
+                None => None,
+            };
+            Some(TempFile(write_temp(dir, &name, &new, meta.as_ref())?))
+        };
+        // From here until the swap, nobody may be writing the file (see `quiet.rs`).
+        let guard = match held.take() {
+            Some(g) => g,
+            None => Quiet::hold(&target).map_err(|e| hold_err(&target, e))?,
+        };
+        if guard.as_ref().map(Quiet::content) != base.as_deref() {
+            // Somebody wrote since our read: build again on what is there now, holding it.
+            base = guard.as_ref().map(|g| g.content().to_vec());
+            held = Some(guard);
+            continue;
         }
-        // Never write what we could not read back. `edit_profile` already checks this; this is
-        // the last line of defence for any other edit function.
-        (format.parse)(&new)?;
-        let meta = match &expected {
-            Some(_) => Some(fs::metadata(&target).map_err(io_err(&target, "stat it"))?),
-            None => None,
+        let Some(tmp) = tmp else {
+            return Ok(Outcome::Unchanged);
         };
-        let tmp = write_temp(dir, &name, &new, meta.as_ref())?;
         before_swap(&target);
-        let displaced = match swap_in(&tmp, &target, expected.as_deref()) {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
-            }
-        };
-        match displaced {
-            Swapped::Done => {
-                sync_dir(dir)?;
-                return Ok(Outcome::Written { merged_outside_edits: merged });
-            }
-            Swapped::Displaced(theirs) => {
-                // Somebody wrote between our read and our swap. Their content is `theirs`; ours
-                // (without their change) is on disk now. Apply the edit to theirs and go again.
-                sync_dir(dir)?;
+        match swap_in(&tmp.0, &target, dir, guard)? {
+            Swapped::Done => return Ok(Outcome::Written { merged_outside_edits: merged }),
+            Swapped::Raced => {
+                // Another program wrote, or was about to write, during the swap; its version is
+                // in place and ours is not. Wait for it to finish and build on what it wrote.
                 merged += 1;
                 tracing::info!(
                     path = %path.display(),
                     "another program wrote this file while credd was writing it; re-applying credd's edit on top of its version"
                 );
-                base = theirs;
-                expected = Some(new);
+                let guard = Quiet::hold(&target).map_err(|e| hold_err(&target, e))?;
+                base = guard.as_ref().map(|g| g.content().to_vec());
+                held = Some(guard);
             }
             Swapped::Changed => {
-                // The plain-rename fallback saw a change before renaming and did not rename.
                 base = read_bytes(&target)?;
-                expected = base.clone();
             }
         }
     }
     Err(WriteError::Contended { path: path.to_path_buf(), attempts: MAX_ATTEMPTS })
+}
+
+/// A temp file that is removed unless it was swapped in.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn hold_err(path: &Path, e: HoldError) -> WriteError {
+    match e {
+        HoldError::Busy => WriteError::Contended { path: path.to_path_buf(), attempts: 0 },
+        HoldError::Io(e) => io_err(path, "read it")(e),
+    }
 }
 
 fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
@@ -250,61 +288,85 @@ fn write_temp(
 }
 
 enum Swapped {
-    /// Our file is in place and what it replaced was what we expected.
+    /// Our file is in place, and it replaced exactly what the edit was built on.
     Done,
-    /// Our file is in place, but it replaced this unexpected content (an outside write).
-    Displaced(Option<Vec<u8>>),
-    /// Fallback path only: the file changed before we renamed, so we did not.
+    /// Another program wrote, or was waiting to write, while we swapped. Its version is in place
+    /// (we swapped it back), ours is not: start over on top of it.
+    Raced,
+    /// The target appeared or vanished before we could swap.
     Changed,
 }
 
-/// Puts `tmp` at `target`. `expected` is the content we believe `target` has (None: absent).
-fn swap_in(tmp: &Path, target: &Path, expected: Option<&[u8]>) -> Result<Swapped, WriteError> {
-    if expected.is_none() {
+/// Puts `tmp` at `target`, whose content the edit was built on is in `guard` (`None`: there
+/// was no file), with writers held off. Never publishes a file that lacks a write another program made meanwhile: if one
+/// raced the exchange, its file goes back where it was before anybody can read ours.
+fn swap_in(tmp: &Path, target: &Path, dir: &Path, guard: Option<Quiet>) -> Result<Swapped, WriteError> {
+    let ours = inode(tmp)?;
+    let Some(guard) = guard else {
         // Creating: a hard link fails if someone created the file meanwhile, so nothing is lost.
         return match fs::hard_link(tmp, target) {
             Ok(()) => {
-                let _ = fs::remove_file(tmp);
+                sync_dir(dir)?;
                 Ok(Swapped::Done)
             }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let _ = fs::remove_file(tmp);
-                Ok(Swapped::Changed)
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Swapped::Changed),
+            Err(_) if target.exists() => Ok(Swapped::Changed),
+            Err(_) => {
+                fs::rename(tmp, target).map_err(io_err(target, "create it"))?;
+                sync_dir(dir)?;
+                Ok(Swapped::Done)
             }
-            Err(_) => rename_if_unchanged(tmp, target, expected),
         };
+    };
+    // Someone opened the file for writing since we read it, or replaced it by rename: let its
+    // write stand, and start over on it.
+    if guard.writer_waiting() || inode(target).ok() != Some(guard.inode()) {
+        return Ok(Swapped::Raced);
     }
     match exchange(tmp, target) {
         Ok(()) => {
-            // `tmp` now names what `target` held an instant ago.
-            let displaced = read_bytes(tmp)?;
-            let _ = fs::remove_file(tmp);
-            if displaced.as_deref() == expected {
-                Ok(Swapped::Done)
-            } else {
-                Ok(Swapped::Displaced(displaced))
+            // `tmp` now names what `target` held an instant ago. If that is not the file we read,
+            // or a writer is waiting to write into it, ours must not stay: a program reading the
+            // file now would build on a version without that write. So the checks that decide it
+            // come first and are cheap; the content compare (for the fallback) comes after.
+            if inode(tmp)? != guard.inode()
+                || guard.writer_waiting()
+                || !guard.unchanged_at(tmp).map_err(io_err(tmp, "read it"))?
+            {
+                put_back(tmp, target, ours)?;
+                return Ok(Swapped::Raced);
             }
+            drop(guard);
+            sync_dir(dir)?;
+            Ok(Swapped::Done)
         }
-        Err(e) if exchange_unsupported(&e) => rename_if_unchanged(tmp, target, expected),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            // The target vanished since we read it: treat it as a change and start over.
-            let _ = fs::remove_file(tmp);
-            Ok(Swapped::Changed)
+        Err(e) if exchange_unsupported(&e) => {
+            // Writers are held off (or, without a lease, were quiet) and the content was just
+            // compared, so a plain rename loses nothing the guard could see.
+            fs::rename(tmp, target).map_err(io_err(target, "replace it"))?;
+            drop(guard);
+            sync_dir(dir)?;
+            Ok(Swapped::Done)
         }
-        Err(e) => {
-            let _ = fs::remove_file(tmp);
-            Err(io_err(target, "replace it")(e))
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Swapped::Changed),
+        Err(e) => Err(io_err(target, "replace it")(e)),
     }
 }
 
-fn rename_if_unchanged(tmp: &Path, target: &Path, expected: Option<&[u8]>) -> Result<Swapped, WriteError> {
-    if read_bytes(target)?.as_deref() != expected {
-        let _ = fs::remove_file(tmp);
-        return Ok(Swapped::Changed);
+/// Undoes an exchange that displaced another program's write: its file goes back to `target`
+/// and ours to `tmp`. If a program replaced ours in the instant between, what it put there is
+/// newer than what we displaced, so that goes back instead.
+fn put_back(tmp: &Path, target: &Path, ours: (u64, u64)) -> Result<(), WriteError> {
+    const ACTION: &str = "put back another program's version of";
+    exchange(tmp, target).map_err(io_err(target, ACTION))?;
+    if inode(tmp)? != ours {
+        exchange(tmp, target).map_err(io_err(target, ACTION))?;
     }
-    fs::rename(tmp, target).map_err(io_err(target, "replace it"))?;
-    Ok(Swapped::Done)
+    Ok(())
+}
+
+fn inode(path: &Path) -> Result<(u64, u64), WriteError> {
+    fs::metadata(path).map(|m| (m.dev(), m.ino())).map_err(io_err(path, "stat it"))
 }
 
 fn exchange_unsupported(e: &io::Error) -> bool {

@@ -1,0 +1,176 @@
+//! Reading a file that nobody is in the middle of writing, and holding writers off for the instant
+//! credd swaps in its own version. Every read that an edit is built on goes through here; so do
+//! the daemon's reads, so that a decision is never made on half a file.
+//!
+//! Why: most tools that write `~/.aws/credentials` write it *in place*. awscli's
+//! `ConfigFileWriter`, aws-mfa and awsume all `open(path, 'w')`, which truncates, and then write
+//! the new text. A reader that lands between the two sees an empty or half-written file that may
+//! well parse; an edit built on it and published erases everything the other tool had not yet
+//! written back (aws-cli#10648). Comparing the displaced file after an atomic exchange does not
+//! catch it either: the displaced inode is the one the other tool is still filling.
+//!
+//! **Linux: a read lease** (`fcntl F_SETLEASE F_RDLCK`).
+//! - It can only be placed while no process has the file open for writing. So while credd holds
+//!   one, the content it reads is whole.
+//! - While it is held, a process that opens the file for writing waits in `open` until credd lets
+//!   go, and the kernel reports the waiting writer (`F_GETLEASE` no longer says `F_RDLCK`). Its
+//!   write would land in the inode credd held, so credd does not publish over it: it puts that
+//!   file back (`write.rs`), lets the writer through, and starts over on what it wrote.
+//! - credd holds a lease only for a compare and an exchange, unless a race forces it to build
+//!   under one: other writers wait a few milliseconds at most, and only those that raced with
+//!   credd wait at all.
+//! - What remains: an `open` that resolved the old name before the exchange but reaches the lease
+//!   check only after credd has looked (a window of microseconds, inside one system call).
+//!
+//! **Elsewhere** (macOS, network filesystems, a file owned by someone else) there is no lease.
+//! The fallback reads only a file whose mtime is [`QUIET`] old and unchanged across the read, and
+//! compares the displaced file [`QUIET`] after the exchange. That catches every writer that
+//! finishes within [`QUIET`] of its truncate; a writer that stalls longer between truncate and
+//! write can still be missed. `docs/reliability.md` says so.
+//!
+//! What this module does not do: decide what to write (the caller's edit) or swap files
+//! (`write.rs`).
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::sys::{self, Lease};
+
+/// Without a lease: how long a file must have gone unmodified before its content is trusted, and
+/// how long after a swap the displaced file is re-read.
+pub const QUIET: Duration = Duration::from_millis(50);
+
+/// How long to wait for another program to finish writing before giving up (retryably).
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A file's whole content, read while nobody was writing it, with writers held off until this
+/// is dropped or [`Quiet::settle`]d.
+pub struct Quiet {
+    file: File,
+    leased: bool,
+    inode: (u64, u64),
+    content: Vec<u8>,
+}
+
+/// Why no quiet read could be had.
+#[derive(Debug)]
+pub enum HoldError {
+    /// Another program kept the file open for writing (or kept changing it) for longer than
+    /// [`SETTLE_TIMEOUT`].
+    Busy,
+    Io(io::Error),
+}
+
+impl From<io::Error> for HoldError {
+    fn from(e: io::Error) -> Self {
+        HoldError::Io(e)
+    }
+}
+
+impl Quiet {
+    /// Waits until nobody is writing `path`, then reads it whole. `Ok(None)`: there is no file.
+    pub fn hold(path: &Path) -> Result<Option<Quiet>, HoldError> {
+        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        // In-place writers hold the file open for well under a millisecond: poll finely first.
+        let mut pause = Duration::from_micros(50);
+        loop {
+            let file = match File::open(path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            match sys::lease_read(&file) {
+                Ok(()) => {
+                    let content = read_all(&file)?;
+                    return Ok(Some(Quiet { inode: inode(&file)?, file, leased: true, content }));
+                }
+                // Somebody has it open for writing: a write is under way.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => {
+                    if let Some(content) = read_when_still(&file, path)? {
+                        return Ok(Some(Quiet { inode: inode(&file)?, file, leased: false, content }));
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(HoldError::Busy);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+    }
+
+    pub fn content(&self) -> &[u8] {
+        &self.content
+    }
+
+    pub fn into_content(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.content)
+    }
+
+    /// The file that was read, as (device, inode).
+    pub fn inode(&self) -> (u64, u64) {
+        self.inode
+    }
+
+    /// Whether a process is waiting to open this file for writing: its write would land in the
+    /// file credd holds. Without a lease there is no way to know, and this says no.
+    pub fn writer_waiting(&self) -> bool {
+        self.leased && sys::lease_state(&self.file) != Lease::Read
+    }
+
+    /// After the file was swapped out to `displaced`: whether it still holds what was read.
+    /// Under a lease nobody could have written it. Without one, give a write under way [`QUIET`]
+    /// to land, then compare.
+    pub fn unchanged_at(&self, displaced: &Path) -> io::Result<bool> {
+        if self.leased {
+            return Ok(true);
+        }
+        std::thread::sleep(QUIET);
+        Ok(fs::read(displaced)? == self.content)
+    }
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        if self.leased {
+            sys::lease_release(&self.file);
+        }
+    }
+}
+
+/// Reads `path` whole, the same way [`Quiet::hold`] does, and lets go at once.
+pub fn read(path: &Path) -> Result<Option<Vec<u8>>, HoldError> {
+    Ok(Quiet::hold(path)?.map(Quiet::into_content))
+}
+
+fn inode(file: &File) -> io::Result<(u64, u64)> {
+    file.metadata().map(|m| (m.dev(), m.ino()))
+}
+
+fn read_all(mut file: &File) -> io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut buf = Vec::with_capacity(file.metadata().map(|m| m.len() as usize).unwrap_or(0));
+    file.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// The fallback: the content, if the file was unmodified for [`QUIET`] before the read and did
+/// not change during it; `None` to say "try again shortly".
+fn read_when_still(file: &File, path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let before = file.metadata()?;
+    let age = SystemTime::now().duration_since(before.modified()?).unwrap_or_default();
+    if age < QUIET {
+        std::thread::sleep(QUIET - age);
+        return Ok(None);
+    }
+    let content = read_all(file)?;
+    let after = file.metadata()?;
+    let same_name = fs::metadata(path).map(|m| (m.dev(), m.ino()) == (after.dev(), after.ino()))?;
+    let still = (before.len(), before.mtime(), before.mtime_nsec(), before.ctime_nsec())
+        == (after.len(), after.mtime(), after.mtime_nsec(), after.ctime_nsec());
+    Ok((still && same_name).then_some(content))
+}
