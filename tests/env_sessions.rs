@@ -121,6 +121,32 @@ fn a_watched_env_file_is_tracked_and_warned_about() {
     d.wait_for("awsume: adopted a session written by another program", 1, WAIT);
 }
 
+/// Issue 11: a `[[watch]] env_file` added by a reload used to be read with the old config, so it
+/// showed as missing until a second reload.
+#[test]
+fn regression_issue_11_a_watch_added_by_one_reload_is_read_at_once() {
+    let home = Home::new("http://127.0.0.1:9");
+    let env = home.path().join("later.env");
+    std::fs::write(
+        &env,
+        format!(
+            "AWS_ACCESS_KEY_ID=ASIAWATCH00000000000\nAWS_SECRET_ACCESS_KEY={CANARY}\nAWSUME_EXPIRATION={}\n",
+            at(90)
+        ),
+    )
+    .unwrap();
+    home.write_config("");
+    let d = home.daemon();
+    d.wait_for("listening on", 1, WAIT);
+    home.write_config(&format!("[[watch]]\nname = \"later\"\nenv_file = \"{}\"\n", env.display()));
+    // The daemon sees its config change and reloads once; nothing else changes after that.
+    d.wait_for("configuration reloaded", 1, WAIT);
+    let st = status_json(&home);
+    let s = st["sessions"].as_array().unwrap().iter().find(|s| s["name"] == "later").cloned();
+    let s = s.unwrap_or_else(|| panic!("not tracked after one reload: {st}"));
+    assert_eq!((s["origin"].as_str(), s["state"].as_str()), (Some("env-file"), Some("fresh")), "{st}");
+}
+
 #[test]
 fn the_aws_cli_and_boto3_use_credd_as_credential_process() {
     let moto = Moto::start();

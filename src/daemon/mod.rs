@@ -147,7 +147,12 @@ impl Runner {
     fn files_changed(&mut self) {
         let now = Utc::now();
         let reloaded = reload_config(&self.opts, &self.engine);
-        self.loaded = read_files(&self.files, Some(&self.loaded), &self.engine.config);
+        // The env files to read are the ones the *new* config names.
+        let config = match &reloaded {
+            Ok(Some(c)) => c,
+            _ => &self.engine.config,
+        };
+        self.loaded = read_files(&self.files, Some(&self.loaded), config);
         match reloaded {
             Ok(Some(config)) => self.engine.set_config(config, &self.loaded, now),
             _ => self.engine.reconcile(&self.loaded, now),
@@ -267,7 +272,7 @@ impl Runner {
                 let errors = match reload_config(&self.opts, &self.engine) {
                     Ok(c) => {
                         let config = c.unwrap_or_else(|| self.engine.config.clone());
-                        self.loaded = read_files(&self.files, Some(&self.loaded), &self.engine.config);
+                        self.loaded = read_files(&self.files, Some(&self.loaded), &config);
                         self.engine.set_config(config, &self.loaded, Utc::now());
                         Vec::new()
                     }

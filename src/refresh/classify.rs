@@ -50,7 +50,8 @@ impl fmt::Display for RefreshError {
 impl std::error::Error for RefreshError {}
 
 impl RefreshError {
-    pub fn malformed(message: &str) -> Self {
+    /// A failure that may well pass by itself: a malformed reply, a full disk, a busy file.
+    pub fn transient(message: &str) -> Self {
         RefreshError {
             retry: Retry::Retryable,
             code: None,

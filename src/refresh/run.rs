@@ -8,7 +8,7 @@ use super::mfa::{self, UsedCodes};
 use super::{CallContext, Issued, RefreshError};
 use crate::config::Config;
 use crate::paths::Env;
-use crate::profile::Loaded;
+use crate::profile::{Loaded, WriteError};
 use crate::secret::Secret;
 use crate::sessions::{self, Managed, Stored};
 
@@ -60,7 +60,7 @@ pub async fn refresh(
 ) -> Outcome {
     let loaded = match read_files(files).await {
         Ok(l) => l,
-        Err(e) => return Outcome::Failed(RefreshError::local("file-unparseable", e)),
+        Err(e) => return Outcome::Failed(e),
     };
     let source = match sessions::source_credentials(&loaded, managed) {
         Ok(s) => s,
@@ -123,14 +123,25 @@ pub async fn refresh(
     .await;
     match stored {
         Ok(Ok(stored)) => Outcome::Refreshed { issued, stored },
-        Ok(Err(e)) => Outcome::Failed(RefreshError::local("file-unparseable", e.to_string())),
+        Ok(Err(e)) => Outcome::Failed(file_failure(e)),
         Err(e) => Outcome::Failed(RefreshError::local("internal", format!("write task failed: {e}"))),
     }
 }
 
-async fn read_files(files: &AwsFiles) -> Result<Loaded, String> {
+async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
     let files = files.clone();
-    tokio::task::spawn_blocking(move || files.read().map_err(|e| e.to_string()))
+    tokio::task::spawn_blocking(move || files.read().map_err(file_failure))
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| RefreshError::local("internal", format!("read task failed: {e}")))?
+}
+
+/// A file that does not parse (or an edit it refuses) waits for the user to fix it; a full disk,
+/// a permission flicker or another program holding the file busy is retried with backoff.
+fn file_failure(e: WriteError) -> RefreshError {
+    match e {
+        WriteError::Unparseable(_) | WriteError::Edit { .. } => {
+            RefreshError::local("file-unparseable", e.to_string())
+        }
+        WriteError::Io { .. } | WriteError::Contended { .. } => RefreshError::transient(&e.to_string()),
+    }
 }

@@ -56,7 +56,7 @@ fn duration_secs(d: std::time::Duration) -> i32 {
 }
 
 fn session(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<SessionCredentials, RefreshError> {
-    let c = c.ok_or_else(|| RefreshError::malformed("STS answered without credentials"))?;
+    let c = c.ok_or_else(|| RefreshError::transient("STS answered without credentials"))?;
     Ok(SessionCredentials {
         access_key_id: c.access_key_id().to_string(),
         secret_access_key: Secret::new(c.secret_access_key()),
