@@ -8,9 +8,15 @@
 //! | `x_security_token_expires` | saml2aws, gimme-aws-creds, credd | RFC3339 with offset; Python isoformat |
 //! | `aws_expiration` | aws-azure-login | ISO 8601 with `Z` |
 //! | `aws_session_expiration` | aws-google-auth | `%Y-%m-%dT%H:%M:%S%z` |
-//! | `expiration` | aws-mfa (UTC), awsume (local time, with `source_expiration`) | `%Y-%m-%d %H:%M:%S` |
+//! | `expiration` | aws-mfa (UTC), awsume (local time) | `%Y-%m-%d %H:%M:%S` |
 //!
 //! Every format is accepted under every key: tools copy each other's keys more than their formats.
+//!
+//! `expiration` has no offset, and its two writers disagree on the zone, so the evidence the
+//! section carries decides ([`expiration_is_local`]): awsume marks what it writes with
+//! `manager = awsume` (`awsume -o`) or `autoawsume` / `source_expiration` (autoawsume), and
+//! writes local time; aws-mfa marks its sections with `assumed_role` and writes UTC. Unmarked
+//! means UTC. credd writes the value back in the zone it was read in.
 
 use chrono::{DateTime, Local, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 
@@ -118,14 +124,19 @@ pub fn expiry(section: &Section) -> ExpiryRead {
             continue;
         };
         let line = section.line_of(key).unwrap_or(0);
-        // awsume writes `expiration` in local time and marks its profiles with `source_expiration`.
-        let naive_is_local = key == "expiration" && section.get("source_expiration").is_some();
+        let naive_is_local = key == "expiration" && expiration_is_local(section);
         return match parse_timestamp(raw, naive_is_local) {
             Some(at) => ExpiryRead::Found(Expiry { at, key, line }),
             None => ExpiryRead::Invalid { key, line },
         };
     }
     ExpiryRead::None
+}
+
+/// Whether a section's offset-less `expiration` is local time: it is when awsume wrote it.
+pub fn expiration_is_local(section: &Section) -> bool {
+    let awsume = section.get("manager").is_some_and(|m| m.trim().eq_ignore_ascii_case("awsume"));
+    awsume || section.get("autoawsume").is_some() || section.get("source_expiration").is_some()
 }
 
 /// Parses every timestamp format the field writes. A timestamp without an offset is UTC unless
@@ -192,7 +203,7 @@ pub fn session_edits(session: &SessionCredentials, current: Option<&Section>) ->
         edits.push(Edit::set("aws_session_expiration", &at.format("%Y-%m-%dT%H:%M:%S%z").to_string()));
     }
     if current.get("expiration").is_some() {
-        let v = if current.get("source_expiration").is_some() {
+        let v = if expiration_is_local(current) {
             at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string()
         } else {
             at.format("%Y-%m-%d %H:%M:%S").to_string()
@@ -244,6 +255,31 @@ mod tests {
         let ExpiryRead::Found(e) = expiry(&s) else { panic!() };
         let local = Local.with_ymd_and_hms(2026, 5, 1, 17, 0, 0).unwrap().with_timezone(&Utc);
         assert_eq!(e.at, local);
+    }
+
+    #[test]
+    fn awsume_output_profiles_are_local_time_and_aws_mfa_is_utc() {
+        // `awsume ROLE -o NAME` writes `manager = awsume` and no `source_expiration`.
+        let s = section("manager = awsume\nexpiration = 2026-05-01 17:00:00");
+        let ExpiryRead::Found(e) = expiry(&s) else { panic!() };
+        assert_eq!(e.at, Local.with_ymd_and_hms(2026, 5, 1, 17, 0, 0).unwrap().with_timezone(&Utc));
+        let s = section("assumed_role = False\nexpiration = 2026-05-01 17:00:00");
+        let ExpiryRead::Found(e) = expiry(&s) else { panic!() };
+        assert_eq!(e.at, at("2026-05-01T17:00:00Z"));
+        // Written back in the zone it was read in.
+        let session = SessionCredentials {
+            access_key_id: "ASIANEW".into(),
+            secret_access_key: "sec".into(),
+            session_token: "tok".into(),
+            expiration: at("2026-05-01T17:00:00Z"),
+        };
+        let edits = session_edits(&session, Some(&section("manager = awsume\nexpiration = x")));
+        let local = at("2026-05-01T17:00:00Z").with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string();
+        let written = edits.iter().find_map(|e| match e {
+            Edit::Set(k, v) if k == "expiration" => Some(v.0.clone()),
+            _ => None,
+        });
+        assert_eq!(written, Some(local));
     }
 
     #[test]
