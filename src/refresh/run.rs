@@ -145,3 +145,28 @@ fn file_failure(e: WriteError) -> RefreshError {
         WriteError::Io { .. } | WriteError::Contended { .. } => RefreshError::transient(&e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Document, FileKind};
+    use std::path::Path;
+
+    #[test]
+    fn only_an_unparseable_file_is_fatal() {
+        let parse =
+            Document::parse("[a]\nbroken line\n", FileKind::Credentials, Path::new("/c")).unwrap_err();
+        let unparseable = file_failure(WriteError::Unparseable(parse));
+        assert_eq!((unparseable.is_fatal(), unparseable.finding), (true, Some("file-unparseable")));
+        assert!(unparseable.message.contains("/c:2"), "{}", unparseable.message);
+        let full = WriteError::Io {
+            path: "/c".into(),
+            action: "write the temp file",
+            source: std::io::Error::from_raw_os_error(libc::ENOSPC),
+        };
+        let busy = WriteError::Contended { path: "/c".into(), attempts: 8 };
+        for e in [file_failure(full), file_failure(busy)] {
+            assert!(!e.is_fatal() && e.finding.is_none(), "{e:?}");
+        }
+    }
+}
