@@ -94,6 +94,34 @@ pub async fn serve(listener: UnixListener, control: mpsc::Sender<Control>) {
     }
 }
 
+/// One request line, checked: the version before the shape (so an old or new client hears the
+/// real problem), then the shape, then the values. Pure, so the fuzzer can drive it.
+pub fn decode(line: &[u8]) -> Result<Request, (ErrorCode, String)> {
+    let value: serde_json::Value = serde_json::from_slice(line)
+        .map_err(|e| (ErrorCode::BadRequest, format!("not a JSON request: {e}")))?;
+    match value.get("protocol").and_then(|p| p.as_u64()) {
+        Some(p) if p == u64::from(PROTOCOL) => {}
+        other => {
+            return Err((
+                ErrorCode::ProtocolMismatch,
+                format!(
+                    "this daemon (credd {}) speaks protocol {PROTOCOL}, the client sent {}; use matching versions, or restart the daemon after upgrading",
+                    env!("CARGO_PKG_VERSION"),
+                    other.map(|p| p.to_string()).unwrap_or_else(|| "none".into())
+                ),
+            ));
+        }
+    }
+    let frame: RequestFrame = serde_json::from_value(value)
+        .map_err(|e| (ErrorCode::BadRequest, format!("unknown request: {e}")))?;
+    if let Request::Mfa { code, .. } = &frame.request
+        && !crate::refresh::mfa::is_code(code)
+    {
+        return Err((ErrorCode::BadRequest, "an MFA code is six digits".into()));
+    }
+    Ok(frame.request)
+}
+
 fn frame(reply: Reply) -> Vec<u8> {
     let f = ReplyFrame {
         protocol: PROTOCOL,
@@ -135,38 +163,15 @@ async fn handle(mut stream: UnixStream, owner: u32, control: mpsc::Sender<Contro
 }
 
 async fn dispatch(line: &[u8], control: &mpsc::Sender<Control>) -> Reply {
-    // Check the version before the shape, so an old or new client hears the real problem.
-    let value: serde_json::Value = match serde_json::from_slice(line) {
-        Ok(v) => v,
-        Err(e) => return error(ErrorCode::BadRequest, format!("not a JSON request: {e}")),
-    };
-    match value.get("protocol").and_then(|p| p.as_u64()) {
-        Some(p) if p == u64::from(PROTOCOL) => {}
-        other => {
-            return error(
-                ErrorCode::ProtocolMismatch,
-                format!(
-                    "this daemon (credd {}) speaks protocol {PROTOCOL}, the client sent {}; use matching versions, or restart the daemon after upgrading",
-                    env!("CARGO_PKG_VERSION"),
-                    other.map(|p| p.to_string()).unwrap_or_else(|| "none".into())
-                ),
-            );
-        }
-    }
-    let frame: RequestFrame = match serde_json::from_value(value) {
-        Ok(f) => f,
-        Err(e) => return error(ErrorCode::BadRequest, format!("unknown request: {e}")),
+    let request = match decode(line) {
+        Ok(r) => r,
+        Err((code, message)) => return error(code, message),
     };
     let (tx, rx) = oneshot::channel();
-    let msg = match frame.request {
+    let msg = match request {
         Request::Status => Control::Status(tx),
         Request::Refresh { name } => Control::Refresh { name, reply: tx },
-        Request::Mfa { name, code } => {
-            if !crate::refresh::mfa::is_code(&code) {
-                return error(ErrorCode::BadRequest, "an MFA code is six digits");
-            }
-            Control::Mfa { name, code: Secret::new(code), reply: tx }
-        }
+        Request::Mfa { name, code } => Control::Mfa { name, code: Secret::new(code), reply: tx },
         Request::Reload => Control::Reload(tx),
         Request::Export { name } => Control::Export { name, reply: tx },
         Request::RegisterShell(s) => Control::RegisterShell(s, tx),
