@@ -4,7 +4,9 @@
 #
 # What it installs:
 #   - apt packages the end-to-end tests drive (only the missing ones; needs root or sudo)
-#   - a Python venv in .venv with moto[server], awscli and boto3 pinned by tests/requirements.txt
+#   - a Python venv in .venv with moto[server], awscli, boto3, awsume and aws-mfa pinned by
+#     tests/requirements.txt
+#   - cargo-fuzz, when a nightly toolchain is present, to run each fuzz target for a few seconds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +41,28 @@ echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
+# The fuzz targets need nightly. tests/fuzz_corpus.rs checks the same properties on stable, so
+# without nightly only the exploration is skipped. CREDD_FUZZ_SECONDS=0 skips it on purpose.
+fuzz_seconds="${CREDD_FUZZ_SECONDS:-5}"
+if [ "$fuzz_seconds" != 0 ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked -q cargo-fuzz
+  echo "==> fuzz: each target for ${fuzz_seconds}s"
+  for target in shared_file config_toml env_file control_frame; do
+    mkdir -p "fuzz/corpus/$target"
+    log="fuzz/target/$target.log"
+    mkdir -p fuzz/target
+    if ! (cd fuzz && cargo +nightly fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \
+      -max_total_time="$fuzz_seconds" >"../$log" 2>&1); then
+      tail -n 40 "$log" >&2
+      echo "fuzz target $target failed: the input is in fuzz/artifacts/$target" >&2
+      exit 1
+    fi
+    echo "    $target: $(grep -E '^Done' "$log")"
+  done
+else
+  echo "==> fuzz: skipped (no nightly toolchain, or CREDD_FUZZ_SECONDS=0); tests/fuzz_corpus.rs ran the same checks"
+fi
+
 echo "==> tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast

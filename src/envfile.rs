@@ -126,6 +126,11 @@ impl EnvFile {
         })
     }
 
+    /// Every key the file assigns, once each.
+    pub fn keys(&self) -> std::collections::BTreeSet<String> {
+        self.lines.iter().filter_map(|l| l.assign.as_ref().map(|(k, _)| k.clone())).collect()
+    }
+
     /// Sets `key`, keeping its line's `export ` and quote style, or appends `KEY=value`.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), EditError> {
         if value.contains(['\n', '\r', '"', '\'']) || value.is_empty() {

@@ -24,6 +24,7 @@
 //! - `scan`: what `credd list` shows.
 //! - `secret`: the redacting wrapper every secret travels in.
 //! - `service/`: systemd unit and launchd agent: rendering, installing, readiness.
+//! - `invariants`: what every parser must hold for any input; the fuzz targets' checks.
 
 pub mod alerts;
 pub mod cli;
@@ -34,6 +35,8 @@ pub mod envfile;
 pub mod expiry;
 pub mod export;
 pub mod hooks;
+#[doc(hidden)]
+pub mod invariants;
 pub mod ipc;
 pub mod logging;
 pub mod notify;

@@ -3,13 +3,12 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use common::filegen;
 use common::reference::compare;
-use credd::profile::parse::{Eol, LineKind};
-use credd::profile::{Document, Edit, FileKind, SectionId};
+use credd::profile::{Document, Edit, FileKind};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -38,33 +37,6 @@ fn edits() -> impl Strategy<Value = Vec<(String, Option<String>)>> {
     )
 }
 
-/// The lines that an edit of `keys` in `profile` does not own.
-fn unowned(doc: &Document, profile: &str, keys: &BTreeSet<String>) -> Vec<(String, Eol)> {
-    let id = SectionId::Profile(profile.to_string());
-    let mut owned = HashSet::new();
-    for (i, l) in doc.lines.iter().enumerate() {
-        if let LineKind::Property { key, .. } = &l.kind
-            && keys.contains(key)
-            && doc.section_of(i) == Some(&id)
-        {
-            owned.insert(i);
-        }
-    }
-    for (i, l) in doc.lines.iter().enumerate() {
-        if let LineKind::Continuation { property, .. } = &l.kind
-            && owned.contains(property)
-        {
-            owned.insert(i);
-        }
-    }
-    doc.lines
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !owned.contains(i))
-        .map(|(_, l)| (l.text.clone(), l.eol))
-        .collect()
-}
-
 fn check(
     kind: FileKind,
     text: &str,
@@ -86,27 +58,7 @@ fn check(
         return Err(TestCaseError::fail(format!("edit refused: {e}")));
     }
     let keys: BTreeSet<String> = raw.iter().map(|(k, _)| k.clone()).collect();
-    let a = unowned(&before, profile, &keys);
-    let b = unowned(&after, profile, &keys);
-    prop_assert!(b.len() >= a.len(), "lines were lost");
-    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        prop_assert_eq!(&x.0, &y.0, "line {} text changed", i);
-        if !(i + 1 == a.len() && x.1 == Eol::None) {
-            prop_assert_eq!(x.1, y.1, "line {} terminator changed", i);
-        }
-    }
-    let id = SectionId::Profile(profile.to_string());
-    let existed =
-        before.lines.iter().any(|l| matches!(&l.kind, LineKind::Header { section: Some(s), .. } if *s == id));
-    let tail = &b[a.len()..];
-    if existed {
-        prop_assert!(tail.is_empty(), "unexpected new lines: {}", tail.len());
-    } else {
-        prop_assert!(tail.len() <= 2, "a new profile adds at most a blank line and a header");
-        if let Some(last) = tail.last() {
-            prop_assert!(last.0.starts_with('[') && last.0.contains(profile), "new header missing");
-        }
-    }
+    credd::invariants::edit_is_local(&before, &after, profile, &keys).map_err(TestCaseError::fail)?;
     // The edited keys read back as set; the last edit of a key wins.
     let mut want: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for (k, v) in raw {

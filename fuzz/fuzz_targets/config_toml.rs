@@ -1,0 +1,4 @@
+//! Fuzzes `credd::invariants::config`; see that function for the properties checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| credd::invariants::config(data));

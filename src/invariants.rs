@@ -1,0 +1,171 @@
+//! The properties credd's parsers must hold for *any* input, one function per format, each taking
+//! arbitrary bytes. The cargo-fuzz targets in `fuzz/` call them, and so does their stable twin
+//! `tests/fuzz_corpus.rs` (seed corpora and random bytes), so CI checks them without nightly.
+//!
+//! A parse error is an answer, not a failure. A failure panics with the property that broke.
+//! credd itself never calls this module; it lives in the library so both callers share it.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+
+use crate::envfile::EnvFile;
+use crate::ipc::protocol::{PROTOCOL, RequestFrame};
+use crate::profile::parse::{Eol, LineKind};
+use crate::profile::{Document, Edit, FileKind, SectionId};
+
+/// The edit each shared-file input gets: the keys a refresh writes, and one removal.
+const EDITS: &[(&str, Option<&str>)] =
+    &[("aws_access_key_id", Some("ASIAFUZZ")), ("aws_session_token", Some("FUZZ/TOKEN+=")), ("region", None)];
+
+/// `~/.aws/config` or `credentials` (first byte picks): parsing never panics, render gives back
+/// every byte, an edit touches only its keys' lines, and the result reads back as edited.
+pub fn shared_file(data: &[u8]) {
+    let Some((&pick, bytes)) = data.split_first() else { return };
+    let kind = if pick & 1 == 0 { FileKind::Credentials } else { FileKind::Config };
+    let Ok(before) = Document::parse_bytes(bytes, kind, Path::new("fuzz")) else { return };
+    assert_eq!(before.render(), bytes, "render(parse(x)) != x");
+    let sections = before.sections();
+    let names: Vec<String> = sections.profile_names().map(str::to_string).collect();
+    let pick = usize::from(pick >> 1);
+    let profile = names.get(pick % (names.len() + 1)).cloned().unwrap_or_else(|| "fuzz-new".into());
+    let edits: Vec<Edit> = EDITS
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => Edit::set(k, v),
+            None => Edit::remove(k),
+        })
+        .collect();
+    let mut after = before.clone();
+    // A refusal is safe (nothing is written); only an accepted edit must be exact.
+    if after.edit_profile(&profile, &edits).is_err() {
+        return;
+    }
+    let keys = EDITS.iter().map(|(k, _)| k.to_string()).collect();
+    if let Err(why) = edit_is_local(&before, &after, &profile, &keys) {
+        panic!("edit of [{profile}] was not local: {why}");
+    }
+    let reread = Document::parse_bytes(&after.render(), kind, Path::new("fuzz"))
+        .unwrap_or_else(|e| panic!("the edited file does not parse: {e}"));
+    let reread = reread.sections();
+    for (k, v) in EDITS {
+        assert_eq!(reread.profile(&profile).and_then(|p| p.get(k)), *v, "[{profile}] {k} reads back wrong");
+    }
+}
+
+/// The lines an edit of `keys` in `profile` may touch are its own; every other line of `before`
+/// must stand in `after` in order with its text and terminator, and the only new lines allowed
+/// are a new profile's blank line and header.
+pub fn edit_is_local(
+    before: &Document,
+    after: &Document,
+    profile: &str,
+    keys: &BTreeSet<String>,
+) -> Result<(), String> {
+    let a = unowned(before, profile, keys);
+    let b = unowned(after, profile, keys);
+    if b.len() < a.len() {
+        return Err(format!("lines were lost: {} before, {} after", a.len(), b.len()));
+    }
+    // Compared as bytes: when something is appended after a last line that had no terminator,
+    // that line gains one (and a trailing `\r` of its text becomes part of a `\r\n`).
+    let bytes = |l: &(String, Eol)| format!("{}{}", l.0, l.1.as_str());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let (x, y) = (bytes(x), bytes(y));
+        let appended_after = i + 1 == a.len() && a[i].1 == Eol::None && y.starts_with(&x);
+        if x != y && !appended_after {
+            return Err(format!("line {i} changed: {x:?} -> {y:?}"));
+        }
+    }
+    let id = SectionId::Profile(profile.to_string());
+    let existed =
+        before.lines.iter().any(|l| matches!(&l.kind, LineKind::Header { section: Some(s), .. } if *s == id));
+    let tail = &b[a.len()..];
+    if existed && !tail.is_empty() {
+        return Err(format!("{} unexpected new lines", tail.len()));
+    }
+    if !existed {
+        if tail.len() > 2 {
+            return Err("a new profile adds at most a blank line and a header".into());
+        }
+        if let Some(last) = tail.last()
+            && !(last.0.starts_with('[') && last.0.contains(profile))
+        {
+            return Err(format!("the new profile's header is missing: {:?}", last.0));
+        }
+    }
+    Ok(())
+}
+
+/// The lines that an edit of `keys` in `profile` does not own.
+fn unowned(doc: &Document, profile: &str, keys: &BTreeSet<String>) -> Vec<(String, Eol)> {
+    let id = SectionId::Profile(profile.to_string());
+    let mut owned = HashSet::new();
+    for (i, l) in doc.lines.iter().enumerate() {
+        if let LineKind::Property { key, .. } = &l.kind
+            && keys.contains(key)
+            && doc.section_of(i) == Some(&id)
+        {
+            owned.insert(i);
+        }
+    }
+    for (i, l) in doc.lines.iter().enumerate() {
+        if let LineKind::Continuation { property, .. } = &l.kind
+            && owned.contains(property)
+        {
+            owned.insert(i);
+        }
+    }
+    doc.lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !owned.contains(i))
+        .map(|(_, l)| (l.text.clone(), l.eol))
+        .collect()
+}
+
+/// credd's `config.toml`: never panics, and every error names the file and a position.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Err(errors) = crate::config::Config::parse(text, Path::new("fuzz.toml")) {
+        assert!(!errors.is_empty(), "a failed parse with no error");
+        for e in errors {
+            let msg = e.to_string();
+            assert!(msg.starts_with("fuzz.toml"), "an error that does not name the file: {msg}");
+        }
+    }
+}
+
+/// A dotenv file: render gives back every byte, and setting a key changes that key only.
+pub fn env_file(data: &[u8]) {
+    let Ok(before) = EnvFile::parse(data, Path::new("fuzz.env")) else { return };
+    assert_eq!(before.render(), data, "render(parse(x)) != x");
+    let mut after = before.clone();
+    if after.set("AWS_SESSION_TOKEN", "FUZZ/TOKEN+=").is_err() {
+        return;
+    }
+    let rendered = after.render();
+    let reread = EnvFile::parse(&rendered, Path::new("fuzz.env"))
+        .unwrap_or_else(|e| panic!("the edited env file does not parse: {e}"));
+    assert_eq!(reread.get("AWS_SESSION_TOKEN").as_deref(), Some("FUZZ/TOKEN+="));
+    for key in before.keys() {
+        if key != "AWS_SESSION_TOKEN" {
+            assert_eq!(reread.get(&key), before.get(&key), "{key} changed");
+        }
+    }
+    // Every original line is still there, in order: appending may only add a terminator.
+    let old = String::from_utf8_lossy(data);
+    let new = String::from_utf8_lossy(&rendered);
+    let kept = old.lines().filter(|l| !l.contains("AWS_SESSION_TOKEN")).count();
+    let still = new.lines().filter(|l| !l.contains("AWS_SESSION_TOKEN")).count();
+    assert_eq!(kept, still, "lines were lost or added");
+}
+
+/// One control-socket request line: decoding never panics, and what decodes re-encodes to the
+/// same request.
+pub fn control_frame(data: &[u8]) {
+    let Ok(request) = crate::ipc::server::decode(data) else { return };
+    let line = serde_json::to_vec(&RequestFrame { protocol: PROTOCOL, request: request.clone() })
+        .expect("a decoded request serializes");
+    let again = crate::ipc::server::decode(&line).unwrap_or_else(|e| panic!("re-decoding failed: {e:?}"));
+    assert_eq!(again, request, "the request did not survive a round trip");
+}
