@@ -20,6 +20,25 @@ pub enum Fault {
     SkewDate(i64),
     /// Wait this long, then forward: a slow but successful call.
     Delay(Duration),
+    /// Close the connection as soon as the request is read: a reset.
+    Reset,
+    /// Answer 200 with a body that is not STS XML.
+    Garbage,
+    /// Pick one of the above at random for each request (the soak's mix).
+    Chaos,
+}
+
+/// The soak's mix: half the calls pass, the rest are every fault a real network and STS produce.
+fn chaos() -> Fault {
+    match fastrand::u8(..12) {
+        0..=5 => Fault::Pass,
+        6 => Fault::Error(503, "ServiceUnavailable", "try later"),
+        7 => Fault::Error(400, "Throttling", "Rate exceeded"),
+        8 => Fault::Stall(Duration::from_secs(3)),
+        9 => Fault::Reset,
+        10 => Fault::Garbage,
+        _ => Fault::Error(400, "ExpiredToken", "The security token included in the request is expired"),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,10 +118,23 @@ impl Proxy {
         reader.read_exact(&mut body)?;
         let body_text = String::from_utf8_lossy(&body).to_string();
         self.requests.lock().unwrap().push(Recorded { body: body_text });
-        let fault =
+        let mut fault =
             self.faults.lock().unwrap().pop_front().unwrap_or_else(|| self.default.lock().unwrap().clone());
+        if let Fault::Chaos = fault {
+            fault = chaos();
+        }
         let mut out = conn;
         match fault {
+            Fault::Chaos => unreachable!("resolved above"),
+            Fault::Reset => out.shutdown(std::net::Shutdown::Both),
+            Fault::Garbage => {
+                let body = "<html><body>Gateway says hello</body></html>\0\u{1}garbage";
+                write!(
+                    out,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            }
             Fault::Stall(d) => {
                 std::thread::sleep(d);
                 Ok(())
