@@ -210,3 +210,37 @@ fn world_readable_credentials_and_unparseable_files_are_reported() {
         v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "file-unparseable").unwrap().clone();
     assert!(f["message"].as_str().unwrap().contains("credentials:3:"), "{f}");
 }
+
+/// Issue 16: keys only under `[profile work]` in the credentials file and a region only under a
+/// bare `[work]` in the config: every SDK fails for `work`, so doctor must fail too. The same
+/// sections while another, healthy profile is in use are only worth a warning.
+#[test]
+fn regression_issue_16_the_verdict_matches_what_the_sdks_will_do() {
+    let home = Home::new("http://127.0.0.1:9");
+    home.write_credentials(&format!(
+        "[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n[profile work]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"
+    ));
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[default]\nregion = eu-west-1\n[work]\nregion = eu-west-1\n[profile work]\noutput = json\n",
+    )
+    .unwrap();
+    let severity = |v: &Value, code: &str| {
+        let f = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == code).cloned();
+        f.unwrap_or_else(|| panic!("no {code}: {v}"))["severity"].as_str().unwrap().to_string()
+    };
+    // Selected: no credentials and no region for it, so errors and exit 1.
+    let (out, v) = doctor(&home, &["--offline", "--profile", "work"], &[("AWS_REGION", "")]);
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    for code in ["profile-prefix-in-credentials", "missing-profile-prefix-in-config", "region-missing"] {
+        assert!(has(&v, "work", code), "{code} not attached to work: {:?}", codes(&v));
+        assert_eq!(severity(&v, code), "error", "{code}");
+    }
+    // Not selected (the default profile is in use and healthy): warnings, exit 0.
+    let (out, v) = doctor(&home, &["--offline"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    for code in ["profile-prefix-in-credentials", "missing-profile-prefix-in-config"] {
+        assert!(has(&v, "-", code), "{code}: {:?}", codes(&v));
+        assert_eq!(severity(&v, code), "warn", "{code}");
+    }
+}

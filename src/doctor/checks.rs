@@ -191,6 +191,17 @@ fn check_material(
     }
 }
 
+/// The profile an ignored section header was meant for: `[profile work]` → `work`, `[work]` →
+/// `work`. `None` for other kinds of sections.
+fn meant_profile(header: &str) -> Option<&str> {
+    let inner = header.trim().strip_prefix('[')?.split(']').next()?.trim();
+    match inner.split_once(char::is_whitespace) {
+        Some(("profile", name)) => Some(name.trim()),
+        Some(_) => None,
+        None => Some(inner),
+    }
+}
+
 fn check_expiry(
     at: DateTime<Utc>,
     origin: &str,
@@ -288,10 +299,13 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
                 "section-ignored"
             };
             let path = if source == Source::CredentialsFile { &i.credentials_path } else { &i.config_path };
+            // When the section was meant for the profile in use, it is why that profile has no
+            // credentials (or region): every SDK will fail, so it is an error. Elsewhere, a warning.
+            let for_selected = meant_profile(&header).is_some_and(|m| m == selected);
             out.push(Finding::new(
                 code,
-                Severity::Warn,
-                None,
+                if for_selected { Severity::Error } else { Severity::Warn },
+                for_selected.then_some(selected.as_str()),
                 source,
                 format!("{}:{line}: {header} is ignored by every SDK", path.display()),
                 why,
@@ -494,9 +508,10 @@ fn check_profile_region(name: &str, p: &Section, important: bool, env: &dyn Env,
         return;
     }
     let Some(region) = from_env.as_deref().or(own) else {
+        // Only the profile in use gets here, and without a region its SDK calls fail.
         out.push(Finding::new(
             "region-missing",
-            Severity::Warn,
+            Severity::Error,
             Some(name),
             Source::ConfigFile,
             "no region is set for this profile or in the environment; many commands fail with \"You must specify a region\"".into(),
