@@ -1,9 +1,12 @@
 //! The command line: clap definitions, mapped onto credd's own [`Command`] so the rest of the
-//! program never depends on clap's types.
+//! program never depends on clap's types. The completion scripts and the man page are generated
+//! here too, from the same definitions (`completions`, `man`); the only clap-family type that
+//! leaves this file is the shell name `Command::Completions` hands back to `completions`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -58,9 +61,33 @@ enum Sub {
         name: String,
         #[arg(long, value_enum, default_value = "env")]
         format: crate::export::Format,
+        /// Refresh first unless the session has at least this long left (`2h`, `90m`); fail if
+        /// it cannot.
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        min_ttl: Option<Duration>,
     },
     /// Print credential_process JSON: `credential_process = credd credential-process NAME`.
-    CredentialProcess { name: String },
+    CredentialProcess {
+        name: String,
+        /// As for `export`.
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        min_ttl: Option<Duration>,
+    },
+    /// Make sure a session outlives a long job: refresh now if less than DURATION is left, print
+    /// what is left, and exit 1 (saying why) if it cannot be enough.
+    Ensure {
+        name: String,
+        /// How long the session must still be valid (`2h`, `90m`, `1h30m`).
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        min_ttl: Duration,
+    },
+    /// Print a shell completion script: `credd completions bash > ~/.local/share/bash-completion/completions/credd`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `credd man > ~/.local/share/man/man1/credd.1`.
+    Man,
     /// Print the prompt hook for a shell: `eval "$(credd hook bash)"`, `credd hook fish | source`.
     Hook {
         #[arg(value_enum)]
@@ -168,7 +195,14 @@ pub enum Command {
     Export {
         name: String,
         format: crate::export::Format,
+        min_ttl: Option<Duration>,
     },
+    Ensure {
+        name: String,
+        min_ttl: Duration,
+    },
+    Completions(clap_complete::Shell),
+    Man,
     Hook {
         shell: crate::hooks::Shell,
     },
@@ -205,6 +239,20 @@ pub struct Invocation {
     pub command: Command,
 }
 
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (write it like 2h, 90m or 1h30m)"))
+}
+
+/// Writes the completion script for `shell`, generated from the same definition as the parser.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    clap_complete::generate(shell, &mut Args::command(), "credd", out);
+}
+
+/// Writes the man page (roff), generated from the same definition as the parser.
+pub fn man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(Args::command()).render(out)
+}
+
 /// Parses `std::env::args`; exits with clap's message and code 2 on a usage error.
 pub fn parse() -> Invocation {
     from_args(Args::parse())
@@ -226,10 +274,13 @@ fn from_args(args: Args) -> Invocation {
         Sub::Config { action: ConfigSub::Check } => Command::ConfigCheck,
         Sub::List { json } => Command::List { json },
         Sub::Doctor { profile, json, offline } => Command::Doctor { profile, json, offline },
-        Sub::Export { name, format } => Command::Export { name, format },
-        Sub::CredentialProcess { name } => {
-            Command::Export { name, format: crate::export::Format::CredentialProcess }
+        Sub::Export { name, format, min_ttl } => Command::Export { name, format, min_ttl },
+        Sub::CredentialProcess { name, min_ttl } => {
+            Command::Export { name, format: crate::export::Format::CredentialProcess, min_ttl }
         }
+        Sub::Ensure { name, min_ttl } => Command::Ensure { name, min_ttl },
+        Sub::Completions { shell } => Command::Completions(shell),
+        Sub::Man => Command::Man,
         Sub::Hook { shell } => Command::Hook { shell },
         Sub::RegisterShell { pid, key_id, expires, tty, session } => {
             Command::RegisterShell(crate::ipc::protocol::ShellSession {
@@ -278,5 +329,15 @@ mod tests {
         let i = parse(&["credd", "status", "--socket", "/s.sock"]);
         assert_eq!(i.socket, Some(PathBuf::from("/s.sock")));
         assert!(Args::try_parse_from(["credd", "bogus"]).is_err());
+        let ensure = Command::Ensure { name: "dev".into(), min_ttl: Duration::from_secs(5400) };
+        assert_eq!(parse(&["credd", "ensure", "dev", "--min-ttl", "1h30m"]).command, ensure);
+        assert!(Args::try_parse_from(["credd", "ensure", "dev"]).is_err(), "--min-ttl is required");
+        assert!(Args::try_parse_from(["credd", "ensure", "dev", "--min-ttl", "soon"]).is_err());
+        let cp = Command::Export {
+            name: "dev".into(),
+            format: crate::export::Format::CredentialProcess,
+            min_ttl: Some(Duration::from_secs(7200)),
+        };
+        assert_eq!(parse(&["credd", "credential-process", "dev", "--min-ttl", "2h"]).command, cp);
     }
 }

@@ -77,6 +77,13 @@ pub fn backoff(policy: &Policy, failures: u32, sample: f64) -> Duration {
     policy.backoff_min + span.mul_f64(sample.clamp(0.0, 1.0))
 }
 
+/// Whether credentials expiring at `expires_at` (`None`: unknown) have less than `ttl` left at
+/// `now`. It decides both "inside the refresh lead" and "shorter than `--min-ttl`", for the
+/// daemon and for the in-process fallbacks alike.
+pub fn short_of(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>, ttl: Duration) -> bool {
+    expires_at.is_none_or(|e| e - to_chrono(ttl) <= now)
+}
+
 pub fn to_chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
@@ -187,6 +194,18 @@ pub fn next_wake<'a>(tracks: impl IntoIterator<Item = &'a Track>, policy: &Polic
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_of_counts_unknown_and_the_boundary_as_short() {
+        use super::short_of;
+        let now = chrono::DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z").unwrap().to_utc();
+        let hour = std::time::Duration::from_secs(3600);
+        assert!(short_of(None, now, hour));
+        assert!(short_of(Some(now + chrono::Duration::minutes(59)), now, hour));
+        assert!(short_of(Some(now + chrono::Duration::minutes(60)), now, hour));
+        assert!(!short_of(Some(now + chrono::Duration::minutes(61)), now, hour));
+        assert!(short_of(Some(now - chrono::Duration::minutes(1)), now, std::time::Duration::ZERO));
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use credd::cli::{self, Command, Invocation, StatusFormat};
 use credd::config::{Config, LogFormat};
@@ -118,7 +119,16 @@ fn run(inv: Invocation) -> anyhow::Result<ExitCode> {
             Err(e) => Ok(client_error(e)),
         },
         Command::ConfigCheck => config_check(&inv),
-        Command::Export { name, format } => export(&inv, name, *format),
+        Command::Export { name, format, min_ttl } => export(&inv, name, *format, *min_ttl),
+        Command::Ensure { name, min_ttl } => ensure(&inv, name, *min_ttl),
+        Command::Completions(shell) => {
+            cli::completions(*shell, &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            cli::man(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Hook { shell } => {
             let exe = std::env::current_exe()?;
             print!("{}", credd::hooks::render(*shell, &exe, &paths::runtime_dir(&ProcessEnv)));
@@ -223,37 +233,75 @@ fn service(install: bool, print: bool, kind: Option<credd::service::Kind>) -> an
     }
 }
 
-/// `credd export` and `credential-process`: the daemon makes sure the session is fresh and says
-/// where it is; without a daemon, the same happens here. Either way the keys are read from the
-/// file by this process.
-fn export(inv: &Invocation, name: &str, format: credd::export::Format) -> anyhow::Result<ExitCode> {
-    let location = match ask(inv, Request::Export { name: name.to_string() }) {
+/// `credd export`, `credential-process` and `ensure`: the daemon makes sure the session is fresh
+/// (and, with `min_ttl`, lasts at least that long) and says where it is; without a daemon, the
+/// same happens here. `Err` carries the exit code once the reason has been printed.
+fn fresh_location(
+    inv: &Invocation,
+    name: &str,
+    min_ttl: Option<Duration>,
+) -> anyhow::Result<Result<credd::ipc::protocol::ExportLocation, ExitCode>> {
+    let request = Request::Export { name: name.to_string(), min_ttl: min_ttl.map(|t| t.as_secs()) };
+    let location = match ask(inv, request) {
         Ok(frame) => match frame.reply {
             Reply::Exported(loc) => loc,
             Reply::Error { message, .. } => {
                 eprintln!("credd: {message}");
-                return Ok(ExitCode::from(1));
+                return Ok(Err(ExitCode::from(1)));
             }
-            other => return Ok(unexpected(other)),
+            other => return Ok(Err(unexpected(other))),
         },
-        Err(ClientError::NoDaemon { .. }) => match export_in_process(inv, name)? {
+        Err(ClientError::NoDaemon { .. }) => match export_in_process(inv, name, min_ttl)? {
             Ok(loc) => loc,
-            Err(code) => return Ok(code),
+            Err(code) => return Ok(Err(code)),
         },
-        Err(e) => return Ok(client_error(e)),
+        Err(e) => return Ok(Err(client_error(e))),
     };
-    if location.expires_at.is_some_and(|e| e <= chrono::Utc::now()) {
+    let now = chrono::Utc::now();
+    let needs_mfa = if location.state == "needs-mfa" {
+        format!(": it needs an MFA code (`credd mfa {name} CODE`)")
+    } else {
+        String::new()
+    };
+    if location.expires_at.is_some_and(|e| e <= now) {
         eprintln!(
-            "credd: {name} expired at {} and credd cannot refresh it{}",
+            "credd: {name} expired at {} and credd cannot refresh it{needs_mfa}",
             location.expires_at.unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            if location.state == "needs-mfa" {
-                format!(": it needs an MFA code (`credd mfa {name} CODE`)")
-            } else {
-                String::new()
-            }
         );
-        return Ok(ExitCode::from(1));
+        return Ok(Err(ExitCode::from(1)));
     }
+    if let Some(ttl) = min_ttl
+        && credd::expiry::short_of(location.expires_at, now, ttl)
+    {
+        let left = location
+            .expires_at
+            .map(|e| format!("{} left", report_left(e - now)))
+            .unwrap_or("no recorded expiry".into());
+        eprintln!(
+            "credd: {name} has {left}, less than the {} asked, and credd could not renew it{needs_mfa}",
+            humantime::format_duration(ttl)
+        );
+        return Ok(Err(ExitCode::from(1)));
+    }
+    Ok(Ok(location))
+}
+
+/// A remaining lifetime in whole minutes, as people read it: `1h 59m`.
+fn report_left(left: chrono::Duration) -> String {
+    let minutes = left.num_minutes().max(0) as u64;
+    humantime::format_duration(Duration::from_secs(minutes * 60)).to_string()
+}
+
+fn export(
+    inv: &Invocation,
+    name: &str,
+    format: credd::export::Format,
+    min_ttl: Option<Duration>,
+) -> anyhow::Result<ExitCode> {
+    let location = match fresh_location(inv, name, min_ttl)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
     match credd::export::read(&location) {
         Ok(e) => {
             print!("{}", credd::export::render(&e, format));
@@ -264,6 +312,25 @@ fn export(inv: &Invocation, name: &str, format: credd::export::Format) -> anyhow
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `credd ensure NAME --min-ttl D`: what is left after making sure, on stdout.
+fn ensure(inv: &Invocation, name: &str, min_ttl: Duration) -> anyhow::Result<ExitCode> {
+    let location = match fresh_location(inv, name, Some(min_ttl))? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let Some(at) = location.expires_at else {
+        eprintln!("credd: {name} records no expiry, so credd cannot promise it lasts");
+        return Ok(ExitCode::from(1));
+    };
+    println!(
+        "{name}: {} left (until {}), at least the {} asked",
+        report_left(at - chrono::Utc::now()),
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        humantime::format_duration(min_ttl)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The files as they are now and the sessions credd would track from them: what the in-process
@@ -281,6 +348,7 @@ fn plan_here(config: &Config) -> anyhow::Result<(AwsFiles, credd::profile::Loade
 fn export_in_process(
     inv: &Invocation,
     name: &str,
+    min_ttl: Option<Duration>,
 ) -> anyhow::Result<Result<credd::ipc::protocol::ExportLocation, ExitCode>> {
     let config = match load_config(inv) {
         Ok(c) => c,
@@ -293,9 +361,15 @@ fn export_in_process(
     };
     let creds = loaded.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
     let mut expires_at = spec.recorded_expiry(&loaded, &creds);
-    let policy = credd::expiry::Policy::from_config(&config);
-    let lead = credd::expiry::to_chrono(policy.refresh_before);
-    let stale = expires_at.is_none_or(|e| e - lead <= chrono::Utc::now());
+    let now = chrono::Utc::now();
+    let short = min_ttl.is_some_and(|t| credd::expiry::short_of(expires_at, now, t));
+    if let (true, Some(managed), Some(t)) = (short, &spec.managed, min_ttl)
+        && let Err(why) = managed.can_last(name, t)
+    {
+        eprintln!("credd: {why}");
+        return Ok(Err(ExitCode::from(1)));
+    }
+    let stale = credd::expiry::short_of(expires_at, now, config.refresh_before) || short;
     let mut state = "fresh";
     if let (Some(managed), true) = (&spec.managed, stale) {
         let used = Arc::new(Mutex::new(Default::default()));

@@ -43,6 +43,27 @@ pub struct Managed {
     pub write_profile: bool,
 }
 
+impl Managed {
+    /// Whether a fresh session can last `ttl`: STS issues at most `duration`, and a role chained
+    /// from another session is capped at 1 h by AWS. Known before calling STS, so `--min-ttl`
+    /// fails at once with the reason instead of after a refresh that cannot help.
+    pub fn can_last(&self, name: &str, ttl: Duration) -> Result<(), String> {
+        if ttl <= self.duration {
+            return Ok(());
+        }
+        let (ttl, max) = (humantime::format_duration(ttl), humantime::format_duration(self.duration));
+        let why = if self.chained {
+            format!("its source is another session, and AWS caps a chained role at 1h (it is set to {max})")
+        } else {
+            format!(
+                "its sessions last {max}; raise `duration` in its [[session]] (STS allows up to {}; an assume-role also needs the role's maximum session duration)",
+                humantime::format_duration(self.method.duration_range().1)
+            )
+        };
+        Err(format!("\"{name}\" cannot last {ttl}: {why}"))
+    }
+}
+
 /// Where a session lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {

@@ -254,7 +254,7 @@ impl Runner {
                     }
                 }
             }
-            Control::Export { name, reply } => self.export(&name, reply),
+            Control::Export { name, min_ttl, reply } => self.export(&name, min_ttl, reply),
             Control::RegisterShell(shell, reply) => {
                 if self.shells.get(&shell.pid) != Some(&shell) {
                     tracing::info!(
@@ -332,7 +332,7 @@ impl Runner {
     /// Answers `export`: refreshes first when the session is expired or inside its lead window
     /// (joining a refresh already in flight, so concurrent callers cause one STS call), then says
     /// where the credentials are.
-    fn export(&mut self, name: &str, reply: oneshot::Sender<Reply>) {
+    fn export(&mut self, name: &str, min_ttl: Option<std::time::Duration>, reply: oneshot::Sender<Reply>) {
         let now = Utc::now();
         let Some(entry) = self.engine.sessions.get(name) else {
             let _ = reply.send(Reply::Error {
@@ -358,7 +358,16 @@ impl Runner {
         };
         use crate::expiry::State;
         let stale = matches!(state, State::Expired | State::Expiring | State::Unknown | State::Refreshing);
-        if entry.spec.managed.is_none() || !stale {
+        let short = min_ttl.is_some_and(|t| crate::expiry::short_of(entry.track.expires_at, now, t));
+        // A session that cannot last what was asked is refused before any STS call; the caller
+        // judges what it gets back otherwise (a watch-only session is never refreshed here).
+        if let (true, Some(managed), Some(t)) = (short, &entry.spec.managed, min_ttl)
+            && let Err(why) = managed.can_last(name, t)
+        {
+            let _ = reply.send(Reply::Error { code: ErrorCode::TtlUnreachable, message: why });
+            return;
+        }
+        if entry.spec.managed.is_none() || !(stale || short) {
             let _ = reply.send(Reply::Exported(location));
             return;
         }

@@ -41,7 +41,13 @@ pub enum Request {
     /// `credd export` / `credential-process`: make sure the session is fresh (refreshing first if
     /// it is expired or inside its lead window) and say where its credentials are. The reply
     /// never carries them: the client reads them from that file, as the same user.
-    Export { name: String },
+    /// With `min_ttl` (seconds), a session with less left than that is refreshed too, and one
+    /// that cannot last that long is refused before any STS call (`ttl-unreachable`).
+    Export {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_ttl: Option<u64>,
+    },
     /// The shell hook: this shell holds a session (no secret: the key ID and expiry only).
     RegisterShell(ShellSession),
 }
@@ -94,6 +100,8 @@ pub enum ErrorCode {
     UnknownSession,
     NotManaged,
     ShuttingDown,
+    /// `export --min-ttl` / `ensure`: the session cannot last that long.
+    TtlUnreachable,
 }
 
 /// The daemon and everything it tracks.

@@ -33,7 +33,7 @@ pub enum Control {
     Refresh { name: Option<String>, reply: oneshot::Sender<Reply> },
     Mfa { name: String, code: Secret, reply: oneshot::Sender<Reply> },
     Reload(oneshot::Sender<Reply>),
-    Export { name: String, reply: oneshot::Sender<Reply> },
+    Export { name: String, min_ttl: Option<Duration>, reply: oneshot::Sender<Reply> },
     RegisterShell(super::protocol::ShellSession, oneshot::Sender<Reply>),
 }
 
@@ -173,7 +173,9 @@ async fn dispatch(line: &[u8], control: &mpsc::Sender<Control>) -> Reply {
         Request::Refresh { name } => Control::Refresh { name, reply: tx },
         Request::Mfa { name, code } => Control::Mfa { name, code: Secret::new(code), reply: tx },
         Request::Reload => Control::Reload(tx),
-        Request::Export { name } => Control::Export { name, reply: tx },
+        Request::Export { name, min_ttl } => {
+            Control::Export { name, min_ttl: min_ttl.map(Duration::from_secs), reply: tx }
+        }
         Request::RegisterShell(s) => Control::RegisterShell(s, tx),
     };
     if control.send(msg).await.is_err() {
