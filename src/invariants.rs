@@ -28,13 +28,7 @@ pub fn shared_file(data: &[u8]) {
     let names: Vec<String> = sections.profile_names().map(str::to_string).collect();
     let pick = usize::from(pick >> 1);
     let profile = names.get(pick % (names.len() + 1)).cloned().unwrap_or_else(|| "fuzz-new".into());
-    let edits: Vec<Edit> = EDITS
-        .iter()
-        .map(|(k, v)| match v {
-            Some(v) => Edit::set(k, v),
-            None => Edit::remove(k),
-        })
-        .collect();
+    let edits: Vec<Edit> = EDITS.iter().map(|(k, v)| Edit::set_or_remove(k, *v)).collect();
     let mut after = before.clone();
     // A refusal is safe (nothing is written); only an accepted edit must be exact.
     if after.edit_profile(&profile, &edits).is_err() {

@@ -46,13 +46,7 @@ fn check(
     let Ok(before) = Document::parse(text, kind, Path::new("f")) else {
         return Ok(0);
     };
-    let edits: Vec<Edit> = raw
-        .iter()
-        .map(|(k, v)| match v {
-            Some(v) => Edit::set(k, v),
-            None => Edit::remove(k),
-        })
-        .collect();
+    let edits: Vec<Edit> = raw.iter().map(|(k, v)| Edit::set_or_remove(k, v.as_deref())).collect();
     let mut after = before.clone();
     if let Err(e) = after.edit_profile(profile, &edits) {
         return Err(TestCaseError::fail(format!("edit refused: {e}")));

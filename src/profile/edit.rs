@@ -42,6 +42,14 @@ impl Edit {
         Edit::Remove(key.to_ascii_lowercase())
     }
 
+    /// `Some(value)`: set the key to it; `None`: remove the key.
+    pub fn set_or_remove(key: &str, value: Option<&str>) -> Edit {
+        match value {
+            Some(v) => Edit::set(key, v),
+            None => Edit::remove(key),
+        }
+    }
+
     fn key(&self) -> &str {
         match self {
             Edit::Set(k, _) | Edit::Remove(k) => k,
