@@ -56,7 +56,7 @@ impl fmt::Display for ConfigError {
 }
 
 /// Which STS call keeps a session alive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     AssumeRole,

@@ -114,7 +114,7 @@ pub struct Track {
 }
 
 /// The state shown to people, derived from the track and the time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
     Fresh,

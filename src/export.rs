@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::ipc::protocol::ExportLocation;
+use crate::ipc::protocol::{ExportLocation, Origin};
 use crate::profile::meta::{self, ProfileCredentials};
 use crate::profile::{FileKind, read_document};
 
@@ -39,9 +39,9 @@ pub struct Exported {
 /// Reads the credentials at `loc`.
 pub fn read(loc: &ExportLocation) -> Result<Exported, String> {
     let path = std::path::Path::new(&loc.path);
-    let creds = match loc.origin.as_str() {
-        "env-file" => crate::envfile::read_credentials(path)?,
-        _ => {
+    let creds = match loc.origin {
+        Origin::EnvFile => crate::envfile::read_credentials(path)?,
+        Origin::CredentialsFile | Origin::Shell => {
             let doc = read_document(path, FileKind::Credentials).map_err(|e| e.to_string())?;
             let sections = doc.map(|d| d.sections()).unwrap_or_default();
             let profile = loc.profile.as_deref().unwrap_or(&loc.name);

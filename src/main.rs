@@ -9,7 +9,7 @@ use std::time::Duration;
 use credd::cli::{self, Command, Invocation, StatusFormat};
 use credd::config::{Config, LogFormat};
 use credd::ipc::client::{self, ClientError};
-use credd::ipc::protocol::{RefreshResult, Reply, Request};
+use credd::ipc::protocol::{RefreshResult, Reply, Request, State};
 use credd::paths::{self, ProcessEnv};
 use credd::refresh::run::{self, AwsFiles, Outcome};
 use credd::secret::Secret;
@@ -258,7 +258,7 @@ fn fresh_location(
         Err(e) => return Ok(Err(client_error(e))),
     };
     let now = chrono::Utc::now();
-    let needs_mfa = if location.state == "needs-mfa" {
+    let needs_mfa = if location.state == State::NeedsMfa {
         format!(": it needs an MFA code (`credd mfa {name} CODE`)")
     } else {
         String::new()
@@ -370,13 +370,13 @@ fn export_in_process(
         return Ok(Err(ExitCode::from(1)));
     }
     let stale = credd::expiry::short_of(expires_at, now, config.refresh_before) || short;
-    let mut state = "fresh";
+    let mut state = State::Fresh;
     if let (Some(managed), true) = (&spec.managed, stale) {
         let used = Arc::new(Mutex::new(Default::default()));
         match runtime()?.block_on(run::refresh(name, managed, &files, &config, &ProcessEnv, None, &used)) {
             Outcome::Refreshed { issued, .. } => expires_at = Some(issued.credentials.expiration),
             Outcome::NeedsMfa { serial, .. } => {
-                state = "needs-mfa";
+                state = State::NeedsMfa;
                 eprintln!(
                     "credd: {name} needs an MFA code for {serial} to refresh; run `credd refresh {name} --code CODE`"
                 );
@@ -390,11 +390,11 @@ fn export_in_process(
     };
     Ok(Ok(credd::ipc::protocol::ExportLocation {
         name: name.to_string(),
-        origin: spec.origin.as_str().into(),
+        origin: spec.origin.into(),
         path,
         profile,
         expires_at,
-        state: state.into(),
+        state,
         region: spec.managed.as_ref().and_then(|m| m.region.clone()),
     }))
 }
@@ -517,7 +517,7 @@ fn print_result(r: &RefreshResult) {
         println!("{}: refreshed{exp}", r.name);
     } else {
         let e = r.error.as_ref();
-        eprintln!("{}: {} ({})", r.name, e.map(|e| e.message.as_str()).unwrap_or("failed"), r.state);
+        eprintln!("{}: {} ({})", r.name, e.map(|e| e.message.as_str()).unwrap_or("failed"), r.state.as_str());
         if let Some(fix) = e.and_then(|e| e.fix.as_deref()) {
             eprintln!("  fix: {fix}");
         }

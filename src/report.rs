@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ipc::protocol::{SessionStatus, Status};
+use crate::ipc::protocol::{SessionStatus, State, Status};
 
 /// Exit code 1: something needs attention.
 pub fn needs_attention(s: &SessionStatus) -> bool {
-    match s.state.as_str() {
-        "needs-mfa" | "failing" | "expired" => true,
-        "expiring" => !s.managed,
-        _ => false,
+    match s.state {
+        State::NeedsMfa | State::Failing | State::Expired => true,
+        State::Expiring => !s.managed,
+        State::Fresh | State::Refreshing | State::Unknown => false,
     }
 }
 
@@ -34,12 +34,12 @@ pub fn short_duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 pub fn prompt(status: &Status, now: DateTime<Utc>) -> String {
     let mut parts = Vec::new();
     for s in &status.sessions {
-        let tag = match s.state.as_str() {
-            "needs-mfa" => "MFA!".to_string(),
-            "expired" => "EXP".to_string(),
-            "failing" => "ERR".to_string(),
-            "expiring" => s.expires_at.map(|e| short_duration(now, e)).unwrap_or_else(|| "?".into()),
-            _ => continue,
+        let tag = match s.state {
+            State::NeedsMfa => "MFA!".to_string(),
+            State::Expired => "EXP".to_string(),
+            State::Failing => "ERR".to_string(),
+            State::Expiring => s.expires_at.map(|e| short_duration(now, e)).unwrap_or_else(|| "?".into()),
+            State::Fresh | State::Refreshing | State::Unknown => continue,
         };
         parts.push(format!("{} {tag}", s.name));
     }
@@ -51,14 +51,14 @@ struct Style {
 }
 
 impl Style {
-    fn paint(&self, state: &str, text: &str) -> String {
+    fn paint(&self, state: State, text: &str) -> String {
         if !self.color {
             return text.to_string();
         }
         let code = match state {
-            "fresh" => "32",
-            "expiring" | "refreshing" | "unknown" => "33",
-            _ => "31",
+            State::Fresh => "32",
+            State::Expiring | State::Refreshing | State::Unknown => "33",
+            State::NeedsMfa | State::Failing | State::Expired => "31",
         };
         format!("\x1b[{code}m{text}\x1b[0m")
     }
@@ -77,8 +77,8 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
             let next = match (s.managed, s.next_refresh_at) {
                 (false, _) => "watch-only".to_string(),
                 (true, Some(t)) => short_duration(now, t),
-                (true, None) if s.state == "needs-mfa" => "needs code".into(),
-                (true, None) if s.state == "refreshing" => "now".into(),
+                (true, None) if s.state == State::NeedsMfa => "needs code".into(),
+                (true, None) if s.state == State::Refreshing => "now".into(),
                 (true, None) => "on change".into(),
             };
             let detail = match &s.last_error {
@@ -93,8 +93,8 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
             };
             [
                 s.name.clone(),
-                s.origin.clone(),
-                s.state.clone(),
+                s.origin.as_str().to_string(),
+                s.state.as_str().to_string(),
                 expires.unwrap_or_else(|| "-".into()),
                 next,
                 detail,
@@ -108,7 +108,7 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
         }
     }
     let mut out = String::new();
-    let line = |cells: [&str; 6], state: Option<&str>| {
+    let line = |cells: [&str; 6], state: Option<State>| {
         let mut l = String::new();
         for (i, c) in cells.iter().enumerate() {
             let padded = if i == 5 { c.to_string() } else { format!("{c:<w$}  ", w = widths[i]) };
@@ -121,8 +121,8 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
     };
     out.push_str(&line(header, None));
     out.push('\n');
-    for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]], Some(&r[2])));
+    for (r, s) in rows.iter().zip(&status.sessions) {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]], Some(s.state)));
         out.push('\n');
     }
     if rows.is_empty() {
@@ -138,15 +138,15 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn s(name: &str, state: &str, managed: bool, expires_in: i64) -> SessionStatus {
+    fn s(name: &str, state: State, managed: bool, expires_in: i64) -> SessionStatus {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
         SessionStatus {
             name: name.into(),
-            origin: "credentials-file".into(),
+            origin: crate::ipc::protocol::Origin::CredentialsFile,
             profile: name.into(),
             managed,
-            method: managed.then(|| "assume-role".into()),
-            state: state.into(),
+            method: managed.then_some(crate::config::Method::AssumeRole),
+            state,
             expires_at: Some(now + chrono::Duration::seconds(expires_in)),
             next_refresh_at: None,
             last_refresh_at: None,
@@ -162,21 +162,21 @@ mod tests {
     #[test]
     fn prompt_is_quiet_when_all_is_well() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
-        assert_eq!(prompt(&status(vec![s("dev", "fresh", true, 3600)]), now), "");
+        assert_eq!(prompt(&status(vec![s("dev", State::Fresh, true, 3600)]), now), "");
         let st = status(vec![
-            s("dev", "expiring", false, 42 * 60),
-            s("prod", "needs-mfa", true, 60),
-            s("x", "fresh", true, 9),
+            s("dev", State::Expiring, false, 42 * 60),
+            s("prod", State::NeedsMfa, true, 60),
+            s("x", State::Fresh, true, 9),
         ]);
         assert_eq!(prompt(&st, now), "dev 42m prod MFA!");
     }
 
     #[test]
     fn attention_rules() {
-        assert!(!needs_attention(&s("a", "fresh", true, 1)));
-        assert!(!needs_attention(&s("a", "expiring", true, 1)));
-        assert!(needs_attention(&s("a", "expiring", false, 1)));
-        for st in ["needs-mfa", "failing", "expired"] {
+        assert!(!needs_attention(&s("a", State::Fresh, true, 1)));
+        assert!(!needs_attention(&s("a", State::Expiring, true, 1)));
+        assert!(needs_attention(&s("a", State::Expiring, false, 1)));
+        for st in [State::NeedsMfa, State::Failing, State::Expired] {
             assert!(needs_attention(&s("a", st, true, 1)));
         }
     }
@@ -194,12 +194,12 @@ mod tests {
     #[test]
     fn table_has_the_columns_and_no_color_when_asked() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
-        let t = table(&status(vec![s("dev", "fresh", true, 3600)]), now, false);
+        let t = table(&status(vec![s("dev", State::Fresh, true, 3600)]), now, false);
         assert!(
             t.starts_with("NAME  ORIGIN            STATE  EXPIRES IN  NEXT REFRESH  IDENTITY / LAST ERROR"),
             "{t}"
         );
         assert!(!t.contains('\x1b'));
-        assert!(table(&status(vec![s("dev", "fresh", true, 3600)]), now, true).contains("\x1b[32m"));
+        assert!(table(&status(vec![s("dev", State::Fresh, true, 3600)]), now, true).contains("\x1b[32m"));
     }
 }

@@ -71,11 +71,11 @@ pub enum Origin {
     EnvFile,
 }
 
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Origin::CredentialsFile => "credentials-file",
-            Origin::EnvFile => "env-file",
+impl From<Origin> for crate::ipc::protocol::Origin {
+    fn from(o: Origin) -> Self {
+        match o {
+            Origin::CredentialsFile => Self::CredentialsFile,
+            Origin::EnvFile => Self::EnvFile,
         }
     }
 }

@@ -291,7 +291,7 @@ impl Engine {
         };
         SessionStatus {
             name: e.spec.name.clone(),
-            origin: e.spec.origin.as_str().into(),
+            origin: e.spec.origin.into(),
             profile: match e.spec.origin {
                 sessions::Origin::CredentialsFile => e.spec.name.clone(),
                 sessions::Origin::EnvFile => {
@@ -299,8 +299,8 @@ impl Engine {
                 }
             },
             managed: managed.is_some(),
-            method: managed.map(|m| m.method.as_str().to_string()),
-            state: e.state(now, &self.policy).as_str().to_string(),
+            method: managed.map(|m| m.method),
+            state: e.state(now, &self.policy),
             expires_at: e.track.expires_at,
             next_refresh_at: e.track.next_action(&self.policy).map(|t| t.max(now)),
             last_refresh_at: e.last_refresh_at,
@@ -325,7 +325,7 @@ impl Engine {
             None => RefreshResult {
                 name: name.to_string(),
                 ok: false,
-                state: "unknown".into(),
+                state: crate::expiry::State::Unknown,
                 expires_at: None,
                 error: Some(LastError {
                     code: None,

@@ -349,11 +349,11 @@ impl Runner {
         };
         let location = ExportLocation {
             name: name.to_string(),
-            origin: entry.spec.origin.as_str().into(),
+            origin: entry.spec.origin.into(),
             path,
             profile,
             expires_at: entry.track.expires_at,
-            state: state.as_str().to_string(),
+            state,
             region,
         };
         use crate::expiry::State;
@@ -433,11 +433,11 @@ impl Runner {
                 };
                 crate::ipc::protocol::SessionStatus {
                     name: Self::shell_name(s),
-                    origin: "shell".into(),
+                    origin: crate::ipc::protocol::Origin::Shell,
                     profile: s.session.clone().unwrap_or_default(),
                     managed: false,
                     method: None,
-                    state: track.state(now, &self.engine.policy).as_str().to_string(),
+                    state: track.state(now, &self.engine.policy),
                     expires_at: Some(s.expires_at),
                     next_refresh_at: None,
                     last_refresh_at: None,

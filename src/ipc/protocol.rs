@@ -8,6 +8,8 @@
 //! Nothing here may ever hold a secret: status carries names, states, times, ARNs and shortened
 //! key IDs only.
 
+use crate::config::Method;
+pub use crate::expiry::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -113,17 +115,36 @@ pub struct Status {
     pub sessions: Vec<SessionStatus>,
 }
 
+/// Where a session's credentials live: `credentials-file`, `env-file` or `shell`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    CredentialsFile,
+    EnvFile,
+    /// A live shell that reported the session through the prompt hook.
+    Shell,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::CredentialsFile => "credentials-file",
+            Origin::EnvFile => "env-file",
+            Origin::Shell => "shell",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionStatus {
     pub name: String,
-    /// `credentials-file`, `env-file` or `shell`.
-    pub origin: String,
+    pub origin: Origin,
     pub profile: String,
     pub managed: bool,
     /// `assume-role`, `session-token`, or null for watch-only sessions.
-    pub method: Option<String>,
+    pub method: Option<Method>,
     /// `fresh`, `expiring`, `refreshing`, `needs-mfa`, `failing`, `expired` or `unknown`.
-    pub state: String,
+    pub state: State,
     pub expires_at: Option<DateTime<Utc>>,
     pub next_refresh_at: Option<DateTime<Utc>>,
     pub last_refresh_at: Option<DateTime<Utc>>,
@@ -146,11 +167,11 @@ pub struct LastError {
 pub struct ExportLocation {
     pub name: String,
     /// `credentials-file` (read `profile` from `path`) or `env-file` (read the dotenv at `path`).
-    pub origin: String,
+    pub origin: Origin,
     pub path: String,
     pub profile: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
-    pub state: String,
+    pub state: State,
     /// The AWS region, when credd knows it.
     pub region: Option<String>,
 }
@@ -159,7 +180,7 @@ pub struct ExportLocation {
 pub struct RefreshResult {
     pub name: String,
     pub ok: bool,
-    pub state: String,
+    pub state: State,
     pub expires_at: Option<DateTime<Utc>>,
     pub error: Option<LastError>,
 }
