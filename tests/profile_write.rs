@@ -135,6 +135,32 @@ fn an_in_place_outside_edit_during_the_write_is_kept() {
     assert_eq!(read(&path), "[dev]\nk = 2\nregion = eu-west-1\n");
 }
 
+/// Issue 11: an in-place writer caught half-way (the file truncated, half a line written) must
+/// be waited for, not read: half a line does not parse, and a torn file that does parse would
+/// be built on.
+#[test]
+fn regression_issue_11_a_half_written_file_is_waited_for() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials");
+    fs::write(&path, "[dev]\nk = 1\n[keep]\nmine = yes\n").unwrap();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let writer = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let mut f = fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap();
+            f.write_all(b"[dev]\nk = 1\n[keep]\nmi").unwrap();
+            started_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            f.write_all(b"ne = yes\n[theirs]\nx = 1\n").unwrap();
+        })
+    };
+    started.recv().unwrap();
+    set(&path, "dev", &[("k", "2")]).expect("a half-written file is waited for, not refused");
+    writer.join().unwrap();
+    assert_eq!(read(&path), "[dev]\nk = 2\n[keep]\nmine = yes\n[theirs]\nx = 1\n");
+}
+
 /// Waits until the kernel shows a writer waiting on credd's lease on inode `ino`.
 fn wait_for_lease_break(ino: u64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

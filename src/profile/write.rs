@@ -143,10 +143,11 @@ pub fn update_with<T>(
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     remove_stale_temps(dir, &name);
 
-    // `base` is what the edit applies to, and what we believe is on disk. The first read is
-    // unguarded, so that parsing and rendering a large file holds nobody up; a quiet read checks
-    // it before anything is published, and later attempts build on a quiet read they hold.
-    let mut base = read_bytes(&target)?;
+    // `base` is what the edit applies to, and what we believe is on disk. It is always a quiet
+    // read (never half of someone's write, so "does not parse" means it), but the first one is
+    // let go at once, so that parsing and rendering a large file holds nobody up; a quiet read
+    // checks it again before anything is published, and later attempts build while holding one.
+    let mut base = read_quiet(&target)?;
     let mut held: Option<Option<Quiet>> = None;
     let mut merged = 0;
     for _attempt in 0..MAX_ATTEMPTS {
@@ -175,6 +176,7 @@ pub fn update_with<T>(
         };
         if guard.as_ref().map(Quiet::content) != base.as_deref() {
             // Somebody wrote since our read: build again on what is there now, holding it.
+            merged += 1;
             base = guard.as_ref().map(|g| g.content().to_vec());
             held = Some(guard);
             continue;
@@ -198,7 +200,7 @@ pub fn update_with<T>(
                 held = Some(guard);
             }
             Swapped::Changed => {
-                base = read_bytes(&target)?;
+                base = read_quiet(&target)?;
             }
         }
     }
@@ -218,14 +220,6 @@ fn hold_err(path: &Path, e: HoldError) -> WriteError {
     match e {
         HoldError::Busy => WriteError::Contended { path: path.to_path_buf(), attempts: 0 },
         HoldError::Io(e) => io_err(path, "read it")(e),
-    }
-}
-
-fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
-    match fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(path, "read it")(e)),
     }
 }
 
