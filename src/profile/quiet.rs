@@ -47,7 +47,7 @@ pub const QUIET: Duration = Duration::from_millis(50);
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A file's whole content, read while nobody was writing it, with writers held off until this
-/// is dropped or [`Quiet::settle`]d.
+/// is dropped.
 pub struct Quiet {
     file: File,
     leased: bool,
