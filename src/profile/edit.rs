@@ -250,7 +250,11 @@ impl Document {
     /// ending without a newline: `at` gains one and the new last line goes without.
     fn insert_after(&mut self, at: usize, mut line: Line) {
         if self.lines[at].eol == Eol::None {
-            self.lines[at].eol = line.eol;
+            // A bare `\r` ending that line would merge with a `\n` into one CRLF terminator and
+            // change how the line reads (fuzzing found a continuation turning blank); `\r\n`
+            // after it keeps its text exactly as it was.
+            let ends_in_cr = self.lines[at].text.ends_with('\r');
+            self.lines[at].eol = if ends_in_cr { Eol::CrLf } else { line.eol };
             line.eol = Eol::None;
         }
         self.lines.insert(at + 1, line);
