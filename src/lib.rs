@@ -34,7 +34,9 @@ pub mod doctor;
 pub mod envfile;
 pub mod expiry;
 pub mod export;
+pub mod files;
 pub mod hooks;
+pub mod inbox;
 #[doc(hidden)]
 pub mod invariants;
 pub mod ipc;

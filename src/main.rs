@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use credd::cli::{self, Command, Invocation, StatusFormat};
 use credd::config::{Config, LogFormat};
+use credd::files::AwsFiles;
 use credd::ipc::client::{self, ClientError};
 use credd::ipc::protocol::{RefreshResult, Reply, Request, State};
 use credd::paths::{self, ProcessEnv};
-use credd::refresh::run::{self, AwsFiles, Outcome};
+use credd::refresh::run::{self, Outcome};
 use credd::secret::Secret;
 use credd::{daemon, logging, scan, sessions};
 
@@ -335,7 +336,7 @@ fn ensure(inv: &Invocation, name: &str, min_ttl: Duration) -> anyhow::Result<Exi
 
 /// The files as they are now and the sessions credd would track from them: what the in-process
 /// fallbacks (no daemon running) work from.
-fn plan_here(config: &Config) -> anyhow::Result<(AwsFiles, credd::profile::Loaded, sessions::Plan)> {
+fn plan_here(config: &Config) -> anyhow::Result<(AwsFiles, credd::files::Loaded, sessions::Plan)> {
     let files = AwsFiles::from_env(&ProcessEnv);
     let mut loaded = files.read()?;
     let env_paths = sessions::SessionSpec::env_paths(config);
@@ -610,13 +611,13 @@ fn refresh_in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) 
             Outcome::Refreshed { issued, stored } => {
                 let exp = issued.credentials.expiration;
                 match stored {
-                    sessions::Stored::Written => println!(
+                    credd::refresh::store::Stored::Written => println!(
                         "{name}: refreshed; key {}, expires {} (in {})",
                         credd::secret::short_key_id(&issued.credentials.access_key_id),
                         exp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                         credd::report::short_duration(chrono::Utc::now(), exp)
                     ),
-                    sessions::Stored::KeptNewer(t) => println!(
+                    credd::refresh::store::Stored::KeptNewer(t) => println!(
                         "{name}: the file already holds a session lasting longer (until {}); kept it",
                         t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                     ),

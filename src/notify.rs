@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::alerts::{Notification, Urgency};
 use crate::config::NotifyConfig;
-use crate::ipc::server::Control;
+use crate::inbox::Control;
 
 /// How long the desktop may take to accept a notification.
 const DESKTOP_TIMEOUT: Duration = Duration::from_secs(5);

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::files::Loaded;
+use crate::profile::SectionId;
 use crate::profile::meta::{self, CredentialKind, ExpiryRead, Inconsistency};
-use crate::profile::{Loaded, SectionId};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileSummary {

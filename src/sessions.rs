@@ -1,5 +1,5 @@
 //! Which sessions credd tracks, worked out from its config and the AWS files, and how a managed
-//! session is refreshed and stored. Pure except for `store`, which writes through `profile`.
+//! session is refreshed. Pure: refreshing and storing belong to `refresh`.
 //!
 //! - Configured `[[session]]`s are managed, once checked against the files: the source exists and
 //!   holds long-term keys (or is itself a managed session: role chaining, 1 h at most), and no
@@ -11,16 +11,15 @@
 //! A session that fails these checks is reported and left out; the others carry on.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, ConfigError, Loc, Method, did_you_mean};
-use crate::paths::Env;
-use crate::profile::meta::{self, CredentialKind, ExpiryRead, ProfileCredentials};
-use crate::profile::{FileKind, Loaded, SectionId, Sections, SessionCredentials, WriteError};
-use crate::refresh::{self, Endpoint, RefreshError};
+use crate::files::Loaded;
+use crate::profile::Sections;
+use crate::profile::meta::{self, CredentialKind, ExpiryRead};
 
 /// How a managed session is kept alive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +131,7 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
     let mut out = Plan::default();
     let configured: HashMap<&str, &crate::config::SessionConfig> =
         config.sessions.iter().map(|s| (s.name.as_str(), s)).collect();
-    let default_name = refresh::default_session_name(host_user.0, host_user.1);
+    let default_name = default_session_name(host_user.0, host_user.1);
 
     for s in &config.sessions {
         let mut problem = |key: &str, message: String, fix: Option<String>| {
@@ -285,6 +284,21 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
     out
 }
 
+/// The default RoleSessionName: `credd-USER@HOST`, cut down to what STS accepts, so CloudTrail
+/// shows who and where.
+pub fn default_session_name(user: &str, host: &str) -> String {
+    let raw = format!("credd-{user}@{host}");
+    let mut s: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .take(64)
+        .collect();
+    if s.len() < 2 {
+        s = "credd".into();
+    }
+    s
+}
+
 fn find_cycle(start: &str, configured: &HashMap<&str, &crate::config::SessionConfig>) -> Option<Vec<String>> {
     let mut seen = vec![start.to_string()];
     let mut cur = start;
@@ -308,120 +322,11 @@ pub fn current_expiry(creds: &Sections, name: &str) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The keys to call STS with: the source's long-term keys, or for a chained session the source
-/// session's current credentials.
-pub fn source_credentials(files: &Loaded, m: &Managed) -> Result<ProfileCredentials, RefreshError> {
-    let merged = files.merged();
-    let Some(section) = merged.profile(&m.source_profile) else {
-        return Err(RefreshError::local(
-            "source-profile-missing",
-            format!("source profile \"{}\" no longer exists", m.source_profile),
-        ));
-    };
-    meta::credentials(section).ok_or_else(|| {
-        RefreshError::local(
-            "source-profile-missing",
-            format!("source profile \"{}\" has no complete access key", m.source_profile),
-        )
-    })
-}
-
-/// Region: the session's, then the source profile's, then credd's default, then us-east-1.
-/// Endpoint: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, then the source profile's `endpoint_url`
-/// (or its `services` section's `sts` entry).
-pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> Endpoint {
-    endpoint_for_profile(
-        &m.source_profile,
-        m.region.as_deref(),
-        config.region.as_deref(),
-        files,
-        env,
-        config.sts_timeout,
-    )
-}
-
-/// [`endpoint`] for any profile: `region` beats the profile's own, `fallback_region` comes after.
-pub fn endpoint_for_profile(
-    profile: &str,
-    region: Option<&str>,
-    fallback_region: Option<&str>,
-    files: &Loaded,
-    env: &dyn Env,
-    timeout: Duration,
-) -> Endpoint {
-    let merged = files.merged();
-    let source = merged.profile(profile);
-    let region = region
-        .map(str::to_string)
-        .or_else(|| source.and_then(|s| s.get("region")).map(str::to_string))
-        .or_else(|| fallback_region.map(str::to_string))
-        .unwrap_or_else(|| "us-east-1".to_string());
-    let services_url = source.and_then(|s| s.get("services")).and_then(|svc| {
-        let section =
-            merged.map.get(&SectionId::Other { prefix: "services".into(), name: svc.to_string() })?;
-        section.get("sts")?.lines().find_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            (k.trim() == "endpoint_url").then(|| v.trim().to_string())
-        })
-    });
-    let url = env
-        .var("AWS_ENDPOINT_URL_STS")
-        .or_else(|| env.var("AWS_ENDPOINT_URL"))
-        .filter(|u| !u.is_empty())
-        .or_else(|| source.and_then(|s| s.get("endpoint_url")).map(str::to_string))
-        .or(services_url);
-    Endpoint { region, url, timeout }
-}
-
-/// The provider for a managed session.
-pub fn provider(m: &Managed) -> Box<dyn refresh::Provider> {
-    match m.method {
-        Method::AssumeRole => Box::new(refresh::AssumeRole {
-            role_arn: m.role_arn.clone().unwrap_or_default(),
-            external_id: m.external_id.clone(),
-            session_name: m.role_session_name.clone(),
-            duration: m.duration,
-        }),
-        Method::SessionToken => Box::new(refresh::SessionToken { duration: m.duration }),
-    }
-}
-
-/// What `store` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stored {
-    Written,
-    /// The file already held a session that lasts longer (another tool refreshed it meanwhile);
-    /// credd kept it rather than overwrite a newer session with an older one.
-    KeptNewer(DateTime<Utc>),
-}
-
-/// Writes `session` into profile `name` of the credentials file, unless the file already holds a
-/// longer-lived session.
-pub fn store(path: &Path, name: &str, session: &SessionCredentials) -> Result<Stored, WriteError> {
-    let mut kept = None;
-    crate::profile::update(path, FileKind::Credentials, |doc| {
-        let sections = doc.sections();
-        let current = sections.profile(name);
-        if let Some(at) = current_expiry(&sections, name)
-            && at > session.expiration
-            && current.is_some_and(|c| meta::credential_kind(c) == CredentialKind::Session)
-        {
-            kept = Some(at);
-            return Ok(());
-        }
-        kept = None;
-        doc.edit_profile(name, &meta::session_edits(session, current))
-    })?;
-    Ok(match kept {
-        Some(at) => Stored::KeptNewer(at),
-        None => Stored::Written,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Document;
+    use crate::profile::{Document, FileKind};
+    use std::path::Path;
 
     fn files(config: &str, creds: &str) -> Loaded {
         Loaded {
@@ -485,33 +390,10 @@ mod tests {
     }
 
     #[test]
-    fn region_and_endpoint_resolution() {
-        let m = Managed {
-            method: Method::SessionToken,
-            source_profile: "base".into(),
-            role_arn: None,
-            external_id: None,
-            role_session_name: "x".into(),
-            mfa_serial: None,
-            mfa_command: None,
-            duration: Duration::from_secs(3600),
-            region: None,
-            chained: false,
-            discovered: None,
-            env_file: None,
-            write_profile: true,
-        };
-        let f = files(
-            "[profile base]\nregion = eu-west-1\nservices = local\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:1\n",
-            &format!("[base]\n{LONG}"),
-        );
-        let env: HashMap<String, String> = HashMap::new();
-        let e = endpoint(&m, &f, &Config::default(), &env);
-        assert_eq!((e.region.as_str(), e.url.as_deref()), ("eu-west-1", Some("http://127.0.0.1:1")));
-        let env: HashMap<String, String> =
-            [("AWS_ENDPOINT_URL_STS".to_string(), "http://127.0.0.1:2".to_string())].into();
-        assert_eq!(endpoint(&m, &f, &Config::default(), &env).url.as_deref(), Some("http://127.0.0.1:2"));
-        let e = endpoint(&m, &files("", ""), &Config::default(), &HashMap::new());
-        assert_eq!((e.region.as_str(), e.url), ("us-east-1", None));
+    fn session_names_follow_sts_rules() {
+        assert_eq!(default_session_name("alice", "laptop.local"), "credd-alice@laptop.local");
+        let n = default_session_name("al ice/x", "höst");
+        assert!(crate::config::is_role_session_name(&n), "{n}");
+        assert_eq!(default_session_name(&"u".repeat(100), "h").len(), 64);
     }
 }

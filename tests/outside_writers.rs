@@ -169,7 +169,7 @@ fn credentials_race(mode: &str, writes: usize, comments: bool) {
     let path = dir.path().join("credentials");
     let (text, keep) = ini("", comments);
     std::fs::write(&path, text).unwrap();
-    race(mode, writes, &path, &keep, |g| credd::sessions::store(&path, "dev", &session(g)).map(drop));
+    race(mode, writes, &path, &keep, |g| credd::refresh::store::store(&path, "dev", &session(g)).map(drop));
     check_credentials(&path, comments);
 }
 

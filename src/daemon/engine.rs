@@ -11,12 +11,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::config::Config;
 use crate::expiry::{self, Phase, Policy, State, Track};
+use crate::files::Loaded;
 use crate::ipc::protocol::{LastError, RefreshResult, SessionStatus};
+use crate::profile::Sections;
 use crate::profile::meta;
-use crate::profile::{Loaded, Sections};
 use crate::refresh::run::Outcome;
+use crate::refresh::store::Stored;
 use crate::refresh::{RefreshError, classify};
-use crate::sessions::{self, SessionSpec, Stored};
+use crate::sessions::{self, SessionSpec};
 
 /// One tracked session.
 #[derive(Debug, Clone)]

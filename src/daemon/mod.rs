@@ -23,13 +23,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::alerts::Alerts;
 use crate::config::Config;
+use crate::files::{AwsFiles, Loaded};
+use crate::inbox::Control;
 use crate::ipc::protocol::{ErrorCode, ExportLocation, RefreshResult, Reply, ShellSession, Status};
-use crate::ipc::server::{self, Control};
+use crate::ipc::server;
 use crate::notify::Notifier;
 use crate::paths::ProcessEnv;
-use crate::profile::{Document, FileKind, Loaded, read_document};
 use crate::refresh::mfa::UsedCodes;
-use crate::refresh::run::{self, AwsFiles, Outcome};
+use crate::refresh::run::{self, Outcome};
 use crate::secret::Secret;
 use crate::watch::{WatchPlan, Watcher};
 use engine::Engine;
@@ -63,29 +64,10 @@ pub enum DaemonError {
     Setup { what: &'static str, source: std::io::Error },
 }
 
-/// Reads both AWS files and the env files the config names. A file that cannot be parsed is
-/// reported (path, line, fix) and its last good reading kept, so the daemon keeps serving every
-/// session it can.
+/// One reading of every file the config names, keeping the last good reading of a broken one.
 fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config) -> Loaded {
-    let read = |path: &Path, kind, prev: Option<&Document>| match read_document(path, kind) {
-        Ok(doc) => doc,
-        Err(e) => {
-            tracing::error!("{e}");
-            prev.cloned()
-        }
-    };
-    let mut loaded = Loaded {
-        config: read(&files.config, FileKind::Config, previous.and_then(|p| p.config.as_ref())),
-        credentials: read(
-            &files.credentials,
-            FileKind::Credentials,
-            previous.and_then(|p| p.credentials.as_ref()),
-        ),
-        env: Default::default(),
-    };
     let env_paths = crate::sessions::SessionSpec::env_paths(config);
-    loaded.read_env_files(env_paths.iter().map(PathBuf::as_path));
-    loaded
+    files.read_keeping(previous, env_paths.iter().map(PathBuf::as_path))
 }
 
 fn watch_plan(files: &AwsFiles, config_path: &Path, config: &Config) -> WatchPlan {

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
 use super::{Finding, Identity, Severity, Source};
+use crate::files::Loaded;
 use crate::paths::Env;
-use crate::profile::Loaded;
 use crate::profile::meta::{self, ProfileCredentials};
 use crate::refresh::classify::{RefreshError, Retry, fix_for};
 use crate::refresh::{CallContext, Endpoint, sts};
@@ -52,8 +52,14 @@ pub fn credential_sets(env: &dyn Env, files: &Loaded, profiles: &[&str]) -> Vec<
             session_token: var("AWS_SECURITY_TOKEN").or_else(|| var("AWS_SESSION_TOKEN")).map(Secret::new),
         };
         seen.insert(fingerprint(&creds));
-        let endpoint =
-            crate::sessions::endpoint_for_profile("", env_region.as_deref(), None, files, env, TIMEOUT);
+        let endpoint = crate::refresh::endpoint::endpoint_for_profile(
+            "",
+            env_region.as_deref(),
+            None,
+            files,
+            env,
+            TIMEOUT,
+        );
         out.push(CredSet { profile: None, creds, endpoint });
     }
     let merged = files.merged();
@@ -62,8 +68,14 @@ pub fn credential_sets(env: &dyn Env, files: &Loaded, profiles: &[&str]) -> Vec<
         if !seen.insert(fingerprint(&creds)) {
             continue;
         }
-        let endpoint =
-            crate::sessions::endpoint_for_profile(name, env_region.as_deref(), None, files, env, TIMEOUT);
+        let endpoint = crate::refresh::endpoint::endpoint_for_profile(
+            name,
+            env_region.as_deref(),
+            None,
+            files,
+            env,
+            TIMEOUT,
+        );
         out.push(CredSet { profile: Some(name.to_string()), creds, endpoint });
     }
     out

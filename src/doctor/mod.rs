@@ -21,8 +21,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::files::Loaded;
 use crate::paths::Env;
-use crate::profile::{FileKind, Loaded, read_document};
+use crate::profile::{FileKind, read_document};
 
 /// What `credd doctor` was asked.
 pub struct Options {

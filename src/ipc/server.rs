@@ -6,8 +6,8 @@
 //! client that sends nothing, sends garbage, or streams megabytes without a newline is answered
 //! with an error or dropped, and never delays anyone else or grows the daemon's memory.
 //!
-//! Requests are handed to the daemon's loop as [`Control`] messages; this file never touches the
-//! engine.
+//! Requests are handed to the daemon's loop as [`Control`] messages (`crate::inbox`); this file
+//! never touches the engine.
 
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -19,23 +19,13 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
 use super::protocol::{ErrorCode, MAX_REQUEST, PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
+use crate::inbox::Control;
 use crate::secret::Secret;
 
 /// How long a client has to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request may wait for the daemon (a refresh waits for STS and maybe mfa_command).
 const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// A request for the daemon's loop, with where to send the answer.
-#[derive(Debug)]
-pub enum Control {
-    Status(oneshot::Sender<Reply>),
-    Refresh { name: Option<String>, reply: oneshot::Sender<Reply> },
-    Mfa { name: String, code: Secret, reply: oneshot::Sender<Reply> },
-    Reload(oneshot::Sender<Reply>),
-    Export { name: String, min_ttl: Option<Duration>, reply: oneshot::Sender<Reply> },
-    RegisterShell(super::protocol::ShellSession, oneshot::Sender<Reply>),
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {

@@ -2,12 +2,17 @@
 //! ([`Provider`]), the client they share (`sts.rs`), MFA codes (`mfa.rs`), and the one place
 //! that decides what an STS error means (`classify.rs`).
 //!
-//! Providers only talk to STS. Choosing when to call them and writing the result back belong to
-//! the daemon and `session_write`.
+//! - `endpoint`: which region and URL a session's STS calls go to.
+//! - `run`: one refresh end to end (source keys, MFA code, STS, store).
+//! - `store`: writing an issued session back where it lives.
+//!
+//! Providers only talk to STS. Choosing *when* to refresh belongs to the engine.
 
 pub mod classify;
+pub mod endpoint;
 pub mod mfa;
 pub mod run;
+pub mod store;
 pub mod sts;
 
 use std::future::Future;
@@ -17,22 +22,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use classify::RefreshError;
+pub use endpoint::Endpoint;
 
 use crate::config::Method;
 use crate::profile::SessionCredentials;
 use crate::profile::meta::ProfileCredentials;
 use crate::secret::Secret;
+use crate::sessions::Managed;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Where and how to reach STS.
-#[derive(Clone, Debug)]
-pub struct Endpoint {
-    pub region: String,
-    /// An explicit endpoint (moto, GovCloud, China, FIPS, a VPC endpoint), or the SDK's default.
-    pub url: Option<String>,
-    pub timeout: Duration,
-}
 
 /// One call's inputs.
 #[derive(Clone, Debug)]
@@ -92,35 +90,20 @@ impl Provider for SessionToken {
     }
 }
 
-/// The default RoleSessionName: `credd-USER@HOST`, cut down to what STS accepts, so CloudTrail
-/// shows who and where.
-pub fn default_session_name(user: &str, host: &str) -> String {
-    let raw = format!("credd-{user}@{host}");
-    let mut s: String = raw
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
-        .take(64)
-        .collect();
-    if s.len() < 2 {
-        s = "credd".into();
-    }
-    s
-}
-
 /// The converted STS expiry.
 pub(crate) fn to_utc(t: &aws_sdk_sts::primitives::DateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos()).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn session_names_follow_sts_rules() {
-        assert_eq!(default_session_name("alice", "laptop.local"), "credd-alice@laptop.local");
-        let n = default_session_name("al ice/x", "höst");
-        assert!(crate::config::is_role_session_name(&n), "{n}");
-        assert_eq!(default_session_name(&"u".repeat(100), "h").len(), 64);
+/// The provider for a managed session.
+pub fn provider(m: &Managed) -> Box<dyn Provider> {
+    match m.method {
+        Method::AssumeRole => Box::new(AssumeRole {
+            role_arn: m.role_arn.clone().unwrap_or_default(),
+            external_id: m.external_id.clone(),
+            session_name: m.role_session_name.clone(),
+            duration: m.duration,
+        }),
+        Method::SessionToken => Box::new(SessionToken { duration: m.duration }),
     }
 }

@@ -1,35 +1,35 @@
 //! One refresh, end to end: read the source keys, obtain an MFA code if one is needed, call STS,
 //! write the result back. The daemon runs this in a task; `credd refresh` runs it directly.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use super::mfa::{self, UsedCodes};
+use super::store::{self, Stored};
 use super::{CallContext, Issued, RefreshError};
 use crate::config::Config;
+use crate::files::{AwsFiles, Loaded};
 use crate::paths::Env;
-use crate::profile::{Loaded, WriteError};
+use crate::profile::WriteError;
+use crate::profile::meta::{self, ProfileCredentials};
 use crate::secret::Secret;
-use crate::sessions::{self, Managed, Stored};
+use crate::sessions::Managed;
 
-/// Where the AWS files are.
-#[derive(Clone, Debug)]
-pub struct AwsFiles {
-    pub config: PathBuf,
-    pub credentials: PathBuf,
-}
-
-impl AwsFiles {
-    pub fn from_env(env: &dyn Env) -> AwsFiles {
-        AwsFiles {
-            config: crate::paths::aws_config_file(env),
-            credentials: crate::paths::aws_credentials_file(env),
-        }
-    }
-
-    pub fn read(&self) -> Result<Loaded, crate::profile::WriteError> {
-        Loaded::read(&self.config, &self.credentials)
-    }
+/// The keys to call STS with: the source's long-term keys, or for a chained session the source
+/// session's current credentials.
+pub fn source_credentials(files: &Loaded, m: &Managed) -> Result<ProfileCredentials, RefreshError> {
+    let merged = files.merged();
+    let Some(section) = merged.profile(&m.source_profile) else {
+        return Err(RefreshError::local(
+            "source-profile-missing",
+            format!("source profile \"{}\" no longer exists", m.source_profile),
+        ));
+    };
+    meta::credentials(section).ok_or_else(|| {
+        RefreshError::local(
+            "source-profile-missing",
+            format!("source profile \"{}\" has no complete access key", m.source_profile),
+        )
+    })
 }
 
 /// How a refresh ended.
@@ -62,7 +62,7 @@ pub async fn refresh(
         Ok(l) => l,
         Err(e) => return Outcome::Failed(e),
     };
-    let source = match sessions::source_credentials(&loaded, managed) {
+    let source = match source_credentials(&loaded, managed) {
         Ok(s) => s,
         Err(e) => return Outcome::Failed(e),
     };
@@ -93,9 +93,9 @@ pub async fn refresh(
             Some((serial.clone(), code))
         }
     };
-    let ctx = CallContext { source, mfa, endpoint: sessions::endpoint(managed, &loaded, config, env) };
+    let ctx = CallContext { source, mfa, endpoint: super::endpoint::endpoint(managed, &loaded, config, env) };
     let key_id = ctx.source.access_key_id.clone();
-    let issued = match sessions::provider(managed).issue(&ctx).await {
+    let issued = match super::provider(managed).issue(&ctx).await {
         Ok(i) => i,
         Err(mut e) => {
             e.key_id = Some(key_id);
@@ -114,7 +114,7 @@ pub async fn refresh(
     let (write_profile, env_file, region) =
         (managed.write_profile, managed.env_file.clone(), ctx.endpoint.region.clone());
     let stored = tokio::task::spawn_blocking(move || {
-        let stored = if write_profile { sessions::store(&path, &name, &creds)? } else { Stored::Written };
+        let stored = if write_profile { store::store(&path, &name, &creds)? } else { Stored::Written };
         if let (Some(env), Stored::Written) = (env_file, stored) {
             crate::envfile::store(&env, &creds, Some(&region))?;
         }

@@ -1,0 +1,109 @@
+//! The files credd reads as one set: where the two AWS files are ([`AwsFiles`]) and one reading
+//! of them plus the env files the config names ([`Loaded`]), merged the way SDKs merge them.
+//!
+//! It owns *which* files make up a reading and what happens when one of them is broken (the last
+//! good reading is kept). How each file is parsed, edited and written belongs to `profile` and
+//! `envfile`; which sessions a reading holds belongs to `sessions`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::envfile::EnvFile;
+use crate::paths::Env;
+use crate::profile::{Document, FileKind, Sections, WriteError, read_document};
+
+/// Where the AWS files are.
+#[derive(Clone, Debug)]
+pub struct AwsFiles {
+    pub config: PathBuf,
+    pub credentials: PathBuf,
+}
+
+impl AwsFiles {
+    pub fn from_env(env: &dyn Env) -> AwsFiles {
+        AwsFiles {
+            config: crate::paths::aws_config_file(env),
+            credentials: crate::paths::aws_credentials_file(env),
+        }
+    }
+
+    /// Reads both files. A missing file is fine; an unparseable one is an error naming it.
+    pub fn read(&self) -> Result<Loaded, WriteError> {
+        Ok(Loaded {
+            config: read_document(&self.config, FileKind::Config)?,
+            credentials: read_document(&self.credentials, FileKind::Credentials)?,
+            env: BTreeMap::new(),
+        })
+    }
+
+    /// Reads both files and the env files at `env_paths`, for a process that keeps serving: a
+    /// file that cannot be parsed is reported (path, line, fix) and its reading in `previous`
+    /// kept, so every session the other files hold stays served.
+    pub fn read_keeping<'a>(
+        &self,
+        previous: Option<&Loaded>,
+        env_paths: impl IntoIterator<Item = &'a Path>,
+    ) -> Loaded {
+        let read = |path: &Path, kind, prev: Option<&Document>| match read_document(path, kind) {
+            Ok(doc) => doc,
+            Err(e) => {
+                tracing::error!("{e}");
+                prev.cloned()
+            }
+        };
+        let mut loaded = Loaded {
+            config: read(&self.config, FileKind::Config, previous.and_then(|p| p.config.as_ref())),
+            credentials: read(
+                &self.credentials,
+                FileKind::Credentials,
+                previous.and_then(|p| p.credentials.as_ref()),
+            ),
+            env: BTreeMap::new(),
+        };
+        loaded.read_env_files(env_paths);
+        loaded
+    }
+}
+
+/// Both AWS files and the env files, as read at one moment.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub config: Option<Document>,
+    pub credentials: Option<Document>,
+    /// The env files credd's config names (managed and watched), by path; `None` if absent.
+    pub env: BTreeMap<PathBuf, Option<EnvFile>>,
+}
+
+impl Loaded {
+    /// Reads the env files at `paths` (a broken one is reported and skipped).
+    pub fn read_env_files<'a>(&mut self, paths: impl IntoIterator<Item = &'a Path>) {
+        self.env.clear();
+        for p in paths {
+            match crate::envfile::read(p) {
+                Ok(f) => {
+                    self.env.insert(p.to_path_buf(), f);
+                }
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+    }
+
+    /// The credentials file alone, resolved.
+    pub fn credentials(&self) -> Sections {
+        self.credentials.as_ref().map(Document::sections).unwrap_or_default()
+    }
+
+    /// Both files merged the way SDKs merge them (credentials over config).
+    pub fn merged(&self) -> Sections {
+        let config = self.config.as_ref().map(Document::sections).unwrap_or_default();
+        match &self.credentials {
+            Some(c) => config.merged_with(&c.sections()),
+            None => config,
+        }
+    }
+
+    /// The env file at `path`, if it was read and exists.
+    pub fn env_file(&self, path: &Path) -> Option<&EnvFile> {
+        self.env.get(path).and_then(Option::as_ref)
+    }
+}

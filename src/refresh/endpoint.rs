@@ -1,0 +1,117 @@
+//! Where to reach STS for a session: its region and, when one is set, an explicit endpoint URL,
+//! resolved from the environment, the source profile and credd's config in the order the SDKs use.
+
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::files::Loaded;
+use crate::paths::Env;
+use crate::profile::SectionId;
+use crate::sessions::Managed;
+
+/// Where and how to reach STS.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub region: String,
+    /// An explicit endpoint (moto, GovCloud, China, FIPS, a VPC endpoint), or the SDK's default.
+    pub url: Option<String>,
+    pub timeout: Duration,
+}
+
+/// Region: the session's, then the source profile's, then credd's default, then us-east-1.
+/// Endpoint: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, then the source profile's `endpoint_url`
+/// (or its `services` section's `sts` entry).
+pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> Endpoint {
+    endpoint_for_profile(
+        &m.source_profile,
+        m.region.as_deref(),
+        config.region.as_deref(),
+        files,
+        env,
+        config.sts_timeout,
+    )
+}
+
+/// [`endpoint`] for any profile: `region` beats the profile's own, `fallback_region` comes after.
+pub fn endpoint_for_profile(
+    profile: &str,
+    region: Option<&str>,
+    fallback_region: Option<&str>,
+    files: &Loaded,
+    env: &dyn Env,
+    timeout: Duration,
+) -> Endpoint {
+    let merged = files.merged();
+    let source = merged.profile(profile);
+    let region = region
+        .map(str::to_string)
+        .or_else(|| source.and_then(|s| s.get("region")).map(str::to_string))
+        .or_else(|| fallback_region.map(str::to_string))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let services_url = source.and_then(|s| s.get("services")).and_then(|svc| {
+        let section =
+            merged.map.get(&SectionId::Other { prefix: "services".into(), name: svc.to_string() })?;
+        section.get("sts")?.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == "endpoint_url").then(|| v.trim().to_string())
+        })
+    });
+    let url = env
+        .var("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env.var("AWS_ENDPOINT_URL"))
+        .filter(|u| !u.is_empty())
+        .or_else(|| source.and_then(|s| s.get("endpoint_url")).map(str::to_string))
+        .or(services_url);
+    Endpoint { region, url, timeout }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Method;
+    use crate::profile::{Document, FileKind};
+
+    fn files(config: &str, creds: &str) -> Loaded {
+        Loaded {
+            config: Some(Document::parse(config, FileKind::Config, Path::new("c")).unwrap()),
+            credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new("k")).unwrap()),
+            env: Default::default(),
+        }
+    }
+
+    const LONG: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
+
+    #[test]
+    fn region_and_endpoint_resolution() {
+        let m = Managed {
+            method: Method::SessionToken,
+            source_profile: "base".into(),
+            role_arn: None,
+            external_id: None,
+            role_session_name: "x".into(),
+            mfa_serial: None,
+            mfa_command: None,
+            duration: Duration::from_secs(3600),
+            region: None,
+            chained: false,
+            discovered: None,
+            env_file: None,
+            write_profile: true,
+        };
+        let f = files(
+            "[profile base]\nregion = eu-west-1\nservices = local\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:1\n",
+            &format!("[base]\n{LONG}"),
+        );
+        let env: HashMap<String, String> = HashMap::new();
+        let e = endpoint(&m, &f, &Config::default(), &env);
+        assert_eq!((e.region.as_str(), e.url.as_deref()), ("eu-west-1", Some("http://127.0.0.1:1")));
+        let env: HashMap<String, String> =
+            [("AWS_ENDPOINT_URL_STS".to_string(), "http://127.0.0.1:2".to_string())].into();
+        assert_eq!(endpoint(&m, &f, &Config::default(), &env).url.as_deref(), Some("http://127.0.0.1:2"));
+        let e = endpoint(&m, &files("", ""), &Config::default(), &HashMap::new());
+        assert_eq!((e.region.as_str(), e.url), ("us-east-1", None));
+    }
+}
