@@ -94,23 +94,72 @@ pub enum LogFormat {
     Json,
 }
 
-/// A managed session, as configured.
+/// Where a session's credentials live: one of three, so an impossible mix (no profile and no
+/// env file) cannot be written down.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionConfig {
-    pub name: String,
+pub enum Home {
+    /// The profile named like the session, in the credentials file.
+    Profile,
+    /// Only this dotenv file (`write_profile = false`, or a `[[watch]]`).
+    EnvFile(PathBuf),
+    /// The profile, and a copy in this dotenv file.
+    Both(PathBuf),
+}
+
+impl Home {
+    /// The env file the session is read from or also written to.
+    pub fn env_file(&self) -> Option<&Path> {
+        match self {
+            Home::Profile => None,
+            Home::EnvFile(p) | Home::Both(p) => Some(p),
+        }
+    }
+
+    /// Whether the session has a profile in the credentials file.
+    pub fn has_profile(&self) -> bool {
+        !matches!(self, Home::EnvFile(_))
+    }
+}
+
+/// How a managed session is refreshed: every setting a `[[session]]` takes, declared once. The
+/// config fills it, zero-config discovery fills it, and the providers read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
     pub method: Method,
     pub source_profile: String,
     pub role_arn: Option<String>,
     pub external_id: Option<String>,
+    /// `None` until planning fills in `credd-USER@HOST`.
     pub role_session_name: Option<String>,
     pub mfa_serial: Option<String>,
     pub mfa_command: Option<String>,
-    pub duration: Option<Duration>,
+    pub duration: Duration,
     pub region: Option<String>,
-    /// Also write the session to this dotenv file.
-    pub env_file: Option<PathBuf>,
-    /// Write the session to the credentials file (default). `false` with `env_file`: env only.
-    pub write_profile: bool,
+}
+
+impl Settings {
+    /// A session of `method` from `source_profile`, with every optional setting unset.
+    pub fn new(method: Method, source_profile: &str) -> Settings {
+        Settings {
+            method,
+            source_profile: source_profile.to_string(),
+            role_arn: None,
+            external_id: None,
+            role_session_name: None,
+            mfa_serial: None,
+            mfa_command: None,
+            duration: method.default_duration(),
+            region: None,
+        }
+    }
+}
+
+/// A managed session, as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub name: String,
+    pub home: Home,
+    pub settings: Settings,
     /// Where the `[[session]]` table starts, and where `source_profile` is, for later errors.
     pub loc: Loc,
     pub source_loc: Loc,
@@ -532,19 +581,26 @@ impl Config {
                     None,
                 );
             }
+            let home = match (write_profile, s.env_file.as_ref().map(|v| expand(v.get_ref()))) {
+                (true, None) | (false, None) => Home::Profile,
+                (true, Some(p)) => Home::Both(p),
+                (false, Some(p)) => Home::EnvFile(p),
+            };
+            let get = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.get_ref().clone());
             config.sessions.push(SessionConfig {
                 name,
-                method,
-                source_profile: s.source_profile.get_ref().clone(),
-                role_arn: s.role_arn.as_ref().map(|v| v.get_ref().clone()),
-                external_id: s.external_id.as_ref().map(|v| v.get_ref().clone()),
-                role_session_name: s.role_session_name.as_ref().map(|v| v.get_ref().clone()),
-                mfa_serial: s.mfa_serial.as_ref().map(|v| v.get_ref().clone()),
-                mfa_command: s.mfa_command.as_ref().map(|v| v.get_ref().clone()),
-                duration,
-                region: s.region.as_ref().map(|v| v.get_ref().clone()),
-                env_file: s.env_file.as_ref().map(|v| expand(v.get_ref())),
-                write_profile,
+                home,
+                settings: Settings {
+                    method,
+                    source_profile: s.source_profile.get_ref().clone(),
+                    role_arn: get(&s.role_arn),
+                    external_id: get(&s.external_id),
+                    role_session_name: get(&s.role_session_name),
+                    mfa_serial: get(&s.mfa_serial),
+                    mfa_command: get(&s.mfa_command),
+                    duration: duration.unwrap_or(method.default_duration()),
+                    region: get(&s.region),
+                },
                 loc,
                 source_loc: c.loc(&s.source_profile),
             });
@@ -623,10 +679,10 @@ mod tests {
             Path::new("/c.toml"),
         )
         .unwrap();
-        let s = &c.sessions[0];
+        let s = &c.sessions[0].settings;
         assert_eq!(s.method, Method::AssumeRole);
-        assert_eq!(s.duration, Some(Duration::from_secs(7200)));
-        assert_eq!((s.loc.line, s.source_loc.line), (2, 5));
+        assert_eq!(s.duration, Duration::from_secs(7200));
+        assert_eq!((c.sessions[0].loc.line, c.sessions[0].source_loc.line), (2, 5));
     }
 
     #[test]
@@ -704,7 +760,7 @@ mod tests {
         let c = Config::parse(&uncommented, Path::new("config/credd.toml")).unwrap();
         assert_eq!(c.sessions.len(), 2);
         assert_eq!(c.watches.len(), 1);
-        assert!(c.sessions[0].env_file.is_some());
+        assert!(c.sessions[0].home.env_file().is_some());
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert!(c.notify.command.is_some());
     }

@@ -372,9 +372,9 @@ fn export_in_process(
     }
     let stale = credd::expiry::short_of(expires_at, now, config.refresh_before) || short;
     let mut state = State::Fresh;
-    if let (Some(managed), true) = (&spec.managed, stale) {
+    if let (Some(_), true) = (&spec.managed, stale) {
         let used = Arc::new(Mutex::new(Default::default()));
-        match runtime()?.block_on(run::refresh(name, managed, &files, &config, &ProcessEnv, None, &used)) {
+        match runtime()?.block_on(run::refresh(spec, &files, &config, &ProcessEnv, None, &used)) {
             Outcome::Refreshed { issued, .. } => expires_at = Some(issued.credentials.expiration),
             Outcome::NeedsMfa { serial, .. } => {
                 state = State::NeedsMfa;
@@ -385,18 +385,15 @@ fn export_in_process(
             Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
         }
     }
-    let (path, profile) = match (spec.origin, &spec.env_file) {
-        (sessions::Origin::EnvFile, Some(p)) => (p.display().to_string(), None),
-        _ => (files.credentials.display().to_string(), Some(name.to_string())),
-    };
+    let (path, profile) = credd::daemon::engine::location(spec, &files.credentials);
     Ok(Ok(credd::ipc::protocol::ExportLocation {
         name: name.to_string(),
-        origin: spec.origin.into(),
+        origin: credd::daemon::engine::origin(&spec.home),
         path,
         profile,
         expires_at,
         state,
-        region: spec.managed.as_ref().and_then(|m| m.region.clone()),
+        region: spec.managed.as_ref().and_then(|m| m.settings.region.clone()),
     }))
 }
 
@@ -431,7 +428,8 @@ fn config_check(inv: &Invocation) -> anyhow::Result<ExitCode> {
     for s in &plan.sessions {
         match &s.managed {
             Some(m) => {
-                println!("  {:<20} managed ({}, source {})", s.name, m.method.as_str(), m.source_profile)
+                let s2 = &m.settings;
+                println!("  {:<20} managed ({}, source {})", s.name, s2.method.as_str(), s2.source_profile)
             }
             None => println!("  {:<20} watch-only", s.name),
         }
@@ -598,15 +596,8 @@ fn refresh_in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) 
     for spec in targets {
         let managed = spec.managed.as_ref().expect("filtered to managed");
         let name = &spec.name;
-        let outcome = rt.block_on(run::refresh(
-            name,
-            managed,
-            &files,
-            &config,
-            &ProcessEnv,
-            code.map(Secret::new),
-            &used,
-        ));
+        let outcome =
+            rt.block_on(run::refresh(spec, &files, &config, &ProcessEnv, code.map(Secret::new), &used));
         match outcome {
             Outcome::Refreshed { issued, stored } => {
                 let exp = issued.credentials.expiration;
@@ -632,9 +623,11 @@ fn refresh_in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) 
             Outcome::Failed(e) => {
                 ok = false;
                 eprintln!("{name}: refresh failed: {e}");
-                if let Some(fix) =
-                    credd::refresh::classify::fix_for(&e, &managed.source_profile, managed.method.as_str())
-                {
+                if let Some(fix) = credd::refresh::classify::fix_for(
+                    &e,
+                    &managed.settings.source_profile,
+                    managed.settings.method.as_str(),
+                ) {
                     eprintln!("  fix: {fix}");
                 }
             }

@@ -11,35 +11,24 @@
 //! A session that fails these checks is reported and left out; the others carry on.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, ConfigError, Loc, Method, did_you_mean};
+use crate::config::{Config, ConfigError, Home, Loc, Method, Settings, did_you_mean};
 use crate::files::Loaded;
 use crate::profile::Sections;
 use crate::profile::meta::{self, CredentialKind, ExpiryRead};
 
-/// How a managed session is kept alive.
+/// How a managed session is kept alive: its settings, and what planning found out about them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Managed {
-    pub method: Method,
-    pub source_profile: String,
-    pub role_arn: Option<String>,
-    pub external_id: Option<String>,
-    pub role_session_name: String,
-    pub mfa_serial: Option<String>,
-    pub mfa_command: Option<String>,
-    pub duration: Duration,
-    pub region: Option<String>,
+    pub settings: Settings,
     /// The source is another managed session (role chaining).
     pub chained: bool,
     /// Set when found without config, naming the layout ("aws-mfa").
     pub discovered: Option<&'static str>,
-    /// Also (or only, without `write_profile`) write the session to this env file.
-    pub env_file: Option<PathBuf>,
-    pub write_profile: bool,
 }
 
 impl Managed {
@@ -47,35 +36,20 @@ impl Managed {
     /// from another session is capped at 1 h by AWS. Known before calling STS, so `--min-ttl`
     /// fails at once with the reason instead of after a refresh that cannot help.
     pub fn can_last(&self, name: &str, ttl: Duration) -> Result<(), String> {
-        if ttl <= self.duration {
+        let s = &self.settings;
+        if ttl <= s.duration {
             return Ok(());
         }
-        let (ttl, max) = (humantime::format_duration(ttl), humantime::format_duration(self.duration));
+        let (ttl, max) = (humantime::format_duration(ttl), humantime::format_duration(s.duration));
         let why = if self.chained {
             format!("its source is another session, and AWS caps a chained role at 1h (it is set to {max})")
         } else {
             format!(
                 "its sessions last {max}; raise `duration` in its [[session]] (STS allows up to {}; an assume-role also needs the role's maximum session duration)",
-                humantime::format_duration(self.method.duration_range().1)
+                humantime::format_duration(s.method.duration_range().1)
             )
         };
         Err(format!("\"{name}\" cannot last {ttl}: {why}"))
-    }
-}
-
-/// Where a session lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    CredentialsFile,
-    EnvFile,
-}
-
-impl From<Origin> for crate::ipc::protocol::Origin {
-    fn from(o: Origin) -> Self {
-        match o {
-            Origin::CredentialsFile => Self::CredentialsFile,
-            Origin::EnvFile => Self::EnvFile,
-        }
     }
 }
 
@@ -84,25 +58,26 @@ impl From<Origin> for crate::ipc::protocol::Origin {
 pub struct SessionSpec {
     /// The profile in the credentials file (or the watch's name, for a watched env file).
     pub name: String,
+    /// Where its credentials live.
+    pub home: Home,
+    /// How it is refreshed; `None` for a watch-only session another tool writes.
     pub managed: Option<Managed>,
-    pub origin: Origin,
-    /// The env file it is read from (watched) or also written to (managed).
-    pub env_file: Option<PathBuf>,
 }
 
 impl SessionSpec {
     /// Every env file the config names, for reading and watching.
     pub fn env_paths(config: &Config) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = config.sessions.iter().filter_map(|s| s.env_file.clone()).collect();
+        let mut v: Vec<PathBuf> =
+            config.sessions.iter().filter_map(|s| s.home.env_file().map(Path::to_path_buf)).collect();
         v.extend(config.watches.iter().map(|w| w.env_file.clone()));
         v
     }
 
-    /// The expiry as recorded where the session lives now.
+    /// The expiry as recorded where the session is read from: its profile when it has one.
     pub fn recorded_expiry(&self, loaded: &Loaded, creds: &Sections) -> Option<DateTime<Utc>> {
-        match (self.origin, &self.env_file) {
-            (Origin::EnvFile, Some(p)) => loaded.env.get(p).and_then(|f| f.as_ref()).and_then(|f| f.expiry()),
-            _ => current_expiry(creds, &self.name),
+        match &self.home {
+            Home::EnvFile(p) => loaded.env_file(p).and_then(|f| f.expiry()),
+            Home::Profile | Home::Both(_) => current_expiry(creds, &self.name),
         }
     }
 }
@@ -133,9 +108,10 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
         config.sessions.iter().map(|s| (s.name.as_str(), s)).collect();
     let default_name = default_session_name(host_user.0, host_user.1);
 
-    for s in &config.sessions {
+    for c in &config.sessions {
+        let (name, loc, s) = (&c.name, c.source_loc, &c.settings);
         let mut problem = |key: &str, message: String, fix: Option<String>| {
-            out.errors.push(err(config, s.source_loc, key, message, fix));
+            out.errors.push(err(config, loc, key, message, fix));
         };
         let source = merged.profile(&s.source_profile);
         let chained = configured.contains_key(s.source_profile.as_str());
@@ -167,11 +143,10 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
                 continue;
             }
         }
-        if let Some(cycle) = find_cycle(&s.name, &configured) {
+        if let Some(cycle) = find_cycle(name, &configured) {
             problem("source_profile", format!("sources loop: {}", cycle.join(" → ")), None);
             continue;
         }
-        let duration = s.duration.unwrap_or(s.method.default_duration());
         if chained && s.method == Method::SessionToken {
             problem(
                 "method",
@@ -180,7 +155,7 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             );
             continue;
         }
-        if chained && duration > Duration::from_secs(3600) {
+        if chained && s.duration > Duration::from_secs(3600) {
             problem(
                 "duration",
                 format!("\"{}\" is a session, and chained roles last 1h at most", s.source_profile),
@@ -188,25 +163,14 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             );
             continue;
         }
+        let settings = Settings {
+            role_session_name: s.role_session_name.clone().or_else(|| Some(default_name.clone())),
+            ..s.clone()
+        };
         out.sessions.push(SessionSpec {
-            name: s.name.clone(),
-            origin: if s.write_profile { Origin::CredentialsFile } else { Origin::EnvFile },
-            env_file: s.env_file.clone(),
-            managed: Some(Managed {
-                method: s.method,
-                source_profile: s.source_profile.clone(),
-                role_arn: s.role_arn.clone(),
-                external_id: s.external_id.clone(),
-                role_session_name: s.role_session_name.clone().unwrap_or_else(|| default_name.clone()),
-                mfa_serial: s.mfa_serial.clone(),
-                mfa_command: s.mfa_command.clone(),
-                duration,
-                region: s.region.clone(),
-                chained,
-                discovered: None,
-                env_file: s.env_file.clone(),
-                write_profile: s.write_profile,
-            }),
+            name: name.clone(),
+            home: c.home.clone(),
+            managed: Some(Managed { settings, chained, discovered: None }),
         });
     }
 
@@ -228,25 +192,16 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             .and_then(|s| s.get("assumed_role_arn"))
             .map(str::to_string);
         let method = if role.is_some() { Method::AssumeRole } else { Method::SessionToken };
+        let settings = Settings {
+            role_arn: role,
+            role_session_name: Some(default_name.clone()),
+            mfa_serial: Some(device.to_string()),
+            ..Settings::new(method, name)
+        };
         out.sessions.push(SessionSpec {
             name: target.to_string(),
-            origin: Origin::CredentialsFile,
-            env_file: None,
-            managed: Some(Managed {
-                method,
-                source_profile: name.to_string(),
-                role_arn: role,
-                external_id: None,
-                role_session_name: default_name.clone(),
-                mfa_serial: Some(device.to_string()),
-                mfa_command: None,
-                duration: method.default_duration(),
-                region: None,
-                chained: false,
-                discovered: Some("aws-mfa"),
-                env_file: None,
-                write_profile: true,
-            }),
+            home: Home::Profile,
+            managed: Some(Managed { settings, chained: false, discovered: Some("aws-mfa") }),
         });
     }
     for name in creds.profile_names() {
@@ -254,12 +209,7 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             continue;
         }
         if meta::credential_kind(creds.profile(name).expect("listed")) == CredentialKind::Session {
-            out.sessions.push(SessionSpec {
-                name: name.to_string(),
-                managed: None,
-                origin: Origin::CredentialsFile,
-                env_file: None,
-            });
+            out.sessions.push(SessionSpec { name: name.to_string(), home: Home::Profile, managed: None });
         }
     }
     for w in &config.watches {
@@ -275,9 +225,8 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
         }
         out.sessions.push(SessionSpec {
             name: w.name.clone(),
+            home: Home::EnvFile(w.env_file.clone()),
             managed: None,
-            origin: Origin::EnvFile,
-            env_file: Some(w.env_file.clone()),
         });
     }
     out.sessions.sort_by(|a, b| a.name.cmp(&b.name));
@@ -303,7 +252,7 @@ fn find_cycle(start: &str, configured: &HashMap<&str, &crate::config::SessionCon
     let mut seen = vec![start.to_string()];
     let mut cur = start;
     while let Some(s) = configured.get(cur) {
-        let next = s.source_profile.as_str();
+        let next = s.settings.source_profile.as_str();
         if seen.iter().any(|n| n == next) {
             seen.push(next.to_string());
             return Some(seen);
@@ -354,8 +303,8 @@ mod tests {
         let names: Vec<_> = p.sessions.iter().map(|s| (s.name.as_str(), s.managed.is_some())).collect();
         assert_eq!(names, [("dev", true), ("saml", false)]);
         let m = p.sessions[0].managed.as_ref().unwrap();
-        assert_eq!((m.method, m.discovered), (Method::SessionToken, Some("aws-mfa")));
-        assert_eq!(m.mfa_serial.as_deref(), Some("arn:aws:iam::123456789012:mfa/alice"));
+        assert_eq!((m.settings.method, m.discovered), (Method::SessionToken, Some("aws-mfa")));
+        assert_eq!(m.settings.mfa_serial.as_deref(), Some("arn:aws:iam::123456789012:mfa/alice"));
     }
 
     #[test]

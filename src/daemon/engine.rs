@@ -9,16 +9,17 @@ use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::config::Config;
+use crate::config::{Config, Home};
 use crate::expiry::{self, Phase, Policy, State, Track};
 use crate::files::Loaded;
-use crate::ipc::protocol::{LastError, RefreshResult, SessionStatus};
+use crate::ipc::protocol::{LastError, Origin, RefreshResult, SessionStatus};
 use crate::profile::Sections;
 use crate::profile::meta;
 use crate::refresh::run::Outcome;
 use crate::refresh::store::Stored;
 use crate::refresh::{RefreshError, classify};
 use crate::sessions::{self, SessionSpec};
+use std::path::Path;
 
 /// One tracked session.
 #[derive(Debug, Clone)]
@@ -51,9 +52,25 @@ fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// How the socket names where a session lives: it is read from its profile when it has one.
+pub fn origin(home: &Home) -> Origin {
+    match home {
+        Home::EnvFile(_) => Origin::EnvFile,
+        Home::Profile | Home::Both(_) => Origin::CredentialsFile,
+    }
+}
+
+/// The file a session is read from, and its profile there (none for an env file).
+pub fn location(spec: &SessionSpec, credentials: &Path) -> (String, Option<String>) {
+    match &spec.home {
+        Home::EnvFile(p) => (p.display().to_string(), None),
+        Home::Profile | Home::Both(_) => (credentials.display().to_string(), Some(spec.name.clone())),
+    }
+}
+
 fn fingerprint(merged: &Sections, spec: &SessionSpec) -> Option<u64> {
     let m = spec.managed.as_ref()?;
-    let c = meta::credentials(merged.profile(&m.source_profile)?)?;
+    let c = meta::credentials(merged.profile(&m.settings.source_profile)?)?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (c.access_key_id.as_str(), c.secret_access_key.expose()).hash(&mut h);
     Some(h.finish())
@@ -82,9 +99,9 @@ impl Engine {
                     let how = match &spec.managed {
                         Some(m) => format!(
                             "managed ({}{}, source {})",
-                            m.method.as_str(),
+                            m.settings.method.as_str(),
                             m.discovered.map(|d| format!(", found in {d} layout")).unwrap_or_default(),
-                            m.source_profile
+                            m.settings.source_profile
                         ),
                         None => "watch-only".to_string(),
                     };
@@ -225,11 +242,11 @@ impl Engine {
                 match stored {
                     Stored::Written => {
                         e.track.expires_at = Some(issued.credentials.expiration);
-                        e.track.lifetime = managed.map(|m| m.duration);
+                        e.track.lifetime = managed.map(|m| m.settings.duration);
                         let next = e.track.next_action(&policy).map(at).unwrap_or_default();
                         tracing::info!(
                             "{name}: refreshed ({}); new key {}, expires at {}; next refresh at {next}",
-                            e.spec.managed.as_ref().map(|m| m.method.as_str()).unwrap_or("?"),
+                            e.spec.managed.as_ref().map(|m| m.settings.method.as_str()).unwrap_or("?"),
                             crate::secret::short_key_id(&issued.credentials.access_key_id),
                             at(issued.credentials.expiration),
                         );
@@ -288,20 +305,20 @@ impl Engine {
                 code: err.code.clone(),
                 finding: err.finding.map(str::to_string),
                 message: err.message.clone(),
-                fix: managed.and_then(|m| classify::fix_for(err, &m.source_profile, m.method.as_str())),
+                fix: managed.and_then(|m| {
+                    classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
+                }),
             })
         };
         SessionStatus {
             name: e.spec.name.clone(),
-            origin: e.spec.origin.into(),
-            profile: match e.spec.origin {
-                sessions::Origin::CredentialsFile => e.spec.name.clone(),
-                sessions::Origin::EnvFile => {
-                    e.spec.env_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-                }
+            origin: origin(&e.spec.home),
+            profile: match &e.spec.home {
+                Home::EnvFile(p) => p.display().to_string(),
+                Home::Profile | Home::Both(_) => e.spec.name.clone(),
             },
             managed: managed.is_some(),
-            method: managed.map(|m| m.method),
+            method: managed.map(|m| m.settings.method),
             state: e.state(now, &self.policy),
             expires_at: e.track.expires_at,
             next_refresh_at: e.track.next_action(&self.policy).map(|t| t.max(now)),
@@ -356,9 +373,10 @@ impl Engine {
                         finding: err.finding.map(str::to_string),
                         code: err.code.clone(),
                         message: err.message.clone(),
-                        fix: managed
-                            .and_then(|m| classify::fix_for(err, &m.source_profile, m.method.as_str())),
-                        source: managed.map(|m| m.source_profile.clone()),
+                        fix: managed.and_then(|m| {
+                            classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
+                        }),
+                        source: managed.map(|m| m.settings.source_profile.clone()),
                         key_id: err.key_id.clone(),
                     }),
                 }

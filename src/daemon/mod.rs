@@ -98,7 +98,9 @@ struct Runner {
 
 impl Runner {
     fn start(&mut self, name: &str, code: Option<Secret>) {
-        let Some(managed) = self.engine.sessions.get(name).and_then(|e| e.spec.managed.clone()) else {
+        let Some(spec) =
+            self.engine.sessions.get(name).map(|e| e.spec.clone()).filter(|s| s.managed.is_some())
+        else {
             return;
         };
         self.engine.start(name);
@@ -112,7 +114,7 @@ impl Runner {
             name.to_string(),
         );
         tokio::spawn(async move {
-            let outcome = run::refresh(&name, &managed, &files, &config, &ProcessEnv, code, &used).await;
+            let outcome = run::refresh(&spec, &files, &config, &ProcessEnv, code, &used).await;
             let _ = done.send((name, outcome));
         });
     }
@@ -165,7 +167,7 @@ impl Runner {
         };
         let refreshing = entry.track.phase == crate::expiry::Phase::Refreshing;
         if code.is_some() {
-            if managed.mfa_serial.is_none() {
+            if managed.settings.mfa_serial.is_none() {
                 return Err(err(
                     ErrorCode::BadRequest,
                     format!("\"{name}\" has no mfa_serial, so it takes no MFA code"),
@@ -324,14 +326,11 @@ impl Runner {
             return;
         };
         let state = entry.state(now, &self.engine.policy);
-        let region = entry.spec.managed.as_ref().and_then(|m| m.region.clone());
-        let (path, profile) = match (entry.spec.origin, &entry.spec.env_file) {
-            (crate::sessions::Origin::EnvFile, Some(p)) => (p.display().to_string(), None),
-            _ => (self.files.credentials.display().to_string(), Some(name.to_string())),
-        };
+        let region = entry.spec.managed.as_ref().and_then(|m| m.settings.region.clone());
+        let (path, profile) = engine::location(&entry.spec, &self.files.credentials);
         let location = ExportLocation {
             name: name.to_string(),
-            origin: entry.spec.origin.into(),
+            origin: engine::origin(&entry.spec.home),
             path,
             profile,
             expires_at: entry.track.expires_at,

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::config::Settings;
 use crate::files::Loaded;
 use crate::paths::Env;
 use crate::profile::SectionId;
-use crate::sessions::Managed;
 
 /// Where and how to reach STS.
 #[derive(Clone, Debug)]
@@ -21,7 +21,7 @@ pub struct Endpoint {
 /// Region: the session's, then the source profile's, then credd's default, then us-east-1.
 /// Endpoint: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, then the source profile's `endpoint_url`
 /// (or its `services` section's `sts` entry).
-pub fn endpoint(m: &Managed, files: &Loaded, config: &Config, env: &dyn Env) -> Endpoint {
+pub fn endpoint(m: &Settings, files: &Loaded, config: &Config, env: &dyn Env) -> Endpoint {
     endpoint_for_profile(
         &m.source_profile,
         m.region.as_deref(),
@@ -86,21 +86,7 @@ mod tests {
 
     #[test]
     fn region_and_endpoint_resolution() {
-        let m = Managed {
-            method: Method::SessionToken,
-            source_profile: "base".into(),
-            role_arn: None,
-            external_id: None,
-            role_session_name: "x".into(),
-            mfa_serial: None,
-            mfa_command: None,
-            duration: Duration::from_secs(3600),
-            region: None,
-            chained: false,
-            discovered: None,
-            env_file: None,
-            write_profile: true,
-        };
+        let m = Settings::new(Method::SessionToken, "base");
         let f = files(
             "[profile base]\nregion = eu-west-1\nservices = local\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:1\n",
             &format!("[base]\n{LONG}"),

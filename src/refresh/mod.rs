@@ -25,10 +25,10 @@ pub use classify::RefreshError;
 pub use endpoint::Endpoint;
 
 use crate::config::Method;
+use crate::config::Settings;
 use crate::profile::SessionCredentials;
 use crate::profile::meta::ProfileCredentials;
 use crate::secret::Secret;
-use crate::sessions::Managed;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -96,12 +96,12 @@ pub(crate) fn to_utc(t: &aws_sdk_sts::primitives::DateTime) -> DateTime<Utc> {
 }
 
 /// The provider for a managed session.
-pub fn provider(m: &Managed) -> Box<dyn Provider> {
+pub fn provider(m: &Settings) -> Box<dyn Provider> {
     match m.method {
         Method::AssumeRole => Box::new(AssumeRole {
             role_arn: m.role_arn.clone().unwrap_or_default(),
             external_id: m.external_id.clone(),
-            session_name: m.role_session_name.clone(),
+            session_name: m.role_session_name.clone().unwrap_or_else(|| "credd".into()),
             duration: m.duration,
         }),
         Method::SessionToken => Box::new(SessionToken { duration: m.duration }),

@@ -7,16 +7,17 @@ use super::mfa::{self, UsedCodes};
 use super::store::{self, Stored};
 use super::{CallContext, Issued, RefreshError};
 use crate::config::Config;
+use crate::config::Settings;
 use crate::files::{AwsFiles, Loaded};
 use crate::paths::Env;
 use crate::profile::WriteError;
 use crate::profile::meta::{self, ProfileCredentials};
 use crate::secret::Secret;
-use crate::sessions::Managed;
+use crate::sessions::SessionSpec;
 
 /// The keys to call STS with: the source's long-term keys, or for a chained session the source
 /// session's current credentials.
-pub fn source_credentials(files: &Loaded, m: &Managed) -> Result<ProfileCredentials, RefreshError> {
+pub fn source_credentials(files: &Loaded, m: &Settings) -> Result<ProfileCredentials, RefreshError> {
     let merged = files.merged();
     let Some(section) = merged.profile(&m.source_profile) else {
         return Err(RefreshError::local(
@@ -47,29 +48,32 @@ pub enum Outcome {
     Failed(RefreshError),
 }
 
-/// Runs one refresh of session `name`. `code` is a code the user handed in (used once); without
-/// one, `mfa_command` is tried.
+/// Runs one refresh of `session`, which must be managed. `code` is a code the user handed in
+/// (used once); without one, `mfa_command` is tried.
 pub async fn refresh(
-    name: &str,
-    managed: &Managed,
+    session: &SessionSpec,
     files: &AwsFiles,
     config: &Config,
     env: &(dyn Env + Sync),
     code: Option<Secret>,
     used: &Arc<Mutex<UsedCodes>>,
 ) -> Outcome {
+    let (name, home) = (session.name.as_str(), &session.home);
+    let Some(managed) = &session.managed else {
+        return Outcome::Failed(RefreshError::local("internal", format!("\"{name}\" is watch-only")));
+    };
     let loaded = match read_files(files).await {
         Ok(l) => l,
         Err(e) => return Outcome::Failed(e),
     };
-    let source = match source_credentials(&loaded, managed) {
+    let source = match source_credentials(&loaded, &managed.settings) {
         Ok(s) => s,
         Err(e) => return Outcome::Failed(e),
     };
-    let mfa = match &managed.mfa_serial {
+    let mfa = match &managed.settings.mfa_serial {
         None => None,
         Some(serial) => {
-            let code = match (code, &managed.mfa_command) {
+            let code = match (code, &managed.settings.mfa_command) {
                 (Some(c), _) => c,
                 (None, Some(cmd)) => match mfa::run_command(cmd).await {
                     Ok(c) => c,
@@ -93,16 +97,20 @@ pub async fn refresh(
             Some((serial.clone(), code))
         }
     };
-    let ctx = CallContext { source, mfa, endpoint: super::endpoint::endpoint(managed, &loaded, config, env) };
+    let ctx = CallContext {
+        source,
+        mfa,
+        endpoint: super::endpoint::endpoint(&managed.settings, &loaded, config, env),
+    };
     let key_id = ctx.source.access_key_id.clone();
-    let issued = match super::provider(managed).issue(&ctx).await {
+    let issued = match super::provider(&managed.settings).issue(&ctx).await {
         Ok(i) => i,
         Err(mut e) => {
             e.key_id = Some(key_id);
             // Roles that require MFA deny AssumeRole without a code in exactly this way.
             if e.finding == Some("access-denied")
-                && managed.method == crate::config::Method::AssumeRole
-                && managed.mfa_serial.is_none()
+                && managed.settings.method == crate::config::Method::AssumeRole
+                && managed.settings.mfa_serial.is_none()
             {
                 e.finding = Some("mfa-required");
             }
@@ -111,12 +119,12 @@ pub async fn refresh(
     };
     let path = files.credentials.clone();
     let (name, creds) = (name.to_string(), issued.credentials.clone());
-    let (write_profile, env_file, region) =
-        (managed.write_profile, managed.env_file.clone(), ctx.endpoint.region.clone());
+    let (home, region) = (home.clone(), ctx.endpoint.region.clone());
     let stored = tokio::task::spawn_blocking(move || {
-        let stored = if write_profile { store::store(&path, &name, &creds)? } else { Stored::Written };
+        let stored = if home.has_profile() { store::store(&path, &name, &creds)? } else { Stored::Written };
+        let env_file = home.env_file();
         if let (Some(env), Stored::Written) = (env_file, stored) {
-            crate::envfile::store(&env, &creds, Some(&region))?;
+            crate::envfile::store(env, &creds, Some(&region))?;
         }
         Ok::<_, crate::profile::WriteError>(stored)
     })
