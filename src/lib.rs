@@ -31,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod doctor;
+pub mod engine;
 pub mod envfile;
 pub mod expiry;
 pub mod export;

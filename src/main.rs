@@ -385,10 +385,10 @@ fn export_in_process(
             Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
         }
     }
-    let (path, profile) = credd::daemon::engine::location(spec, &files.credentials);
+    let (path, profile) = credd::engine::location(spec, &files.credentials);
     Ok(Ok(credd::ipc::protocol::ExportLocation {
         name: name.to_string(),
-        origin: credd::daemon::engine::origin(&spec.home),
+        origin: credd::engine::origin(&spec.home),
         path,
         profile,
         expires_at,

@@ -3,11 +3,9 @@
 //! finished refresh, a control request, a signal, or shutdown. It wakes only when something is due
 //! or something changed, so an idle daemon costs nothing.
 //!
-//! - `engine`: the state and every decision about it.
 //! - `wallclock`: sleeping until a wall-clock instant (suspend- and clock-jump-safe).
 //! - `instance`: one daemon per user.
 
-pub mod engine;
 pub mod instance;
 pub mod wallclock;
 
@@ -23,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::alerts::Alerts;
 use crate::config::Config;
+use crate::engine::{self, Engine};
 use crate::files::{AwsFiles, Loaded};
 use crate::inbox::Control;
 use crate::ipc::protocol::{ErrorCode, ExportLocation, RefreshResult, Reply, ShellSession, Status};
@@ -33,7 +32,6 @@ use crate::refresh::mfa::UsedCodes;
 use crate::refresh::run::{self, Outcome};
 use crate::secret::Secret;
 use crate::watch::{WatchPlan, Watcher};
-use engine::Engine;
 
 /// How long to wait after a file event for the burst to settle (editors write several events).
 const DEBOUNCE: Duration = Duration::from_millis(50);
