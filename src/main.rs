@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use credd::cli::{self, Command, Invocation, StatusFormat};
 use credd::config::{Config, LogFormat};
+use credd::engine::{Begin, Engine, Export, Refusal};
 use credd::files::AwsFiles;
 use credd::ipc::client::{self, ClientError};
-use credd::ipc::protocol::{RefreshResult, Reply, Request, State};
+use credd::ipc::protocol::{ErrorCode, RefreshResult, Reply, Request, State};
 use credd::paths::{self, ProcessEnv};
+use credd::refresh::mfa::UsedCodes;
 use credd::refresh::run::{self, Outcome};
 use credd::secret::Secret;
 use credd::{daemon, logging, scan, sessions};
@@ -334,16 +336,31 @@ fn ensure(inv: &Invocation, name: &str, min_ttl: Duration) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// The files as they are now and the sessions credd would track from them: what the in-process
-/// fallbacks (no daemon running) work from.
-fn plan_here(config: &Config) -> anyhow::Result<(AwsFiles, credd::files::Loaded, sessions::Plan)> {
+/// The files as they are now, and an engine that has read them: what the in-process fallbacks
+/// (no daemon running) decide with, exactly as the daemon would.
+/// Call it before logging is set up: the engine logs what it tracks, which a one-shot command
+/// should not print. The problems that left sessions out are returned instead.
+fn engine_here(config: Config) -> anyhow::Result<(AwsFiles, Engine, Vec<credd::config::ConfigError>)> {
     let files = AwsFiles::from_env(&ProcessEnv);
     let mut loaded = files.read()?;
-    let env_paths = sessions::SessionSpec::env_paths(config);
+    let env_paths = sessions::SessionSpec::env_paths(&config);
     loaded.read_env_files(env_paths.iter().map(std::path::PathBuf::as_path));
-    let (user, host) = host_user();
-    let plan = sessions::plan(config, &loaded, (&user, &host));
-    Ok((files, loaded, plan))
+    let engine = Engine::from_files(config, host_user(), &loaded, chrono::Utc::now());
+    let problems = engine.plan(&loaded).errors;
+    Ok((files, engine, problems))
+}
+
+/// Runs the refresh the engine started for `spec`, here.
+/// `used` spans the whole command, so one code is not sent twice.
+fn refresh_here(
+    engine: &Engine,
+    spec: &sessions::SessionSpec,
+    files: &AwsFiles,
+    code: Option<&str>,
+    used: &Arc<Mutex<UsedCodes>>,
+) -> anyhow::Result<Outcome> {
+    let config = engine.config();
+    Ok(runtime()?.block_on(run::refresh(spec, files, config, &ProcessEnv, code.map(Secret::new), used)))
 }
 
 fn export_in_process(
@@ -355,46 +372,34 @@ fn export_in_process(
         Ok(c) => c,
         Err(code) => return Ok(Err(code)),
     };
-    let (files, loaded, plan) = plan_here(&config)?;
-    let Some(spec) = plan.sessions.iter().find(|s| s.name == name) else {
-        eprintln!("credd: no session named \"{name}\"");
-        return Ok(Err(ExitCode::from(USAGE_OR_CONFIG)));
-    };
-    let creds = loaded.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
-    let mut expires_at = spec.recorded_expiry(&loaded, &creds);
-    let now = chrono::Utc::now();
-    let short = min_ttl.is_some_and(|t| credd::expiry::short_of(expires_at, now, t));
-    if let (true, Some(managed), Some(t)) = (short, &spec.managed, min_ttl)
-        && let Err(why) = managed.can_last(name, t)
-    {
+    let (files, mut engine, _) = engine_here(config)?;
+    let refused = |why: Refusal| {
         eprintln!("credd: {why}");
-        return Ok(Err(ExitCode::from(1)));
+        let code = if why.code() == ErrorCode::UnknownSession { USAGE_OR_CONFIG } else { 1 };
+        Ok(Err(ExitCode::from(code)))
+    };
+    let location = match engine.export(name, min_ttl, chrono::Utc::now(), &files.credentials) {
+        Ok(Export::Ready(location)) => return Ok(Ok(location)),
+        Ok(Export::RefreshFirst(location)) => location,
+        Err(why) => return refused(why),
+    };
+    let Begin::Start(spec) = engine.begin(name, false).map_err(anyhow::Error::from)? else {
+        unreachable!("nothing else refreshes in this process");
+    };
+    let outcome = refresh_here(&engine, &spec, &files, None, &Default::default())?;
+    match &outcome {
+        Outcome::NeedsMfa { serial, .. } => eprintln!(
+            "credd: {name} needs an MFA code for {serial} to refresh; run `credd refresh {name} --code CODE`"
+        ),
+        Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
+        Outcome::Refreshed { .. } => {}
     }
-    let stale = credd::expiry::short_of(expires_at, now, config.refresh_before) || short;
-    let mut state = State::Fresh;
-    if let (Some(_), true) = (&spec.managed, stale) {
-        let used = Arc::new(Mutex::new(Default::default()));
-        match runtime()?.block_on(run::refresh(spec, &files, &config, &ProcessEnv, None, &used)) {
-            Outcome::Refreshed { issued, .. } => expires_at = Some(issued.credentials.expiration),
-            Outcome::NeedsMfa { serial, .. } => {
-                state = State::NeedsMfa;
-                eprintln!(
-                    "credd: {name} needs an MFA code for {serial} to refresh; run `credd refresh {name} --code CODE`"
-                );
-            }
-            Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
-        }
+    let now = chrono::Utc::now();
+    engine.finish(name, outcome, now, 0.0);
+    match Engine::exported(location, engine.result(name, now), now) {
+        Ok(location) => Ok(Ok(location)),
+        Err(why) => refused(why),
     }
-    let (path, profile) = credd::engine::location(spec, &files.credentials);
-    Ok(Ok(credd::ipc::protocol::ExportLocation {
-        name: name.to_string(),
-        origin: credd::engine::origin(&spec.home),
-        path,
-        profile,
-        expires_at,
-        state,
-        region: spec.managed.as_ref().and_then(|m| m.settings.region.clone()),
-    }))
 }
 
 fn config_check(inv: &Invocation) -> anyhow::Result<ExitCode> {
@@ -559,46 +564,35 @@ fn refresh_in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) 
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
+    // As over the socket, a code goes with a named session only.
+    let code = name.and(code);
+    let (files, mut engine, problems) = engine_here(config)?;
     logging::init(LogFormat::Text);
-    let (files, _, plan) = plan_here(&config)?;
-    for e in &plan.errors {
+    for e in &problems {
         eprintln!("{e}");
     }
-    let targets: Vec<&sessions::SessionSpec> = match name {
-        None => plan.sessions.iter().filter(|s| s.managed.is_some()).collect(),
-        Some(name) => {
-            let Some(spec) = plan.sessions.iter().find(|s| s.name == name) else {
-                let names: Vec<&str> = plan.sessions.iter().map(|s| s.name.as_str()).collect();
-                let hint = credd::config::did_you_mean(name, names.iter().copied())
-                    .map(|m| format!(" Did you mean \"{m}\"?"))
-                    .unwrap_or_default();
-                eprintln!(
-                    "credd: no session named \"{name}\".{hint} Sessions: {}",
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                );
-                return Ok(ExitCode::from(USAGE_OR_CONFIG));
-            };
-            if spec.managed.is_none() {
-                eprintln!(
-                    "credd: \"{name}\" is watch-only: another tool writes it, and credd has no source keys for it. \
-                     Add a [[session]] for it to {} to let credd refresh it.",
-                    config_path(inv).0.display()
-                );
+    let names = match name {
+        Some(n) => vec![n.to_string()],
+        None => engine.managed_names(),
+    };
+    let mut targets = Vec::new();
+    for n in &names {
+        match engine.begin(n, code.is_some()) {
+            Ok(Begin::Start(spec)) => targets.push(spec),
+            Ok(Begin::Join) => {}
+            Err(why) => {
+                eprintln!("credd: {why}");
                 return Ok(ExitCode::from(USAGE_OR_CONFIG));
             }
-            vec![spec]
         }
-    };
+    }
     eprintln!("credd: no daemon is running; refreshing in-process");
-    let used = Arc::new(Mutex::new(Default::default()));
-    let rt = runtime()?;
+    let used = Default::default();
     let mut ok = true;
-    for spec in targets {
-        let managed = spec.managed.as_ref().expect("filtered to managed");
+    for spec in &targets {
+        let managed = spec.managed.as_ref().expect("the engine starts managed sessions only");
         let name = &spec.name;
-        let outcome =
-            rt.block_on(run::refresh(spec, &files, &config, &ProcessEnv, code.map(Secret::new), &used));
-        match outcome {
+        match refresh_here(&engine, spec, &files, code, &used)? {
             Outcome::Refreshed { issued, stored } => {
                 let exp = issued.credentials.expiration;
                 match stored {

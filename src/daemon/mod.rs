@@ -21,16 +21,17 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::alerts::Alerts;
 use crate::config::Config;
-use crate::engine::{self, Engine};
+use crate::engine::{Begin, Engine, Export, Refusal};
 use crate::files::{AwsFiles, Loaded};
 use crate::inbox::Control;
-use crate::ipc::protocol::{ErrorCode, ExportLocation, RefreshResult, Reply, ShellSession, Status};
+use crate::ipc::protocol::{RefreshResult, Reply, Status};
 use crate::ipc::server;
 use crate::notify::Notifier;
 use crate::paths::ProcessEnv;
 use crate::refresh::mfa::UsedCodes;
 use crate::refresh::run::{self, Outcome};
 use crate::secret::Secret;
+use crate::sessions::SessionSpec;
 use crate::watch::{WatchPlan, Watcher};
 
 /// How long to wait after a file event for the burst to settle (editors write several events).
@@ -88,32 +89,17 @@ struct Runner {
     waiters: HashMap<String, Vec<oneshot::Sender<RefreshResult>>>,
     alerts: Alerts,
     notifier: Notifier,
-    /// Live shells holding sessions, by pid (from the shell hook).
-    shells: std::collections::BTreeMap<u32, ShellSession>,
-    /// The expiry each session had when its generation stamp was last touched.
-    stamped: HashMap<String, Option<DateTime<Utc>>>,
 }
 
 impl Runner {
-    fn start(&mut self, name: &str, code: Option<Secret>) {
-        let Some(spec) =
-            self.engine.sessions.get(name).map(|e| e.spec.clone()).filter(|s| s.managed.is_some())
-        else {
-            return;
-        };
-        self.engine.start(name);
+    /// Runs the refresh the engine started for `spec` in a task.
+    fn spawn(&mut self, spec: Box<SessionSpec>, code: Option<Secret>) {
         self.in_flight += 1;
-        tracing::debug!("{name}: refreshing");
-        let (done, files, config, used, name) = (
-            self.done_tx.clone(),
-            self.files.clone(),
-            self.engine.config.clone(),
-            self.used.clone(),
-            name.to_string(),
-        );
+        let (done, files, config, used) =
+            (self.done_tx.clone(), self.files.clone(), self.engine.config().clone(), self.used.clone());
         tokio::spawn(async move {
             let outcome = run::refresh(&spec, &files, &config, &ProcessEnv, code, &used).await;
-            let _ = done.send((name, outcome));
+            let _ = done.send((spec.name, outcome));
         });
     }
 
@@ -132,7 +118,7 @@ impl Runner {
         // The env files to read are the ones the *new* config names.
         let config = match &reloaded {
             Ok(Some(c)) => c,
-            _ => &self.engine.config,
+            _ => self.engine.config(),
         };
         self.loaded = read_files(&self.files, Some(&self.loaded), config);
         match reloaded {
@@ -146,40 +132,9 @@ impl Runner {
         &mut self,
         name: &str,
         code: Option<Secret>,
-    ) -> Result<oneshot::Receiver<RefreshResult>, Box<Reply>> {
-        let err = |code, message: String| Box::new(Reply::Error { code, message });
-        let Some(entry) = self.engine.sessions.get(name) else {
-            let names: Vec<&str> = self.engine.sessions.keys().map(String::as_str).collect();
-            let hint = crate::config::did_you_mean(name, names.iter().copied())
-                .map(|m| format!("; did you mean \"{m}\"?"))
-                .unwrap_or_default();
-            return Err(err(ErrorCode::UnknownSession, format!("no session named \"{name}\"{hint}")));
-        };
-        let Some(managed) = &entry.spec.managed else {
-            return Err(err(
-                ErrorCode::NotManaged,
-                format!(
-                    "\"{name}\" is watch-only: another tool writes it; add a [[session]] for it to let credd refresh it"
-                ),
-            ));
-        };
-        let refreshing = entry.track.phase == crate::expiry::Phase::Refreshing;
-        if code.is_some() {
-            if managed.settings.mfa_serial.is_none() {
-                return Err(err(
-                    ErrorCode::BadRequest,
-                    format!("\"{name}\" has no mfa_serial, so it takes no MFA code"),
-                ));
-            }
-            if refreshing {
-                return Err(err(
-                    ErrorCode::BadRequest,
-                    format!("\"{name}\" is refreshing right now; send the code again in a moment"),
-                ));
-            }
-        }
-        if !refreshing {
-            self.start(name, code);
+    ) -> Result<oneshot::Receiver<RefreshResult>, Refusal> {
+        if let Begin::Start(spec) = self.engine.begin(name, code.is_some())? {
+            self.spawn(spec, code);
         }
         let (tx, rx) = oneshot::channel();
         self.waiters.entry(name.to_string()).or_default().push(tx);
@@ -189,10 +144,8 @@ impl Runner {
     fn control(&mut self, c: Control) {
         match c {
             Control::Status(reply) => {
-                let now = Utc::now();
-                self.prune_shells();
-                let mut sessions = self.engine.status(now);
-                sessions.extend(self.shell_statuses(now));
+                self.engine.prune_shells(|pid| crate::sys::process_alive(pid as i32));
+                let sessions = self.engine.status(Utc::now());
                 let _ = reply.send(Reply::Status(Status {
                     started_at: self.started_at,
                     config_path: self.opts.config_path.display().to_string(),
@@ -205,22 +158,16 @@ impl Runner {
                 }));
             }
             Control::Refresh { name, reply } => {
-                let names: Vec<String> = match name {
+                let names = match name {
                     Some(n) => vec![n],
-                    None => self
-                        .engine
-                        .sessions
-                        .iter()
-                        .filter(|(_, e)| e.spec.managed.is_some())
-                        .map(|(n, _)| n.clone())
-                        .collect(),
+                    None => self.engine.managed_names(),
                 };
                 let mut pending = Vec::new();
                 for n in &names {
                     match self.refresh(n, None) {
                         Ok(rx) => pending.push(rx),
-                        Err(e) => {
-                            let _ = reply.send(*e);
+                        Err(why) => {
+                            let _ = reply.send(refused(why));
                             return;
                         }
                     }
@@ -231,29 +178,21 @@ impl Runner {
                 tracing::info!("{name}: MFA code received from the control socket");
                 match self.refresh(&name, Some(code)) {
                     Ok(rx) => reply_when_done(vec![rx], reply),
-                    Err(e) => {
-                        let _ = reply.send(*e);
+                    Err(why) => {
+                        let _ = reply.send(refused(why));
                     }
                 }
             }
             Control::Export { name, min_ttl, reply } => self.export(&name, min_ttl, reply),
             Control::RegisterShell(shell, reply) => {
-                if self.shells.get(&shell.pid) != Some(&shell) {
-                    tracing::info!(
-                        "shell {} registered a session: key {}, expires at {}",
-                        shell.pid,
-                        crate::secret::short_key_id(&shell.key_id),
-                        shell.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                    );
-                    self.shells.insert(shell.pid, shell);
-                }
+                self.engine.register_shell(shell);
                 let _ = reply.send(Reply::Registered);
             }
             Control::Reload(reply) => {
                 tracing::info!("reload requested over the control socket");
                 let errors = match reload_config(&self.opts, &self.engine) {
                     Ok(c) => {
-                        let config = c.unwrap_or_else(|| self.engine.config.clone());
+                        let config = c.unwrap_or_else(|| self.engine.config().clone());
                         self.loaded = read_files(&self.files, Some(&self.loaded), &config);
                         self.engine.set_config(config, &self.loaded, Utc::now());
                         Vec::new()
@@ -267,33 +206,17 @@ impl Runner {
 }
 
 impl Runner {
-    /// Touches the generation stamp of every session whose credentials changed, so shells that
-    /// exported one re-export at their next prompt.
-    fn stamp_generations(&mut self) {
-        for (name, e) in &self.engine.sessions {
-            let now = e.track.expires_at;
-            match self.stamped.get(name) {
-                Some(before) if *before == now => {}
-                Some(_) => {
-                    crate::hooks::touch_generation(&self.opts.runtime_dir, name);
-                    self.stamped.insert(name.clone(), now);
-                }
-                None => {
-                    self.stamped.insert(name.clone(), now);
-                }
-            }
-        }
-    }
-
     /// Opens, escalates and closes incidents after a change, and sends what they say.
     /// Returns the views it judged, which the loop reuses for its next deadline.
     fn alert(&mut self) -> Vec<crate::alerts::SessionView> {
-        self.stamp_generations();
-        let n = &self.engine.config.notify;
+        for name in self.engine.changed_generations() {
+            crate::hooks::touch_generation(&self.opts.runtime_dir, &name);
+        }
+        let n = &self.engine.config().notify;
         let (warn_before, recovered) = (n.warn_before, n.recovered);
         self.notifier.set_config(n.clone());
-        self.prune_shells();
-        let views = self.all_views();
+        self.engine.prune_shells(|pid| crate::sys::process_alive(pid as i32));
+        let views = self.engine.alert_views();
         for note in self.alerts.evaluate(&views, Utc::now(), warn_before, recovered) {
             self.notifier.send(note);
         }
@@ -302,7 +225,7 @@ impl Runner {
 
     /// The earliest of the engine's next action and the next alert deadline.
     fn next_wake(&self, views: &[crate::alerts::SessionView]) -> Option<DateTime<Utc>> {
-        let alert = self.alerts.next_deadline(views, Utc::now(), self.engine.config.notify.warn_before);
+        let alert = self.alerts.next_deadline(views, Utc::now(), self.engine.config().notify.warn_before);
         match (self.engine.next_wake(), alert) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -311,143 +234,39 @@ impl Runner {
 }
 
 impl Runner {
-    /// Answers `export`: refreshes first when the session is expired or inside its lead window
-    /// (joining a refresh already in flight, so concurrent callers cause one STS call), then says
-    /// where the credentials are.
+    /// Answers `export`: refreshes first when the engine says so (joining a refresh already in
+    /// flight, so concurrent callers cause one STS call), then says where the credentials are.
     fn export(&mut self, name: &str, min_ttl: Option<std::time::Duration>, reply: oneshot::Sender<Reply>) {
-        let now = Utc::now();
-        let Some(entry) = self.engine.sessions.get(name) else {
-            let _ = reply.send(Reply::Error {
-                code: ErrorCode::UnknownSession,
-                message: format!("no session named \"{name}\""),
-            });
-            return;
+        let location = match self.engine.export(name, min_ttl, Utc::now(), &self.files.credentials) {
+            Ok(Export::Ready(location)) => {
+                let _ = reply.send(Reply::Exported(location));
+                return;
+            }
+            Ok(Export::RefreshFirst(location)) => location,
+            Err(why) => {
+                let _ = reply.send(refused(why));
+                return;
+            }
         };
-        let state = entry.state(now, &self.engine.policy);
-        let region = entry.spec.managed.as_ref().and_then(|m| m.settings.region.clone());
-        let (path, profile) = engine::location(&entry.spec, &self.files.credentials);
-        let location = ExportLocation {
-            name: name.to_string(),
-            origin: engine::origin(&entry.spec.home),
-            path,
-            profile,
-            expires_at: entry.track.expires_at,
-            state,
-            region,
-        };
-        use crate::expiry::State;
-        let stale = matches!(state, State::Expired | State::Expiring | State::Unknown | State::Refreshing);
-        let short = min_ttl.is_some_and(|t| crate::expiry::short_of(entry.track.expires_at, now, t));
-        // A session that cannot last what was asked is refused before any STS call; the caller
-        // judges what it gets back otherwise (a watch-only session is never refreshed here).
-        if let (true, Some(managed), Some(t)) = (short, &entry.spec.managed, min_ttl)
-            && let Err(why) = managed.can_last(name, t)
-        {
-            let _ = reply.send(Reply::Error { code: ErrorCode::TtlUnreachable, message: why });
-            return;
-        }
-        if entry.spec.managed.is_none() || !(stale || short) {
-            let _ = reply.send(Reply::Exported(location));
-            return;
-        }
-        // `refresh` joins a refresh already in flight, so concurrent callers share one.
         let rx = match self.refresh(name, None) {
             Ok(rx) => rx,
-            Err(e) => {
-                let _ = reply.send(*e);
+            Err(why) => {
+                let _ = reply.send(refused(why));
                 return;
             }
         };
         tokio::spawn(async move {
             let Ok(result) = rx.await else { return };
-            let still_valid = result.expires_at.is_some_and(|e| e > Utc::now());
-            let msg = if result.ok || still_valid {
-                Reply::Exported(ExportLocation {
-                    expires_at: result.expires_at,
-                    state: result.state,
-                    ..location
-                })
-            } else {
-                let why = result.error.map(|e| {
-                    format!("{}{}", e.message, e.fix.map(|f| format!("; fix: {f}")).unwrap_or_default())
-                });
-                Reply::Error {
-                    code: ErrorCode::NotManaged,
-                    message: format!(
-                        "\"{}\" has expired and could not be refreshed: {}",
-                        result.name,
-                        why.unwrap_or_default()
-                    ),
-                }
-            };
-            let _ = reply.send(msg);
+            let _ = reply.send(match Engine::exported(location, result, Utc::now()) {
+                Ok(location) => Reply::Exported(location),
+                Err(why) => refused(why),
+            });
         });
     }
+}
 
-    fn shell_name(s: &ShellSession) -> String {
-        format!("shell:{}", s.pid)
-    }
-
-    fn shell_views(&self) -> Vec<crate::alerts::SessionView> {
-        self.shells
-            .values()
-            .map(|s| crate::alerts::SessionView {
-                name: Self::shell_name(s),
-                expires_at: Some(s.expires_at),
-                ..Default::default()
-            })
-            .collect()
-    }
-
-    fn shell_statuses(&self, now: DateTime<Utc>) -> Vec<crate::ipc::protocol::SessionStatus> {
-        self.shells
-            .values()
-            .map(|s| {
-                let track = crate::expiry::Track {
-                    name: Self::shell_name(s),
-                    managed: false,
-                    expires_at: Some(s.expires_at),
-                    lifetime: None,
-                    phase: crate::expiry::Phase::Idle,
-                };
-                crate::ipc::protocol::SessionStatus {
-                    name: Self::shell_name(s),
-                    origin: crate::ipc::protocol::Origin::Shell,
-                    profile: s.session.clone().unwrap_or_default(),
-                    managed: false,
-                    method: None,
-                    state: track.state(now, &self.engine.policy),
-                    expires_at: Some(s.expires_at),
-                    next_refresh_at: None,
-                    last_refresh_at: None,
-                    identity: Some(format!(
-                        "tty {}, key {}",
-                        s.tty.as_deref().unwrap_or("?"),
-                        crate::secret::short_key_id(&s.key_id)
-                    )),
-                    last_error: None,
-                }
-            })
-            .collect()
-    }
-
-    /// Every session the alerts consider: the engine's and the live shells'.
-    fn all_views(&self) -> Vec<crate::alerts::SessionView> {
-        let mut views = self.engine.alert_views();
-        views.extend(self.shell_views());
-        views
-    }
-
-    /// Shells whose process is gone leave the status.
-    fn prune_shells(&mut self) {
-        self.shells.retain(|pid, _| {
-            let alive = crate::sys::process_alive(*pid as i32);
-            if !alive {
-                tracing::info!("shell {pid} exited; dropping its session");
-            }
-            alive
-        });
-    }
+fn refused(why: Refusal) -> Reply {
+    Reply::Error { code: why.code(), message: why.to_string() }
 }
 
 fn reply_when_done(pending: Vec<oneshot::Receiver<RefreshResult>>, reply: oneshot::Sender<Reply>) {
@@ -497,11 +316,9 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         waiters: HashMap::new(),
         alerts: Alerts::default(),
         notifier,
-        shells: Default::default(),
-        stamped: HashMap::new(),
         opts,
     };
-    match &r.engine.config.path {
+    match &r.engine.config().path {
         Some(p) => tracing::info!("credd {} started; config {}", env!("CARGO_PKG_VERSION"), p.display()),
         None => tracing::info!(
             "credd {} started with no config file ({} does not exist): tracking what is in {}",
@@ -523,7 +340,9 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
 
     loop {
         for name in r.engine.due(Utc::now()) {
-            r.start(&name, None);
+            if let Ok(Begin::Start(spec)) = r.engine.begin(&name, false) {
+                r.spawn(spec, None);
+            }
         }
         let views = r.alert();
         let wake = r.next_wake(&views);
@@ -534,7 +353,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
                 tokio::time::sleep(DEBOUNCE).await;
                 while change_rx.try_recv().is_ok() {}
                 r.files_changed();
-                watcher.update(watch_plan(&files, &r.opts.config_path, &r.engine.config));
+                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config()));
             }
             Some((name, outcome)) = done_rx.recv() => r.finish(name, outcome),
             Some(c) = control_rx.recv() => r.control(c),
@@ -576,7 +395,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
 /// kept: the daemon keeps serving.
 fn reload_config(opts: &Options, engine: &Engine) -> Result<Option<Config>, Vec<String>> {
     match Config::load(&opts.config_path, opts.config_explicit) {
-        Ok(c) if c != engine.config => {
+        Ok(c) if c != *engine.config() => {
             tracing::info!("configuration reloaded from {}", opts.config_path.display());
             Ok(Some(c))
         }

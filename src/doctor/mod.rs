@@ -218,7 +218,7 @@ mod tests {
             include_str!("mod.rs"),
             include_str!("../refresh/classify.rs"),
             include_str!("../refresh/run.rs"),
-            include_str!("../daemon/engine.rs"),
+            include_str!("../engine/view.rs"),
         ];
         let mut found = 0;
         for src in sources {

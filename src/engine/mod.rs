@@ -1,71 +1,84 @@
-//! The daemon's state: every tracked session with its schedule, its last result and why. It
-//! changes only through three doors: `reconcile` (the files or the config changed), `start` (a
-//! refresh begins) and `finish` (a refresh ended). Each decision is logged with its reason.
+//! The engine: every tracked session's state, and every decision about it. The daemon's loop and
+//! the CLI's no-daemon fallbacks both ask it; nothing else decides whether a session is due,
+//! whether a request can be served, whether an export must refresh first, or what an outside write
+//! means.
 //!
-//! No I/O here: the loop in `mod.rs` reads files, runs refreshes and passes the results in.
+//! Its state changes only through its methods, each pure: the caller passes in the files as read,
+//! the time and the outcome of a refresh, and does the I/O the answer asks for. Each decision is
+//! logged with its reason.
+//!
+//! - `mod.rs`: the session table and the doors that change it (`reconcile`, `begin`, `finish`).
+//! - `requests`: answering requests: refresh, export, MFA codes, live shells, refusals.
+//! - `view`: read-only projections for the socket, the alerts and the log.
 
-use std::collections::BTreeMap;
+mod requests;
+#[cfg(test)]
+mod tests;
+mod view;
+
+pub use requests::{Begin, Export, Refusal};
+pub use view::{location, origin};
+
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::config::{Config, Home};
+use crate::config::Config;
 use crate::expiry::{self, Phase, Policy, State, Track};
 use crate::files::Loaded;
-use crate::ipc::protocol::{LastError, Origin, RefreshResult, SessionStatus};
+use crate::ipc::protocol::ShellSession;
 use crate::profile::Sections;
 use crate::profile::meta;
+use crate::refresh::RefreshError;
 use crate::refresh::run::Outcome;
 use crate::refresh::store::Stored;
-use crate::refresh::{RefreshError, classify};
 use crate::sessions::{self, SessionSpec};
-use std::path::Path;
 
 /// One tracked session.
 #[derive(Debug, Clone)]
-pub struct Entry {
-    pub spec: SessionSpec,
-    pub track: Track,
-    pub last_refresh_at: Option<DateTime<Utc>>,
-    pub last_error: Option<RefreshError>,
+struct Entry {
+    spec: SessionSpec,
+    track: Track,
+    last_refresh_at: Option<DateTime<Utc>>,
+    last_error: Option<RefreshError>,
     /// Set while the session waits for an MFA code: the device and what was tried.
-    pub needs_mfa: Option<(String, String)>,
-    pub identity: Option<String>,
+    needs_mfa: Option<(String, String)>,
+    identity: Option<String>,
     /// A fingerprint of the source profile's keys, to notice when the user fixes them.
     source_fp: Option<u64>,
 }
 
 impl Entry {
-    pub fn state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
+    fn state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
         self.track.state(now, policy)
+    }
+
+    /// Forgets what the session was stuck on: an error, a wait for a code.
+    fn unstick(&mut self) {
+        self.track.phase = Phase::Idle;
+        self.last_error = None;
+        self.needs_mfa = None;
+    }
+
+    fn stuck(&self) -> bool {
+        matches!(self.track.phase, Phase::Failing { .. } | Phase::NeedsMfa)
     }
 }
 
 pub struct Engine {
-    pub config: Config,
-    pub policy: Policy,
-    pub sessions: BTreeMap<String, Entry>,
+    config: Config,
+    policy: Policy,
+    sessions: BTreeMap<String, Entry>,
+    /// Live shells holding sessions, by pid (from the shell hook).
+    shells: BTreeMap<u32, ShellSession>,
+    /// The expiry each session had when its generation was last handed out.
+    generations: HashMap<String, Option<DateTime<Utc>>>,
     host_user: (String, String),
 }
 
 fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// How the socket names where a session lives: it is read from its profile when it has one.
-pub fn origin(home: &Home) -> Origin {
-    match home {
-        Home::EnvFile(_) => Origin::EnvFile,
-        Home::Profile | Home::Both(_) => Origin::CredentialsFile,
-    }
-}
-
-/// The file a session is read from, and its profile there (none for an env file).
-pub fn location(spec: &SessionSpec, credentials: &Path) -> (String, Option<String>) {
-    match &spec.home {
-        Home::EnvFile(p) => (p.display().to_string(), None),
-        Home::Profile | Home::Both(_) => (credentials.display().to_string(), Some(spec.name.clone())),
-    }
 }
 
 fn fingerprint(merged: &Sections, spec: &SessionSpec) -> Option<u64> {
@@ -78,16 +91,44 @@ fn fingerprint(merged: &Sections, spec: &SessionSpec) -> Option<u64> {
 
 impl Engine {
     pub fn new(config: Config, host_user: (String, String)) -> Engine {
-        Engine { policy: Policy::from_config(&config), config, sessions: BTreeMap::new(), host_user }
+        Engine {
+            policy: Policy::from_config(&config),
+            config,
+            sessions: BTreeMap::new(),
+            shells: BTreeMap::new(),
+            generations: HashMap::new(),
+            host_user,
+        }
+    }
+
+    /// An engine that has read `loaded` once: what a no-daemon fallback works from.
+    pub fn from_files(
+        config: Config,
+        host_user: (String, String),
+        loaded: &Loaded,
+        now: DateTime<Utc>,
+    ) -> Engine {
+        let mut e = Engine::new(config, host_user);
+        e.reconcile(loaded, now);
+        e
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The sessions the files and config hold now, as planned (with the problems left out).
+    pub fn plan(&self, loaded: &Loaded) -> sessions::Plan {
+        sessions::plan(&self.config, loaded, (&self.host_user.0, &self.host_user.1))
     }
 
     /// Brings the session list in line with the config and the files as they are now.
     pub fn reconcile(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
-        let plan = sessions::plan(&self.config, loaded, (&self.host_user.0, &self.host_user.1));
+        let plan = self.plan(loaded);
         for e in &plan.errors {
             tracing::error!("{e}; this session is left out until the config or the AWS files are fixed");
         }
-        let creds = loaded.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
+        let creds = loaded.credentials();
         let merged = loaded.merged();
         let mut next = BTreeMap::new();
         for spec in plan.sessions {
@@ -95,76 +136,8 @@ impl Engine {
             let file_expiry = spec.recorded_expiry(loaded, &creds);
             let fp = fingerprint(&merged, &spec);
             let entry = match self.sessions.remove(&name) {
-                None => {
-                    let how = match &spec.managed {
-                        Some(m) => format!(
-                            "managed ({}{}, source {})",
-                            m.settings.method.as_str(),
-                            m.discovered.map(|d| format!(", found in {d} layout")).unwrap_or_default(),
-                            m.settings.source_profile
-                        ),
-                        None => "watch-only".to_string(),
-                    };
-                    match file_expiry {
-                        Some(e) => tracing::info!("{name}: tracking, {how}; expires at {}", at(e)),
-                        None => tracing::info!("{name}: tracking, {how}; no expiry recorded yet"),
-                    }
-                    Entry {
-                        track: Track {
-                            name: name.clone(),
-                            managed: spec.managed.is_some(),
-                            expires_at: file_expiry,
-                            lifetime: None,
-                            phase: Phase::Idle,
-                        },
-                        spec,
-                        last_refresh_at: None,
-                        last_error: None,
-                        needs_mfa: None,
-                        identity: None,
-                        source_fp: fp,
-                    }
-                }
-                Some(mut old) => {
-                    if old.spec != spec {
-                        tracing::info!("{name}: configuration changed; rescheduling");
-                        old.track.managed = spec.managed.is_some();
-                        old.track.phase = Phase::Idle;
-                        old.last_error = None;
-                        old.needs_mfa = None;
-                        old.spec = spec;
-                    }
-                    if old.source_fp != fp {
-                        if matches!(old.track.phase, Phase::Failing { .. } | Phase::NeedsMfa) {
-                            tracing::info!("{name}: the source profile's keys changed; trying again now");
-                            old.track.phase = Phase::Idle;
-                            old.last_error = None;
-                            old.needs_mfa = None;
-                            old.track.expires_at = old.track.expires_at.min(Some(now));
-                        }
-                        old.source_fp = fp;
-                    }
-                    if file_expiry != old.track.expires_at && old.track.phase != Phase::Refreshing {
-                        // Another program (aws configure, saml2aws, a second credd) wrote this
-                        // profile. What is in the file is what every SDK uses: adopt it.
-                        match file_expiry {
-                            Some(e) => tracing::info!(
-                                "{name}: adopted a session written by another program; expires at {}",
-                                at(e)
-                            ),
-                            None => tracing::info!("{name}: the file no longer records an expiry"),
-                        }
-                        old.track.expires_at = file_expiry;
-                        old.track.lifetime = None;
-                        // A new session in the file resolves whatever we were stuck on.
-                        if matches!(old.track.phase, Phase::Failing { .. } | Phase::NeedsMfa) {
-                            old.track.phase = Phase::Idle;
-                            old.last_error = None;
-                            old.needs_mfa = None;
-                        }
-                    }
-                    old
-                }
+                None => Self::track(spec, file_expiry, fp),
+                Some(old) => Self::adopt(old, spec, file_expiry, fp),
             };
             next.insert(name, entry);
         }
@@ -175,6 +148,86 @@ impl Engine {
         }
         self.sessions = next;
         self.log_schedule(now);
+    }
+
+    /// A session seen for the first time.
+    fn track(spec: SessionSpec, file_expiry: Option<DateTime<Utc>>, fp: Option<u64>) -> Entry {
+        let name = &spec.name;
+        let how = match &spec.managed {
+            Some(m) => format!(
+                "managed ({}{}, source {})",
+                m.settings.method.as_str(),
+                m.discovered.map(|d| format!(", found in {d} layout")).unwrap_or_default(),
+                m.settings.source_profile
+            ),
+            None => "watch-only".to_string(),
+        };
+        match file_expiry {
+            Some(e) => tracing::info!("{name}: tracking, {how}; expires at {}", at(e)),
+            None => tracing::info!("{name}: tracking, {how}; no expiry recorded yet"),
+        }
+        Entry {
+            track: Track {
+                name: name.clone(),
+                managed: spec.managed.is_some(),
+                expires_at: file_expiry,
+                lifetime: None,
+                phase: Phase::Idle,
+            },
+            spec,
+            last_refresh_at: None,
+            last_error: None,
+            needs_mfa: None,
+            identity: None,
+            source_fp: fp,
+        }
+    }
+
+    /// A session already tracked, as the files and config have it now: a changed config
+    /// reschedules it, fixed source keys retry it now, and a session another program wrote is
+    /// adopted.
+    fn adopt(
+        mut old: Entry,
+        spec: SessionSpec,
+        file_expiry: Option<DateTime<Utc>>,
+        fp: Option<u64>,
+    ) -> Entry {
+        let name = spec.name.clone();
+        if old.spec != spec {
+            tracing::info!("{name}: configuration changed; rescheduling");
+            old.track.managed = spec.managed.is_some();
+            old.unstick();
+            old.spec = spec;
+        }
+        if old.source_fp != fp {
+            // Unstuck, a session inside its lead window is due at once; one refreshed early by
+            // hand goes back to its schedule.
+            if old.stuck() {
+                tracing::info!("{name}: the source profile's keys changed; trying again now");
+                old.unstick();
+            }
+            old.source_fp = fp;
+        }
+        if file_expiry != old.track.expires_at && old.track.phase != Phase::Refreshing {
+            // Another program (aws configure, saml2aws, a second credd) wrote this profile. What
+            // is in the file is what every SDK uses: adopt it.
+            match file_expiry {
+                Some(e) => {
+                    tracing::info!(
+                        "{name}: adopted a session written by another program; expires at {}",
+                        at(e)
+                    )
+                }
+                None => tracing::info!("{name}: the file no longer records an expiry"),
+            }
+            old.track.expires_at = file_expiry;
+            old.track.lifetime = None;
+            // A new session in the file resolves whatever we were stuck on.
+            if old.stuck() {
+                old.unstick();
+            }
+        }
+        old
     }
 
     /// Installs a new config (already validated) and reconciles.
@@ -217,10 +270,9 @@ impl Engine {
             .collect()
     }
 
-    pub fn start(&mut self, name: &str) {
-        if let Some(e) = self.sessions.get_mut(name) {
-            e.track.phase = Phase::Refreshing;
-        }
+    /// Every session credd refreshes (what `credd refresh` with no name means).
+    pub fn managed_names(&self) -> Vec<String> {
+        self.sessions.iter().filter(|(_, e)| e.spec.managed.is_some()).map(|(n, _)| n.clone()).collect()
     }
 
     /// Records how a refresh ended. `sample` in [0, 1) draws the backoff jitter.
@@ -232,21 +284,19 @@ impl Engine {
         let managed = e.spec.managed.clone();
         match outcome {
             Outcome::Refreshed { issued, stored } => {
+                e.unstick();
                 e.last_refresh_at = Some(now);
-                e.last_error = None;
-                e.needs_mfa = None;
-                e.track.phase = Phase::Idle;
                 if issued.identity.is_some() {
                     e.identity = issued.identity;
                 }
                 match stored {
                     Stored::Written => {
                         e.track.expires_at = Some(issued.credentials.expiration);
-                        e.track.lifetime = managed.map(|m| m.settings.duration);
+                        e.track.lifetime = managed.as_ref().map(|m| m.settings.duration);
                         let next = e.track.next_action(&policy).map(at).unwrap_or_default();
                         tracing::info!(
                             "{name}: refreshed ({}); new key {}, expires at {}; next refresh at {next}",
-                            e.spec.managed.as_ref().map(|m| m.settings.method.as_str()).unwrap_or("?"),
+                            managed.as_ref().map(|m| m.settings.method.as_str()).unwrap_or("?"),
                             crate::secret::short_key_id(&issued.credentials.access_key_id),
                             at(issued.credentials.expiration),
                         );
@@ -270,8 +320,7 @@ impl Engine {
             }
             Outcome::Failed(err) => {
                 e.needs_mfa = None;
-                let fatal = err.is_fatal();
-                e.track.fail(now, &policy, fatal, sample);
+                e.track.fail(now, &policy, err.is_fatal(), sample);
                 match e.track.next_action(&policy) {
                     Some(retry) => {
                         tracing::warn!("{name}: refresh failed, will retry at {}: {err}", at(retry))
@@ -286,117 +335,22 @@ impl Engine {
         }
     }
 
-    /// The status of every session, as the control socket shows it. Never holds a secret.
-    pub fn status(&self, now: DateTime<Utc>) -> Vec<SessionStatus> {
-        self.sessions.values().map(|e| self.session_status(e, now)).collect()
-    }
-
-    fn session_status(&self, e: &Entry, now: DateTime<Utc>) -> SessionStatus {
-        let managed = e.spec.managed.as_ref();
-        let last_error = if let Some((serial, why)) = &e.needs_mfa {
-            Some(LastError {
-                code: None,
-                finding: Some("mfa-code-needed".into()),
-                message: format!("needs an MFA code for {serial} ({why})"),
-                fix: Some(format!("credd mfa {} CODE", e.spec.name)),
-            })
-        } else {
-            e.last_error.as_ref().map(|err| LastError {
-                code: err.code.clone(),
-                finding: err.finding.map(str::to_string),
-                message: err.message.clone(),
-                fix: managed.and_then(|m| {
-                    classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
-                }),
-            })
-        };
-        SessionStatus {
-            name: e.spec.name.clone(),
-            origin: origin(&e.spec.home),
-            profile: match &e.spec.home {
-                Home::EnvFile(p) => p.display().to_string(),
-                Home::Profile | Home::Both(_) => e.spec.name.clone(),
-            },
-            managed: managed.is_some(),
-            method: managed.map(|m| m.settings.method),
-            state: e.state(now, &self.policy),
-            expires_at: e.track.expires_at,
-            next_refresh_at: e.track.next_action(&self.policy).map(|t| t.max(now)),
-            last_refresh_at: e.last_refresh_at,
-            identity: e.identity.clone(),
-            last_error,
-        }
-    }
-
-    /// The outcome of the last refresh of `name`, for a client waiting on it.
-    pub fn result(&self, name: &str, now: DateTime<Utc>) -> RefreshResult {
-        match self.sessions.get(name) {
-            Some(e) => {
-                let s = self.session_status(e, now);
-                RefreshResult {
-                    name: name.to_string(),
-                    ok: s.last_error.is_none() && e.track.phase == Phase::Idle,
-                    state: s.state,
-                    expires_at: s.expires_at,
-                    error: s.last_error,
-                }
+    /// The sessions whose credentials changed since the last call, so the daemon can touch their
+    /// generation stamps and shells that exported one re-export at their next prompt. A session
+    /// seen for the first time has not changed.
+    pub fn changed_generations(&mut self) -> Vec<String> {
+        let mut changed = Vec::new();
+        for (name, e) in &self.sessions {
+            let now = e.track.expires_at;
+            match self.generations.insert(name.clone(), now) {
+                Some(before) if before != now => changed.push(name.clone()),
+                _ => {}
             }
-            None => RefreshResult {
-                name: name.to_string(),
-                ok: false,
-                state: crate::expiry::State::Unknown,
-                expires_at: None,
-                error: Some(LastError {
-                    code: None,
-                    finding: None,
-                    message: "no longer tracked".into(),
-                    fix: None,
-                }),
-            },
         }
-    }
-
-    /// What the alerting logic needs about each session.
-    pub fn alert_views(&self) -> Vec<crate::alerts::SessionView> {
-        self.sessions
-            .values()
-            .map(|e| {
-                let managed = e.spec.managed.as_ref();
-                crate::alerts::SessionView {
-                    name: e.spec.name.clone(),
-                    managed: managed.is_some(),
-                    refreshing: e.track.phase == Phase::Refreshing,
-                    expires_at: e.track.expires_at,
-                    needs_mfa: e.needs_mfa.clone(),
-                    error: e.last_error.as_ref().map(|err| crate::alerts::ErrorView {
-                        fatal: err.is_fatal(),
-                        finding: err.finding.map(str::to_string),
-                        code: err.code.clone(),
-                        message: err.message.clone(),
-                        fix: managed.and_then(|m| {
-                            classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
-                        }),
-                        source: managed.map(|m| m.settings.source_profile.clone()),
-                        key_id: err.key_id.clone(),
-                    }),
-                }
-            })
-            .collect()
+        changed
     }
 
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
         expiry::next_wake(self.sessions.values().map(|e| &e.track), &self.policy)
-    }
-
-    /// Counts by state, for the log line at start and (later) for `STATUS=`.
-    pub fn summary(&self, now: DateTime<Utc>) -> String {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for e in self.sessions.values() {
-            *counts.entry(e.state(now, &self.policy).as_str()).or_default() += 1;
-        }
-        if counts.is_empty() {
-            return "no sessions".into();
-        }
-        counts.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
     }
 }

@@ -1,0 +1,335 @@
+//! Every engine decision, driven with a manual clock: the files and config go in as text, time is
+//! a value, and a refresh's outcome is handed in as the daemon would hand it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::*;
+use crate::ipc::protocol::{ErrorCode, Origin, RefreshResult};
+use crate::profile::{Document, FileKind, SessionCredentials};
+use crate::refresh::Issued;
+use crate::secret::Secret;
+
+const CREDS: &str = "/home/u/.aws/credentials";
+const LONG: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z").unwrap().to_utc()
+}
+
+fn mins(m: i64) -> chrono::Duration {
+    chrono::Duration::minutes(m)
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A session profile expiring at `exp`.
+fn session(name: &str, exp: DateTime<Utc>, key: &str) -> String {
+    format!(
+        "[{name}]\naws_access_key_id = {key}\naws_secret_access_key = s\naws_session_token = t\nexpiration = {}\n",
+        stamp(exp)
+    )
+}
+
+fn loaded(creds: &str) -> Loaded {
+    Loaded {
+        config: None,
+        credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new(CREDS)).unwrap()),
+        env: Default::default(),
+    }
+}
+
+/// `dev` is managed (session-token from `base`, MFA when `mfa`), `saml` is watch-only.
+fn config(mfa: bool) -> Config {
+    let serial = if mfa { "mfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"\n" } else { "" };
+    let text = format!(
+        "refresh_before = \"15m\"\njitter = \"0s\"\n[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"base\"\nduration = \"1h\"\n{serial}"
+    );
+    Config::parse(&text, Path::new("/credd.toml")).unwrap()
+}
+
+fn files(dev_exp: DateTime<Utc>, saml_exp: DateTime<Utc>) -> Loaded {
+    loaded(&format!(
+        "[base]\n{LONG}{}{}",
+        session("dev", dev_exp, "ASIADEV"),
+        session("saml", saml_exp, "ASIASAML")
+    ))
+}
+
+fn engine(mfa: bool, dev_exp: DateTime<Utc>) -> Engine {
+    Engine::from_files(config(mfa), ("u".into(), "h".into()), &files(dev_exp, t0() + mins(60)), t0())
+}
+
+fn issued(exp: DateTime<Utc>) -> Outcome {
+    Outcome::Refreshed {
+        issued: Issued {
+            credentials: SessionCredentials {
+                access_key_id: "ASIANEW".into(),
+                secret_access_key: Secret::new("s"),
+                session_token: Secret::new("t"),
+                expiration: exp,
+            },
+            identity: None,
+        },
+        stored: Stored::Written,
+    }
+}
+
+fn state(e: &Engine, name: &str, now: DateTime<Utc>) -> State {
+    e.result(name, now).state
+}
+
+#[test]
+fn a_session_falls_due_inside_its_lead_window_and_not_before() {
+    let e = engine(false, t0() + mins(60));
+    assert_eq!(e.due(t0()), Vec::<String>::new());
+    assert_eq!(e.due(t0() + mins(44)), Vec::<String>::new());
+    // Watch-only `saml` expires at the same time and is never due.
+    assert_eq!(e.due(t0() + mins(45)), ["dev"]);
+    assert_eq!(e.next_wake(), Some(t0() + mins(45)));
+    assert_eq!(state(&e, "dev", t0() + mins(45)), State::Expiring);
+    assert_eq!(state(&e, "saml", t0() + mins(61)), State::Expired);
+}
+
+#[test]
+fn a_managed_session_with_no_recorded_expiry_is_due_at_once() {
+    let mut e = Engine::new(config(false), ("u".into(), "h".into()));
+    e.reconcile(&loaded(&format!("[base]\n{LONG}")), t0());
+    assert_eq!(e.due(t0()), ["dev"]);
+    assert_eq!(state(&e, "dev", t0()), State::Unknown);
+}
+
+#[test]
+fn a_refresh_starts_once_and_later_callers_join_it() {
+    let mut e = engine(false, t0() + mins(10));
+    let Ok(Begin::Start(spec)) = e.begin("dev", false) else { panic!("should start") };
+    assert_eq!(spec.name, "dev");
+    assert_eq!(e.begin("dev", false), Ok(Begin::Join));
+    // While it runs it is not due again, and a code cannot ride on it.
+    assert!(e.due(t0()).is_empty());
+    assert_eq!(state(&e, "dev", t0()), State::Refreshing);
+}
+
+#[test]
+fn requests_the_engine_cannot_serve_are_refused_with_one_wording() {
+    let mut e = engine(false, t0() + mins(60));
+    let unknown = e.begin("dve", false).unwrap_err();
+    assert_eq!(unknown.code(), ErrorCode::UnknownSession);
+    assert_eq!(unknown.to_string(), "no session named \"dve\"; did you mean \"dev\"?");
+    assert_eq!(e.export("dve", None, t0(), Path::new(CREDS)).unwrap_err(), unknown);
+    let far = e.begin("zzzzzz", false).unwrap_err();
+    assert_eq!(far.to_string(), "no session named \"zzzzzz\"");
+    let watch = e.begin("saml", false).unwrap_err();
+    assert_eq!((watch.code(), watch.to_string().contains("watch-only")), (ErrorCode::NotManaged, true));
+    assert_eq!(e.begin("dev", true), Err(Refusal::NoMfaSerial("dev".into())));
+    let mut e = engine(true, t0() + mins(60));
+    assert!(matches!(e.begin("dev", false), Ok(Begin::Start(_))));
+    assert_eq!(e.begin("dev", true), Err(Refusal::Busy("dev".into())));
+}
+
+#[test]
+fn a_successful_refresh_schedules_the_next_from_the_new_lifetime() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.finish("dev", issued(t0() + mins(60)), t0(), 0.5);
+    let r = e.result("dev", t0());
+    assert!(r.ok && r.error.is_none(), "{r:?}");
+    assert_eq!((r.state, r.expires_at), (State::Fresh, Some(t0() + mins(60))));
+    // Lead is min(refresh_before 15m, lifetime/2 = 30m).
+    assert_eq!(e.next_wake(), Some(t0() + mins(45)));
+    let st = e.status(t0()).into_iter().find(|s| s.name == "dev").unwrap();
+    assert_eq!((st.last_refresh_at, st.next_refresh_at), (Some(t0()), Some(t0() + mins(45))));
+}
+
+#[test]
+fn a_kept_newer_session_is_adopted_without_a_lifetime() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    let Outcome::Refreshed { issued, .. } = issued(t0() + mins(60)) else { unreachable!() };
+    e.finish("dev", Outcome::Refreshed { issued, stored: Stored::KeptNewer(t0() + mins(120)) }, t0(), 0.0);
+    assert_eq!(e.result("dev", t0()).expires_at, Some(t0() + mins(120)));
+    assert_eq!(e.next_wake(), Some(t0() + mins(105)));
+}
+
+#[test]
+fn a_transient_failure_backs_off_and_a_fatal_one_waits_for_a_change() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.finish("dev", Outcome::Failed(RefreshError::transient("503")), t0(), 0.0);
+    // backoff_min is 5s; a sample of 0 draws exactly that.
+    assert_eq!(e.next_wake(), Some(t0() + chrono::Duration::seconds(5)));
+    assert_eq!(state(&e, "dev", t0()), State::Failing);
+    assert!(e.due(t0() + chrono::Duration::seconds(5)).contains(&"dev".to_string()));
+    e.begin("dev", false).unwrap();
+    let fatal = RefreshError::local("source-profile-missing", "gone".into());
+    e.finish("dev", Outcome::Failed(fatal), t0(), 0.0);
+    assert_eq!(e.next_wake(), None);
+    let r = e.result("dev", t0());
+    assert_eq!((r.ok, r.error.unwrap().finding.as_deref()), (false, Some("source-profile-missing")));
+}
+
+#[test]
+fn a_session_waiting_for_a_code_says_how_to_give_it_and_takes_one() {
+    let mut e = engine(true, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    let serial = "arn:aws:iam::123456789012:mfa/alice".to_string();
+    e.finish("dev", Outcome::NeedsMfa { serial, why: "no mfa_command".into() }, t0(), 0.0);
+    let r = e.result("dev", t0());
+    assert_eq!((r.ok, r.state), (false, State::NeedsMfa));
+    let err = r.error.unwrap();
+    assert_eq!(
+        (err.finding.as_deref(), err.fix.as_deref()),
+        (Some("mfa-code-needed"), Some("credd mfa dev CODE"))
+    );
+    assert_eq!(e.next_wake(), None, "it waits for the code, not for a timer");
+    assert!(matches!(e.begin("dev", true), Ok(Begin::Start(_))));
+    // Once expired, waiting for a code shows as expired.
+    let mut e = engine(true, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.finish("dev", Outcome::NeedsMfa { serial: "x".into(), why: "y".into() }, t0(), 0.0);
+    assert_eq!(state(&e, "dev", t0() + mins(11)), State::Expired);
+}
+
+#[test]
+fn an_outside_write_is_adopted_and_clears_what_the_session_was_stuck_on() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad key".into())), t0(), 0.0);
+    // aws-mfa (or a second credd) wrote a new session.
+    e.reconcile(&files(t0() + mins(120), t0() + mins(60)), t0() + mins(1));
+    let r = e.result("dev", t0() + mins(1));
+    assert!(r.ok && r.error.is_none(), "{r:?}");
+    assert_eq!(r.expires_at, Some(t0() + mins(120)));
+    assert_eq!(e.next_wake(), Some(t0() + mins(105)), "no lifetime known: the full refresh_before");
+}
+
+#[test]
+fn an_outside_write_during_a_refresh_waits_for_the_refresh() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.reconcile(&files(t0() + mins(120), t0() + mins(60)), t0());
+    assert_eq!(state(&e, "dev", t0()), State::Refreshing);
+    assert_eq!(e.result("dev", t0()).expires_at, Some(t0() + mins(10)));
+}
+
+#[test]
+fn fixed_source_keys_retry_a_stuck_session_at_once() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad".into())), t0(), 0.0);
+    assert!(e.due(t0() + mins(1)).is_empty());
+    let fixed = loaded(&format!(
+        "[base]\naws_access_key_id = AKIAFIXED\naws_secret_access_key = s2\n{}{}",
+        session("dev", t0() + mins(10), "ASIADEV"),
+        session("saml", t0() + mins(60), "ASIASAML")
+    ));
+    e.reconcile(&fixed, t0() + mins(1));
+    assert_eq!(e.due(t0() + mins(1)), ["dev"]);
+    // Unchanged keys leave it waiting.
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad".into())), t0(), 0.0);
+    e.reconcile(&files(t0() + mins(10), t0() + mins(60)), t0() + mins(1));
+    assert!(e.due(t0() + mins(1)).is_empty());
+}
+
+#[test]
+fn a_changed_config_reschedules_and_a_removed_session_is_dropped() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad".into())), t0(), 0.0);
+    e.set_config(config(true), &files(t0() + mins(10), t0() + mins(60)), t0());
+    assert!(e.result("dev", t0()).error.is_none());
+    assert_eq!(e.due(t0()), ["dev"]);
+    e.set_config(Config::default(), &loaded(&format!("[base]\n{LONG}")), t0());
+    assert_eq!(e.status(t0()).len(), 0);
+    assert_eq!(e.result("dev", t0()).error.unwrap().message, "no longer tracked");
+}
+
+#[test]
+fn export_refreshes_first_only_when_the_session_would_not_do() {
+    let creds = Path::new(CREDS);
+    let e = engine(false, t0() + mins(60));
+    let Ok(Export::Ready(loc)) = e.export("dev", None, t0(), creds) else { panic!("fresh: ready") };
+    assert_eq!(
+        (loc.origin, loc.path.as_str(), loc.profile.as_deref()),
+        (Origin::CredentialsFile, CREDS, Some("dev"))
+    );
+    assert!(matches!(e.export("dev", None, t0() + mins(46), creds), Ok(Export::RefreshFirst(_))));
+    // --min-ttl: 50 minutes left is short of 55, and a 1h session can give 55.
+    let ttl = Some(Duration::from_secs(55 * 60));
+    assert!(matches!(e.export("dev", ttl, t0() + mins(10), creds), Ok(Export::RefreshFirst(_))));
+    // A 1h session cannot give 2h: refused before any STS call.
+    let r = e.export("dev", Some(Duration::from_secs(7200)), t0(), creds).unwrap_err();
+    assert_eq!(r.code(), ErrorCode::TtlUnreachable);
+    assert!(r.to_string().contains("raise `duration`"), "{r}");
+    // A watch-only session is handed over as it is, even expired: the caller judges.
+    let Ok(Export::Ready(loc)) = e.export("saml", ttl, t0() + mins(70), creds) else { panic!("watch-only") };
+    assert_eq!(loc.state, State::Expired);
+}
+
+#[test]
+fn an_export_that_waited_gets_the_new_expiry_or_the_reason() {
+    let e = engine(false, t0() + mins(5));
+    let Ok(Export::RefreshFirst(loc)) = e.export("dev", None, t0(), Path::new(CREDS)) else { panic!() };
+    let ok = RefreshResult {
+        name: "dev".into(),
+        ok: true,
+        state: State::Fresh,
+        expires_at: Some(t0() + mins(60)),
+        error: None,
+    };
+    assert_eq!(Engine::exported(loc.clone(), ok.clone(), t0()).unwrap().expires_at, Some(t0() + mins(60)));
+    // Failed, but the old session still has 5 minutes: hand it over.
+    let failed = RefreshResult { ok: false, expires_at: Some(t0() + mins(5)), ..ok };
+    assert!(Engine::exported(loc.clone(), failed.clone(), t0()).is_ok());
+    let gone = Engine::exported(loc, failed, t0() + mins(6)).unwrap_err();
+    assert!(
+        matches!(gone, Refusal::Unrefreshable { .. }) && gone.to_string().contains("has expired"),
+        "{gone}"
+    );
+}
+
+#[test]
+fn live_shells_show_in_status_and_alerts_until_their_process_exits() {
+    let mut e = engine(false, t0() + mins(60));
+    let shell = ShellSession {
+        pid: 4242,
+        tty: Some("/dev/pts/3".into()),
+        key_id: "ASIASHELLKEY0000".into(),
+        expires_at: t0() + mins(5),
+        session: Some("dev".into()),
+    };
+    assert!(e.register_shell(shell.clone()));
+    assert!(!e.register_shell(shell), "the same registration again is not news");
+    let st = e.status(t0());
+    let s = st.iter().find(|s| s.name == "shell:4242").unwrap();
+    assert_eq!((s.origin, s.state, s.profile.as_str()), (Origin::Shell, State::Expiring, "dev"));
+    assert!(e.alert_views().iter().any(|v| v.name == "shell:4242"));
+    e.prune_shells(|pid| pid != 4242);
+    assert!(e.status(t0()).iter().all(|s| s.name != "shell:4242"));
+}
+
+#[test]
+fn generations_change_only_when_a_sessions_credentials_do() {
+    let mut e = engine(false, t0() + mins(10));
+    assert!(e.changed_generations().is_empty(), "first sight is not a change");
+    assert!(e.changed_generations().is_empty());
+    e.begin("dev", false).unwrap();
+    e.finish("dev", issued(t0() + mins(60)), t0(), 0.0);
+    assert_eq!(e.changed_generations(), ["dev"]);
+    assert!(e.changed_generations().is_empty());
+}
+
+#[test]
+fn the_summary_counts_sessions_by_state() {
+    let e = engine(false, t0() + mins(60));
+    assert_eq!(e.summary(t0()), "2 fresh");
+    assert_eq!(e.summary(t0() + mins(50)), "2 expiring");
+    let empty = Engine::new(Config::default(), ("u".into(), "h".into()));
+    assert_eq!(empty.summary(t0()), "no sessions");
+}

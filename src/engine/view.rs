@@ -1,0 +1,184 @@
+//! Read-only views of the engine: the status the socket shows, a waiting client's result, what the
+//! alerts judge, and the one-line summary for the log and systemd. None of them holds a secret, and
+//! none changes anything.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::{Engine, Entry};
+use crate::alerts::{ErrorView, SessionView};
+use crate::config::Home;
+use crate::expiry::{Phase, State, Track};
+use crate::ipc::protocol::{LastError, Origin, RefreshResult, SessionStatus, ShellSession};
+use crate::refresh::{RefreshError, classify};
+use crate::sessions::SessionSpec;
+
+/// How the socket names where a session lives: it is read from its profile when it has one.
+pub fn origin(home: &Home) -> Origin {
+    match home {
+        Home::EnvFile(_) => Origin::EnvFile,
+        Home::Profile | Home::Both(_) => Origin::CredentialsFile,
+    }
+}
+
+/// The file a session is read from, and its profile there (none for an env file).
+pub fn location(spec: &SessionSpec, credentials: &Path) -> (String, Option<String>) {
+    match &spec.home {
+        Home::EnvFile(p) => (p.display().to_string(), None),
+        Home::Profile | Home::Both(_) => (credentials.display().to_string(), Some(spec.name.clone())),
+    }
+}
+
+fn shell_name(s: &ShellSession) -> String {
+    format!("shell:{}", s.pid)
+}
+
+impl Engine {
+    /// The status of every session and live shell, as the control socket shows it.
+    pub fn status(&self, now: DateTime<Utc>) -> Vec<SessionStatus> {
+        let mut out: Vec<SessionStatus> =
+            self.sessions.values().map(|e| self.session_status(e, now)).collect();
+        out.extend(self.shells.values().map(|s| self.shell_status(s, now)));
+        out
+    }
+
+    fn fix(&self, e: &Entry, err: &RefreshError) -> Option<String> {
+        let m = e.spec.managed.as_ref()?;
+        classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
+    }
+
+    fn last_error(&self, e: &Entry) -> Option<LastError> {
+        if let Some((serial, why)) = &e.needs_mfa {
+            return Some(LastError {
+                code: None,
+                finding: Some("mfa-code-needed".into()),
+                message: format!("needs an MFA code for {serial} ({why})"),
+                fix: Some(format!("credd mfa {} CODE", e.spec.name)),
+            });
+        }
+        e.last_error.as_ref().map(|err| LastError {
+            code: err.code.clone(),
+            finding: err.finding.map(str::to_string),
+            message: err.message.clone(),
+            fix: self.fix(e, err),
+        })
+    }
+
+    fn session_status(&self, e: &Entry, now: DateTime<Utc>) -> SessionStatus {
+        let managed = e.spec.managed.as_ref();
+        SessionStatus {
+            name: e.spec.name.clone(),
+            origin: origin(&e.spec.home),
+            profile: match &e.spec.home {
+                Home::EnvFile(p) => p.display().to_string(),
+                Home::Profile | Home::Both(_) => e.spec.name.clone(),
+            },
+            managed: managed.is_some(),
+            method: managed.map(|m| m.settings.method),
+            state: e.state(now, &self.policy),
+            expires_at: e.track.expires_at,
+            next_refresh_at: e.track.next_action(&self.policy).map(|t| t.max(now)),
+            last_refresh_at: e.last_refresh_at,
+            identity: e.identity.clone(),
+            last_error: self.last_error(e),
+        }
+    }
+
+    fn shell_track(s: &ShellSession) -> Track {
+        Track {
+            name: shell_name(s),
+            managed: false,
+            expires_at: Some(s.expires_at),
+            lifetime: None,
+            phase: Phase::Idle,
+        }
+    }
+
+    fn shell_status(&self, s: &ShellSession, now: DateTime<Utc>) -> SessionStatus {
+        SessionStatus {
+            name: shell_name(s),
+            origin: Origin::Shell,
+            profile: s.session.clone().unwrap_or_default(),
+            managed: false,
+            method: None,
+            state: Self::shell_track(s).state(now, &self.policy),
+            expires_at: Some(s.expires_at),
+            next_refresh_at: None,
+            last_refresh_at: None,
+            identity: Some(format!(
+                "tty {}, key {}",
+                s.tty.as_deref().unwrap_or("?"),
+                crate::secret::short_key_id(&s.key_id)
+            )),
+            last_error: None,
+        }
+    }
+
+    /// The outcome of the last refresh of `name`, for a client waiting on it.
+    pub fn result(&self, name: &str, now: DateTime<Utc>) -> RefreshResult {
+        match self.sessions.get(name) {
+            Some(e) => RefreshResult {
+                name: name.to_string(),
+                ok: e.last_error.is_none() && e.needs_mfa.is_none() && e.track.phase == Phase::Idle,
+                state: e.state(now, &self.policy),
+                expires_at: e.track.expires_at,
+                error: self.last_error(e),
+            },
+            None => RefreshResult {
+                name: name.to_string(),
+                ok: false,
+                state: State::Unknown,
+                expires_at: None,
+                error: Some(LastError {
+                    code: None,
+                    finding: None,
+                    message: "no longer tracked".into(),
+                    fix: None,
+                }),
+            },
+        }
+    }
+
+    /// What the alerting logic needs about each session and live shell.
+    pub fn alert_views(&self) -> Vec<SessionView> {
+        let sessions = self.sessions.values().map(|e| {
+            let managed = e.spec.managed.as_ref();
+            SessionView {
+                name: e.spec.name.clone(),
+                managed: managed.is_some(),
+                refreshing: e.track.phase == Phase::Refreshing,
+                expires_at: e.track.expires_at,
+                needs_mfa: e.needs_mfa.clone(),
+                error: e.last_error.as_ref().map(|err| ErrorView {
+                    fatal: err.is_fatal(),
+                    finding: err.finding.map(str::to_string),
+                    code: err.code.clone(),
+                    message: err.message.clone(),
+                    fix: self.fix(e, err),
+                    source: managed.map(|m| m.settings.source_profile.clone()),
+                    key_id: err.key_id.clone(),
+                }),
+            }
+        });
+        let shells = self.shells.values().map(|s| SessionView {
+            name: shell_name(s),
+            expires_at: Some(s.expires_at),
+            ..Default::default()
+        });
+        sessions.chain(shells).collect()
+    }
+
+    /// Counts by state, for the log line at start and for systemd's `STATUS=`.
+    pub fn summary(&self, now: DateTime<Utc>) -> String {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in self.sessions.values() {
+            *counts.entry(e.state(now, &self.policy).as_str()).or_default() += 1;
+        }
+        if counts.is_empty() {
+            return "no sessions".into();
+        }
+        counts.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
+    }
+}
