@@ -17,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::expiry::to_chrono;
+use crate::finding::Code;
 use crate::secret::short_key_id;
 
 /// What alerts needs to know about one session. Owned and secret-free.
@@ -35,7 +36,7 @@ pub struct SessionView {
 #[derive(Debug, Clone, Default)]
 pub struct ErrorView {
     pub fatal: bool,
-    pub finding: Option<String>,
+    pub finding: Option<Code>,
     pub code: Option<String>,
     pub message: String,
     pub fix: Option<String>,
@@ -48,7 +49,7 @@ pub struct ErrorView {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Problem {
     NeedsMfa { device: String },
-    Failed { finding: String, cause: String },
+    Failed { finding: Code, cause: String },
     Expiring,
     Expired,
 }
@@ -132,10 +133,7 @@ impl Alerts {
         }
         if let Some(e) = v.error.as_ref().filter(|e| e.fatal) {
             let cause = e.key_id.as_deref().map(short_key_id).or(e.source.clone()).unwrap_or_default();
-            return Some(Problem::Failed {
-                finding: e.finding.clone().unwrap_or_else(|| "sts-rejected".into()),
-                cause,
-            });
+            return Some(Problem::Failed { finding: e.finding.unwrap_or(Code::StsRejected), cause });
         }
         let soon = v.expires_at.is_some_and(|e| e - to_chrono(warn_before) <= now);
         (soon && stuck).then_some(Problem::Expiring)
@@ -250,7 +248,7 @@ fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification 
         }
         Problem::Failed { finding, .. } => {
             let e = error.cloned().unwrap_or_default();
-            let what = e.code.clone().unwrap_or_else(|| finding.clone());
+            let what = e.code.clone().unwrap_or_else(|| finding.to_string());
             let fix = e.fix.clone();
             let mut body = format!("{} ({finding}).", e.message.trim_end_matches('.'));
             if let Some(f) = &fix {
@@ -348,7 +346,7 @@ mod tests {
     fn failed(mut v: SessionView, fatal: bool, key: &str) -> SessionView {
         v.error = Some(ErrorView {
             fatal,
-            finding: fatal.then(|| "key-unknown".into()),
+            finding: fatal.then_some(Code::KeyUnknown),
             code: Some(if fatal { "InvalidClientTokenId" } else { "ServiceUnavailable" }.into()),
             message: "The security token included in the request is invalid.".into(),
             fix: Some("create a new key".into()),

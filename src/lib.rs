@@ -24,6 +24,7 @@
 //! - `scan`: what `credd list` shows.
 //! - `secret`: the redacting wrapper every secret travels in.
 //! - `service/`: systemd unit and launchd agent: rendering, installing, readiness.
+//! - `finding`: the documented finding codes, one enum.
 //! - `invariants`: what every parser must hold for any input; the fuzz targets' checks.
 
 pub mod alerts;
@@ -36,6 +37,7 @@ pub mod envfile;
 pub mod expiry;
 pub mod export;
 pub mod files;
+pub mod finding;
 pub mod hooks;
 pub mod inbox;
 #[doc(hidden)]

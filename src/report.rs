@@ -83,7 +83,8 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
             };
             let detail = match &s.last_error {
                 Some(e) => {
-                    let what = e.code.clone().or(e.finding.clone()).unwrap_or_else(|| "error".into());
+                    let what =
+                        e.code.clone().or(e.finding.map(|f| f.to_string())).unwrap_or_else(|| "error".into());
                     match &e.fix {
                         Some(fix) if fix.starts_with("credd ") => format!("{what}: run `{fix}`"),
                         _ => format!("{what}: {}", e.message),

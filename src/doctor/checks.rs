@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 
 use super::regions;
 use super::{Finding, Severity, Source};
+use crate::finding::Code;
 use crate::paths::Env;
 use crate::profile::meta::{self, ExpiryRead};
-use crate::profile::parse::Section;
+use crate::profile::parse::{Ignored, Section};
 use crate::profile::{Document, ParseError, Sections};
 use crate::secret::short_key_id;
 
@@ -93,7 +94,7 @@ fn check_material(
         if let Some(problem) = material_problem(v) {
             bad.insert(what);
             out.push(Finding::new(
-                "key-whitespace",
+                Code::KeyWhitespace,
                 Severity::Error,
                 profile,
                 source,
@@ -107,7 +108,7 @@ fn check_material(
         && !key_id_ok(k)
     {
         out.push(Finding::new(
-            "key-format",
+            Code::KeyFormat,
             Severity::Error,
             profile,
             source,
@@ -123,7 +124,7 @@ fn check_material(
         && s.len() != 40
     {
         out.push(Finding::new(
-            "key-format",
+            Code::KeyFormat,
             Severity::Error,
             profile,
             source,
@@ -137,7 +138,7 @@ fn check_material(
     let any_token = m.token.or(m.legacy_token);
     if key.starts_with("ASIA") && any_token.is_none() {
         out.push(Finding::new(
-            "session-token-missing",
+            Code::SessionTokenMissing,
             Severity::Error,
             profile,
             source,
@@ -150,7 +151,7 @@ fn check_material(
     }
     if key.starts_with("AKIA") && any_token.is_some() {
         out.push(Finding::new(
-            "session-token-unexpected",
+            Code::SessionTokenUnexpected,
             Severity::Error,
             profile,
             source,
@@ -165,7 +166,7 @@ fn check_material(
         && t != l
     {
         out.push(Finding::new(
-            "legacy-token-conflict",
+            Code::LegacyTokenConflict,
             Severity::Error,
             profile,
             source,
@@ -179,7 +180,7 @@ fn check_material(
     if let (Some(_), None) | (None, Some(_)) = (m.key_id, m.secret) {
         let (have, missing) =
             if m.key_id.is_some() { ("access key ID", "secret") } else { ("secret", "access key ID") };
-        let code = if source == Source::Env { "env-partial" } else { "key-incomplete" };
+        let code = if source == Source::Env { Code::EnvPartial } else { Code::KeyIncomplete };
         out.push(Finding::new(
             code,
             Severity::Error,
@@ -213,7 +214,7 @@ fn check_expiry(
 ) {
     if at <= now {
         out.push(Finding::new(
-            "session-expired",
+            Code::SessionExpired,
             if important { Severity::Error } else { Severity::Warn },
             profile,
             source,
@@ -225,7 +226,7 @@ fn check_expiry(
         ));
     } else if at - now < chrono::Duration::minutes(15) {
         out.push(Finding::new(
-            "session-expiring",
+            Code::SessionExpiring,
             Severity::Warn,
             profile,
             source,
@@ -250,7 +251,7 @@ fn check_region(
         None => format!("set {what} to a region such as us-east-1"),
     };
     out.push(Finding::new(
-        "region-invalid",
+        Code::RegionInvalid,
         Severity::Error,
         profile,
         source,
@@ -267,7 +268,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
 
     for (source, e) in &i.parse_errors {
         out.push(Finding::new(
-            "file-unparseable",
+            Code::FileUnparseable,
             Severity::Error,
             None,
             *source,
@@ -279,7 +280,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         && mode & 0o077 != 0
     {
         out.push(Finding::new(
-            "file-permissions",
+            Code::FilePermissions,
             Severity::Warn,
             None,
             Source::CredentialsFile,
@@ -291,12 +292,10 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         let Some(doc) = doc else { continue };
         for (line, why) in doc.ignored_sections() {
             let header = doc.lines[line - 1].text.trim().to_string();
-            let code = if source == Source::CredentialsFile && why.contains("bare names") {
-                "profile-prefix-in-credentials"
-            } else if source == Source::ConfigFile && why.contains("need a prefix") {
-                "missing-profile-prefix-in-config"
-            } else {
-                "section-ignored"
+            let code = match why {
+                Ignored::BareNamesOnly(_) => Code::ProfilePrefixInCredentials,
+                Ignored::NeedsPrefix(_) => Code::MissingProfilePrefixInConfig,
+                _ => Code::SectionIgnored,
             };
             let path = if source == Source::CredentialsFile { &i.credentials_path } else { &i.config_path };
             // When the section was meant for the profile in use, it is why that profile has no
@@ -308,7 +307,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
                 for_selected.then_some(selected.as_str()),
                 source,
                 format!("{}:{line}: {header} is ignored by every SDK", path.display()),
-                why,
+                why.to_string(),
             ));
         }
     }
@@ -335,7 +334,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         );
         if selected_by != "the default" {
             out.push(Finding::new(
-                "env-shadows-profile",
+                Code::EnvShadowsProfile,
                 Severity::Error,
                 Some(&selected),
                 Source::Env,
@@ -351,7 +350,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
                 match meta::parse_timestamp(&raw, false) {
                     Some(at) => check_expiry(at, key, None, Source::Env, true, i.now, &mut out),
                     None => out.push(Finding::new(
-                        "expiry-unreadable",
+                        Code::ExpiryUnreadable,
                         Severity::Warn,
                         None,
                         Source::Env,
@@ -380,7 +379,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
             None => format!("profiles that exist: {}", names.join(", ")),
         };
         out.push(Finding::new(
-            "profile-not-found",
+            Code::ProfileNotFound,
             Severity::Error,
             Some(&selected),
             Source::ConfigFile,
@@ -421,7 +420,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
                 &mut out,
             ),
             ExpiryRead::Invalid { key, line } => out.push(Finding::new(
-                "expiry-unreadable",
+                Code::ExpiryUnreadable,
                 Severity::Warn,
                 Some(name),
                 source,
@@ -447,7 +446,7 @@ fn check_role(name: &str, p: &Section, merged: &Sections, out: &mut Vec<Finding>
         if chain.contains(&cur) {
             chain.push(cur);
             out.push(Finding::new(
-                "source-profile-cycle",
+                Code::SourceProfileCycle,
                 Severity::Error,
                 Some(name),
                 Source::ConfigFile,
@@ -462,7 +461,7 @@ fn check_role(name: &str, p: &Section, merged: &Sections, out: &mut Vec<Finding>
                 .map(|m| format!("did you mean \"{m}\"?"))
                 .unwrap_or_else(|| format!("create [{cur}] with `aws configure --profile {cur}`"));
             out.push(Finding::new(
-                "source-profile-missing",
+                Code::SourceProfileMissing,
                 Severity::Error,
                 Some(name),
                 Source::ConfigFile,
@@ -482,7 +481,7 @@ fn check_role(name: &str, p: &Section, merged: &Sections, out: &mut Vec<Finding>
     let asked: Option<u64> = p.get("duration_seconds").and_then(|d| d.parse().ok());
     if chained && asked.is_some_and(|d| d > 3600) {
         out.push(Finding::new(
-            "role-chain-duration",
+            Code::RoleChainDuration,
             Severity::Error,
             Some(name),
             Source::ConfigFile,
@@ -510,7 +509,7 @@ fn check_profile_region(name: &str, p: &Section, important: bool, env: &dyn Env,
     let Some(region) = from_env.as_deref().or(own) else {
         // Only the profile in use gets here, and without a region its SDK calls fail.
         out.push(Finding::new(
-            "region-missing",
+            Code::RegionMissing,
             Severity::Error,
             Some(name),
             Source::ConfigFile,
@@ -523,7 +522,7 @@ fn check_profile_region(name: &str, p: &Section, important: bool, env: &dyn Env,
         || p.get("sts_regional_endpoints") == Some("regional");
     if regions::opt_in(region) && !regional {
         out.push(Finding::new(
-            "region-opt-in",
+            Code::RegionOptIn,
             Severity::Warn,
             Some(name),
             Source::ConfigFile,
@@ -543,7 +542,7 @@ mod tests {
     const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-    fn codes(env: &[(&str, &str)], creds: &str, config: &str, flag: Option<&str>) -> Vec<&'static str> {
+    fn codes(env: &[(&str, &str)], creds: &str, config: &str, flag: Option<&str>) -> Vec<Code> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let c = Document::parse(creds, FileKind::Credentials, Path::new("credentials")).unwrap();
         let k = Document::parse(config, FileKind::Config, Path::new("config")).unwrap();
@@ -583,17 +582,17 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", SECRET),
             ("AWS_REGION", "us-east-1"),
         ];
-        assert_eq!(codes(&env, &good(), "", None), ["env-shadows-profile"]);
+        assert_eq!(codes(&env, &good(), "", None), [Code::EnvShadowsProfile]);
         assert_eq!(
             codes(&[("AWS_ACCESS_KEY_ID", KEY), ("AWS_REGION", "us-east-1")], &good(), "", None),
-            ["env-partial"]
+            [Code::EnvPartial]
         );
         let asia = [
             ("AWS_ACCESS_KEY_ID", "ASIAIOSFODNN7EXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", SECRET),
             ("AWS_REGION", "us-east-1"),
         ];
-        assert_eq!(codes(&asia, &good(), "", None), ["session-token-missing"]);
+        assert_eq!(codes(&asia, &good(), "", None), [Code::SessionTokenMissing]);
         let legacy = [
             ("AWS_ACCESS_KEY_ID", "ASIAIOSFODNN7EXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", SECRET),
@@ -601,7 +600,7 @@ mod tests {
             ("AWS_SECURITY_TOKEN", "b"),
             ("AWS_REGION", "us-east-1"),
         ];
-        assert_eq!(codes(&legacy, &good(), "", None), ["legacy-token-conflict"]);
+        assert_eq!(codes(&legacy, &good(), "", None), [Code::LegacyTokenConflict]);
     }
 
     #[test]
@@ -610,20 +609,20 @@ mod tests {
             format!("[default]\naws_access_key_id = \"{KEY}\"\naws_secret_access_key = {SECRET}\u{200b}\n");
         assert_eq!(
             codes(&[("AWS_REGION", "us-east-1")], &creds, "", None),
-            ["key-whitespace", "key-whitespace"]
+            [Code::KeyWhitespace, Code::KeyWhitespace]
         );
         let creds =
             "[default]\naws_access_key_id = AKIA123\naws_secret_access_key = short\naws_session_token = t\n";
         assert_eq!(
             codes(&[("AWS_REGION", "us-east-1")], creds, "", None),
-            ["key-format", "key-format", "session-token-unexpected"]
+            [Code::KeyFormat, Code::KeyFormat, Code::SessionTokenUnexpected]
         );
         let env_ws = [
             ("AWS_ACCESS_KEY_ID", " AKIAIOSFODNN7EXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", SECRET),
             ("AWS_REGION", "us-east-1"),
         ];
-        assert_eq!(codes(&env_ws, &good(), "", None), ["key-whitespace"]);
+        assert_eq!(codes(&env_ws, &good(), "", None), [Code::KeyWhitespace]);
         assert!(material_problem("abc def").unwrap().contains("character 4"));
         assert!(!material_problem(&format!("{SECRET}\u{a0}")).unwrap().contains(SECRET));
     }
@@ -637,7 +636,7 @@ mod tests {
                 "",
                 None
             ),
-            ["profile-not-found"]
+            [Code::ProfileNotFound]
         );
         let c = codes(
             &[("AWS_REGION", "us-east-1")],
@@ -645,7 +644,7 @@ mod tests {
             "[x]\nregion = eu-west-1\n",
             None,
         );
-        assert_eq!(c, ["missing-profile-prefix-in-config", "profile-prefix-in-credentials"]);
+        assert_eq!(c, [Code::MissingProfilePrefixInConfig, Code::ProfilePrefixInCredentials]);
     }
 
     #[test]
@@ -654,10 +653,10 @@ mod tests {
         let creds = format!(
             "[default]\naws_access_key_id = ASIAIOSFODNN7EXAMPLE\naws_secret_access_key = {SECRET}\naws_session_token = t\nx_security_token_expires = {past}\n"
         );
-        assert_eq!(codes(&[("AWS_REGION", "us-east-1")], &creds, "", None), ["session-expired"]);
-        assert_eq!(codes(&[], &good(), "", None), ["region-missing"]);
-        assert_eq!(codes(&[], &good(), "[default]\nregion = us-east1\n", None), ["region-invalid"]);
-        assert_eq!(codes(&[], &good(), "[default]\nregion = af-south-1\n", None), ["region-opt-in"]);
+        assert_eq!(codes(&[("AWS_REGION", "us-east-1")], &creds, "", None), [Code::SessionExpired]);
+        assert_eq!(codes(&[], &good(), "", None), [Code::RegionMissing]);
+        assert_eq!(codes(&[], &good(), "[default]\nregion = us-east1\n", None), [Code::RegionInvalid]);
+        assert_eq!(codes(&[], &good(), "[default]\nregion = af-south-1\n", None), [Code::RegionOptIn]);
         assert!(
             codes(&[], &good(), "[default]\nregion = af-south-1\nsts_regional_endpoints = regional\n", None)
                 .is_empty()
@@ -665,7 +664,12 @@ mod tests {
         let config = "[default]\nregion = us-east-1\n[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n[profile c]\nrole_arn = arn:aws:iam::123456789012:role/c\nsource_profile = nope\n[profile r1]\nrole_arn = arn:aws:iam::123456789012:role/r1\nsource_profile = default\n[profile r2]\nrole_arn = arn:aws:iam::123456789012:role/r2\nsource_profile = r1\nduration_seconds = 7200\n";
         assert_eq!(
             codes(&[], &good(), config, None),
-            ["role-chain-duration", "source-profile-cycle", "source-profile-cycle", "source-profile-missing"]
+            [
+                Code::RoleChainDuration,
+                Code::SourceProfileCycle,
+                Code::SourceProfileCycle,
+                Code::SourceProfileMissing
+            ]
         );
     }
 }

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use super::{Finding, Identity, Severity, Source};
 use crate::files::Loaded;
+use crate::finding::Code;
 use crate::paths::Env;
 use crate::profile::meta::{self, ProfileCredentials};
 use crate::refresh::classify::{RefreshError, Retry, fix_for};
@@ -84,19 +85,19 @@ pub fn credential_sets(env: &dyn Env, files: &Loaded, profiles: &[&str]) -> Vec<
 fn explain(e: &RefreshError, key: &str) -> String {
     let key = short_key_id(key);
     match e.finding {
-        Some("key-unknown") => format!(
+        Some(Code::KeyUnknown) => format!(
             "STS does not know the access key {key} ({}): it was deleted or rotated, belongs to another partition, or has a typo",
             e.code.as_deref().unwrap_or("InvalidClientTokenId")
         ),
-        Some("secret-mismatch") => format!(
+        Some(Code::SecretMismatch) => format!(
             "STS knows {key} but the secret does not match it ({}), and the clock is right: the secret is mistyped or belongs to another key",
             e.code.as_deref().unwrap_or("SignatureDoesNotMatch")
         ),
-        Some("token-expired") => format!(
+        Some(Code::TokenExpired) => format!(
             "the session token for {key} has expired ({})",
             e.code.as_deref().unwrap_or("ExpiredToken")
         ),
-        Some("clock-skew") => format!("STS rejected the request as signed at the wrong time: {e}"),
+        Some(Code::ClockSkew) => format!("STS rejected the request as signed at the wrong time: {e}"),
         _ => format!("STS refused the credentials {key}: {e}"),
     }
 }
@@ -128,7 +129,7 @@ pub async fn run(sets: Vec<CredSet>, now: DateTime<Utc>) -> (Vec<Finding>, Vec<I
                 identities.push(Identity { profile: profile.unwrap_or("env").to_string(), arn, account })
             }
             Err(e) if e.retry == Retry::Retryable && e.finding.is_none() => findings.push(Finding::new(
-                "sts-unreachable",
+                Code::StsUnreachable,
                 Severity::Warn,
                 profile,
                 Source::Sts,
@@ -140,7 +141,7 @@ pub async fn run(sets: Vec<CredSet>, now: DateTime<Utc>) -> (Vec<Finding>, Vec<I
                     .into(),
             )),
             Err(e) => {
-                let code = e.finding.unwrap_or("sts-rejected");
+                let code = e.finding.unwrap_or(Code::StsRejected);
                 let fix = fix_for(
                     &RefreshError { key_id: Some(set.creds.access_key_id.clone()), ..e.clone() },
                     profile.unwrap_or("the environment"),
@@ -168,13 +169,13 @@ pub async fn run(sets: Vec<CredSet>, now: DateTime<Utc>) -> (Vec<Finding>, Vec<I
     }
     if let Some(skew) = worst_skew
         && skew.abs() > SKEW_WARN
-        && !findings.iter().any(|f| f.code == "clock-skew")
+        && !findings.iter().any(|f| f.code == Code::ClockSkew)
     {
         let severity =
             if skew.abs() > crate::refresh::classify::SKEW_FATAL { Severity::Error } else { Severity::Warn };
         let direction = if skew > chrono::Duration::zero() { "ahead of" } else { "behind" };
         findings.push(Finding::new(
-            "clock-skew",
+            Code::ClockSkew,
             severity,
             None,
             Source::Sts,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::*;
+use crate::finding::Code;
 use crate::ipc::protocol::{ErrorCode, Origin, RefreshResult};
 use crate::profile::{Document, FileKind, SessionCredentials};
 use crate::refresh::Issued;
@@ -165,11 +166,11 @@ fn a_transient_failure_backs_off_and_a_fatal_one_waits_for_a_change() {
     assert_eq!(state(&e, "dev", t0()), State::Failing);
     assert!(e.due(t0() + chrono::Duration::seconds(5)).contains(&"dev".to_string()));
     e.begin("dev", false).unwrap();
-    let fatal = RefreshError::local("source-profile-missing", "gone".into());
+    let fatal = RefreshError::local(Code::SourceProfileMissing, "gone".into());
     e.finish("dev", Outcome::Failed(fatal), t0(), 0.0);
     assert_eq!(e.next_wake(), None);
     let r = e.result("dev", t0());
-    assert_eq!((r.ok, r.error.unwrap().finding.as_deref()), (false, Some("source-profile-missing")));
+    assert_eq!((r.ok, r.error.unwrap().finding), (false, Some(Code::SourceProfileMissing)));
 }
 
 #[test]
@@ -181,10 +182,7 @@ fn a_session_waiting_for_a_code_says_how_to_give_it_and_takes_one() {
     let r = e.result("dev", t0());
     assert_eq!((r.ok, r.state), (false, State::NeedsMfa));
     let err = r.error.unwrap();
-    assert_eq!(
-        (err.finding.as_deref(), err.fix.as_deref()),
-        (Some("mfa-code-needed"), Some("credd mfa dev CODE"))
-    );
+    assert_eq!((err.finding, err.fix.as_deref()), (Some(Code::MfaCodeNeeded), Some("credd mfa dev CODE")));
     assert_eq!(e.next_wake(), None, "it waits for the code, not for a timer");
     assert!(matches!(e.begin("dev", true), Ok(Begin::Start(_))));
     // Once expired, waiting for a code shows as expired.
@@ -198,7 +196,7 @@ fn a_session_waiting_for_a_code_says_how_to_give_it_and_takes_one() {
 fn an_outside_write_is_adopted_and_clears_what_the_session_was_stuck_on() {
     let mut e = engine(false, t0() + mins(10));
     e.begin("dev", false).unwrap();
-    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad key".into())), t0(), 0.0);
+    e.finish("dev", Outcome::Failed(RefreshError::local(Code::KeyUnknown, "bad key".into())), t0(), 0.0);
     // aws-mfa (or a second credd) wrote a new session.
     e.reconcile(&files(t0() + mins(120), t0() + mins(60)), t0() + mins(1));
     let r = e.result("dev", t0() + mins(1));
@@ -220,7 +218,7 @@ fn an_outside_write_during_a_refresh_waits_for_the_refresh() {
 fn fixed_source_keys_retry_a_stuck_session_at_once() {
     let mut e = engine(false, t0() + mins(10));
     e.begin("dev", false).unwrap();
-    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad".into())), t0(), 0.0);
+    e.finish("dev", Outcome::Failed(RefreshError::local(Code::KeyUnknown, "bad".into())), t0(), 0.0);
     assert!(e.due(t0() + mins(1)).is_empty());
     let fixed = loaded(&format!(
         "[base]\naws_access_key_id = AKIAFIXED\naws_secret_access_key = s2\n{}{}",
@@ -232,7 +230,7 @@ fn fixed_source_keys_retry_a_stuck_session_at_once() {
     // Unchanged keys leave it waiting.
     let mut e = engine(false, t0() + mins(10));
     e.begin("dev", false).unwrap();
-    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad".into())), t0(), 0.0);
+    e.finish("dev", Outcome::Failed(RefreshError::local(Code::KeyUnknown, "bad".into())), t0(), 0.0);
     e.reconcile(&files(t0() + mins(10), t0() + mins(60)), t0() + mins(1));
     assert!(e.due(t0() + mins(1)).is_empty());
 }
@@ -241,7 +239,7 @@ fn fixed_source_keys_retry_a_stuck_session_at_once() {
 fn a_changed_config_reschedules_and_a_removed_session_is_dropped() {
     let mut e = engine(false, t0() + mins(10));
     e.begin("dev", false).unwrap();
-    e.finish("dev", Outcome::Failed(RefreshError::local("key-unknown", "bad".into())), t0(), 0.0);
+    e.finish("dev", Outcome::Failed(RefreshError::local(Code::KeyUnknown, "bad".into())), t0(), 0.0);
     e.set_config(config(true), &files(t0() + mins(10), t0() + mins(60)), t0());
     assert!(e.result("dev", t0()).error.is_none());
     assert_eq!(e.due(t0()), ["dev"]);

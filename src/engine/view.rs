@@ -11,6 +11,7 @@ use super::{Engine, Entry};
 use crate::alerts::{ErrorView, SessionView};
 use crate::config::Home;
 use crate::expiry::{Phase, State, Track};
+use crate::finding::Code;
 use crate::ipc::protocol::{LastError, Origin, RefreshResult, SessionStatus, ShellSession};
 use crate::refresh::{RefreshError, classify};
 use crate::sessions::SessionSpec;
@@ -53,14 +54,14 @@ impl Engine {
         if let Some((serial, why)) = &e.needs_mfa {
             return Some(LastError {
                 code: None,
-                finding: Some("mfa-code-needed".into()),
+                finding: Some(Code::MfaCodeNeeded),
                 message: format!("needs an MFA code for {serial} ({why})"),
                 fix: Some(format!("credd mfa {} CODE", e.spec.name)),
             });
         }
         e.last_error.as_ref().map(|err| LastError {
             code: err.code.clone(),
-            finding: err.finding.map(str::to_string),
+            finding: err.finding,
             message: err.message.clone(),
             fix: self.fix(e, err),
         })
@@ -153,7 +154,7 @@ impl Engine {
                 needs_mfa: e.needs_mfa.clone(),
                 error: e.last_error.as_ref().map(|err| ErrorView {
                     fatal: err.is_fatal(),
-                    finding: err.finding.map(str::to_string),
+                    finding: err.finding,
                     code: err.code.clone(),
                     message: err.message.clone(),
                     fix: self.fix(e, err),

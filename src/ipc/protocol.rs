@@ -10,6 +10,7 @@
 
 use crate::config::Method;
 pub use crate::expiry::State;
+use crate::finding::Code;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -157,7 +158,7 @@ pub struct LastError {
     /// STS's error code when there is one, e.g. `InvalidClientTokenId`.
     pub code: Option<String>,
     /// The doctor's finding code, e.g. `key-unknown`.
-    pub finding: Option<String>,
+    pub finding: Option<Code>,
     pub message: String,
     pub fix: Option<String>,
 }

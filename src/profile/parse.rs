@@ -54,6 +54,48 @@ pub enum SectionId {
     Other { prefix: String, name: String },
 }
 
+/// Why every SDK ignores a section header. Its `Display` is the message for people; code that
+/// needs the reason (doctor's finding codes) matches on the variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ignored {
+    /// `[x]` in the config file, other than `[default]`: it needs a `profile ` prefix.
+    NeedsPrefix(String),
+    /// `[profile x]` in the credentials file, which takes bare names.
+    BareNamesOnly(String),
+    /// `[sso-session x]` and the like in the credentials file: config-only sections.
+    ConfigOnly { prefix: String, name: String },
+    /// A name after a prefix that SDKs do not accept.
+    InvalidName(String),
+    /// A bare profile name SDKs do not accept.
+    InvalidProfileName(String),
+    /// `[default]` in the config file when `[profile default]` also exists.
+    ShadowedDefault,
+}
+
+impl std::fmt::Display for Ignored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ignored::NeedsPrefix(n) => {
+                write!(
+                    f,
+                    "sections in the config file other than [default] need a prefix: write [profile {n}]"
+                )
+            }
+            Ignored::BareNamesOnly(n) => {
+                write!(f, "the credentials file takes bare names: write [{n}], not [profile {n}]")
+            }
+            Ignored::ConfigOnly { prefix, name } => {
+                write!(f, "[{prefix} {name}] belongs in the config file, not the credentials file")
+            }
+            Ignored::InvalidName(n) => write!(f, "`{n}` is not a valid name"),
+            Ignored::InvalidProfileName(n) => write!(f, "`{n}` is not a valid profile name"),
+            Ignored::ShadowedDefault => {
+                f.write_str("[default] is ignored because [profile default] also exists")
+            }
+        }
+    }
+}
+
 /// How one line was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LineKind {
@@ -63,7 +105,7 @@ pub enum LineKind {
     /// `[profile x]` in the credentials file); `reason` then says why.
     Header {
         section: Option<SectionId>,
-        ignored_because: Option<String>,
+        ignored_because: Option<Ignored>,
     },
     /// `key = value`. `key` is lowercased; `value` is the byte range of the value within the line's
     /// text (after trimming and comment stripping), so an edit can replace exactly that span.
@@ -177,7 +219,7 @@ pub fn is_identifier(s: &str) -> bool {
 
 /// Resolves a header's inner text (between `[` and `]`) to a section, as aws-config's
 /// `SectionPair::parse` and `valid_for` do.
-fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, String> {
+fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, Ignored> {
     let input = inner.trim_matches(WHITESPACE);
     let (prefix, suffix) = match input.split_once(WHITESPACE) {
         Some((p, s)) => (Some(p.trim()), s.trim()),
@@ -186,7 +228,7 @@ fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, String> {
     match (kind, prefix) {
         (FileKind::Config, Some(prefix)) => {
             if !is_identifier(suffix) {
-                return Err(format!("`{suffix}` is not a valid name"));
+                return Err(Ignored::InvalidName(suffix.to_string()));
             }
             Ok(match prefix {
                 "profile" => SectionId::Profile(suffix.to_string()),
@@ -195,17 +237,13 @@ fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, String> {
             })
         }
         (FileKind::Config, None) if suffix == "default" => Ok(SectionId::Profile(suffix.into())),
-        (FileKind::Config, None) => Err(format!(
-            "sections in the config file other than [default] need a prefix: write [profile {suffix}]"
-        )),
-        (FileKind::Credentials, Some("profile")) => {
-            Err(format!("the credentials file takes bare names: write [{suffix}], not [profile {suffix}]"))
-        }
+        (FileKind::Config, None) => Err(Ignored::NeedsPrefix(suffix.to_string())),
+        (FileKind::Credentials, Some("profile")) => Err(Ignored::BareNamesOnly(suffix.to_string())),
         (FileKind::Credentials, Some(prefix)) => {
-            Err(format!("[{prefix} {suffix}] belongs in the config file, not the credentials file"))
+            Err(Ignored::ConfigOnly { prefix: prefix.to_string(), name: suffix.to_string() })
         }
         (FileKind::Credentials, None) if is_identifier(suffix) => Ok(SectionId::Profile(suffix.to_string())),
-        (FileKind::Credentials, None) => Err(format!("`{suffix}` is not a valid profile name")),
+        (FileKind::Credentials, None) => Err(Ignored::InvalidProfileName(suffix.to_string())),
     }
 }
 
@@ -320,12 +358,8 @@ impl Document {
                 LineKind::Header { section: Some(SectionId::Profile(n)), .. }
                     if n == "default" && !header_has_prefix(&line.text));
             if unprefixed_default {
-                line.kind = LineKind::Header {
-                    section: None,
-                    ignored_because: Some(
-                        "[default] is ignored because [profile default] also exists".into(),
-                    ),
-                };
+                line.kind =
+                    LineKind::Header { section: None, ignored_because: Some(Ignored::ShadowedDefault) };
             }
         }
     }
@@ -403,12 +437,12 @@ impl Document {
     }
 
     /// Headers that SDKs ignore, with the reason and line: material for `doctor` and warnings.
-    pub fn ignored_sections(&self) -> Vec<(usize, String)> {
+    pub fn ignored_sections(&self) -> Vec<(usize, &Ignored)> {
         self.lines
             .iter()
             .enumerate()
             .filter_map(|(i, l)| match &l.kind {
-                LineKind::Header { section: None, ignored_because: Some(why) } => Some((i + 1, why.clone())),
+                LineKind::Header { section: None, ignored_because: Some(why) } => Some((i + 1, why)),
                 _ => None,
             })
             .collect()

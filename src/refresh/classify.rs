@@ -12,6 +12,8 @@ use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
 
+use crate::finding::Code;
+
 /// Whether trying again, unchanged, can succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Retry {
@@ -29,7 +31,7 @@ pub struct RefreshError {
     /// STS's error code, e.g. `InvalidClientTokenId`.
     pub code: Option<String>,
     /// The doctor finding this maps to, e.g. `key-unknown`.
-    pub finding: Option<&'static str>,
+    pub finding: Option<Code>,
     pub message: String,
     pub http_status: Option<u16>,
     /// The server's `Date` header, for clock-skew checks.
@@ -64,7 +66,7 @@ impl RefreshError {
     }
 
     /// A failure before any STS call: a broken or missing source profile, a bad MFA command.
-    pub fn local(finding: &'static str, message: String) -> Self {
+    pub fn local(finding: Code, message: String) -> Self {
         RefreshError {
             retry: Retry::Fatal,
             code: None,
@@ -82,21 +84,21 @@ impl RefreshError {
 }
 
 /// Codes that retrying cannot fix, with their doctor finding.
-const FATAL: &[(&str, &str)] = &[
-    ("InvalidClientTokenId", "key-unknown"),
-    ("UnrecognizedClientException", "key-unknown"),
-    ("InvalidAccessKeyId", "key-unknown"),
-    ("SignatureDoesNotMatch", "secret-mismatch"),
-    ("IncompleteSignature", "secret-mismatch"),
-    ("ExpiredToken", "token-expired"),
-    ("ExpiredTokenException", "token-expired"),
-    ("AccessDenied", "access-denied"),
-    ("AccessDeniedException", "access-denied"),
-    ("RegionDisabledException", "region-opt-in"),
-    ("MissingAuthenticationToken", "key-unknown"),
-    ("ValidationError", "invalid-request"),
-    ("MalformedPolicyDocument", "invalid-request"),
-    ("PackedPolicyTooLarge", "invalid-request"),
+const FATAL: &[(&str, Code)] = &[
+    ("InvalidClientTokenId", Code::KeyUnknown),
+    ("UnrecognizedClientException", Code::KeyUnknown),
+    ("InvalidAccessKeyId", Code::KeyUnknown),
+    ("SignatureDoesNotMatch", Code::SecretMismatch),
+    ("IncompleteSignature", Code::SecretMismatch),
+    ("ExpiredToken", Code::TokenExpired),
+    ("ExpiredTokenException", Code::TokenExpired),
+    ("AccessDenied", Code::AccessDenied),
+    ("AccessDeniedException", Code::AccessDenied),
+    ("RegionDisabledException", Code::RegionOptIn),
+    ("MissingAuthenticationToken", Code::KeyUnknown),
+    ("ValidationError", Code::InvalidRequest),
+    ("MalformedPolicyDocument", Code::InvalidRequest),
+    ("PackedPolicyTooLarge", Code::InvalidRequest),
 ];
 
 /// Codes worth retrying whatever their HTTP status says.
@@ -134,17 +136,17 @@ pub fn classify(
     status: Option<u16>,
     message: &str,
     skew: Option<chrono::Duration>,
-) -> (Retry, Option<&'static str>) {
+) -> (Retry, Option<Code>) {
     let skewed = skew.is_some_and(|s| s.abs() > SKEW_FATAL)
         || message.contains("Signature expired")
         || message.contains("Signature not yet current");
     if let Some(code) = code {
         if skewed && matches!(code, "SignatureDoesNotMatch" | "InvalidSignatureException" | "AuthFailure") {
             // Retrying will not help until the clock is fixed; the engine re-checks slowly.
-            return (Retry::Fatal, Some("clock-skew"));
+            return (Retry::Fatal, Some(Code::ClockSkew));
         }
         if let Some((_, finding)) = FATAL.iter().find(|(c, _)| *c == code) {
-            return (Retry::Fatal, Some(finding));
+            return (Retry::Fatal, Some(*finding));
         }
         if RETRYABLE.contains(&code) {
             return (Retry::Retryable, None);
@@ -186,7 +188,7 @@ where
         }
         SdkError::ConstructionFailure(_) => {
             out.retry = Retry::Fatal;
-            out.finding = Some("invalid-request");
+            out.finding = Some(Code::InvalidRequest);
             out.message = format!("could not build the STS request: {}", DisplayErrorContext(err));
             return out;
         }
@@ -219,33 +221,33 @@ where
 pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String> {
     let key = err.key_id.as_deref().map(crate::secret::short_key_id).unwrap_or_else(|| "in use".into());
     Some(match err.finding? {
-        "key-unknown" => format!(
+        Code::KeyUnknown => format!(
             "the access key {key} in [{source}] was deleted, rotated or mistyped: create a new one and run `aws configure --profile {source}`"
         ),
-        "secret-mismatch" => format!(
+        Code::SecretMismatch => format!(
             "the secret key in [{source}] does not belong to {key}: re-enter it with `aws configure --profile {source}`"
         ),
-        "token-expired" => format!("the session in [{source}] has expired: refresh it first"),
-        "access-denied" => format!(
+        Code::TokenExpired => format!("the session in [{source}] has expired: refresh it first"),
+        Code::AccessDenied => format!(
             "[{source}] may not call {method} here: check the role's trust policy, your IAM permissions, and whether the role requires MFA"
         ),
-        "clock-skew" => {
+        Code::ClockSkew => {
             let skew = err.server_date.map(|d| (Utc::now() - d).num_seconds().abs()).unwrap_or(0);
             format!(
                 "this machine's clock is off by about {skew}s: turn on time sync (`timedatectl set-ntp true`, chrony or NTP)"
             )
         }
-        "mfa-required" => "access was denied and this session sends no MFA code; if the role requires MFA, add mfa_serial (and mfa_command) to its [[session]] in credd's config".into(),
-        "region-opt-in" => {
+        Code::MfaRequired => "access was denied and this session sends no MFA code; if the role requires MFA, add mfa_serial (and mfa_command) to its [[session]] in credd's config".into(),
+        Code::RegionOptIn => {
             "use a regional STS endpoint for this region, or enable the region for the account".into()
         }
-        "invalid-request" => {
+        Code::InvalidRequest => {
             "check this session's settings (role_arn, duration, external_id) with `credd config check`".into()
         }
-        "source-profile-missing" => {
+        Code::SourceProfileMissing => {
             format!("add the profile with `aws configure --profile {source}`, or fix source_profile")
         }
-        "file-unparseable" => "fix the line named above; credd will not write a file it cannot parse".into(),
+        Code::FileUnparseable => "fix the line named above; credd will not write a file it cannot parse".into(),
         _ => return None,
     })
 }
@@ -267,19 +269,19 @@ mod tests {
     fn codes_classify() {
         assert_eq!(
             classify(Some("InvalidClientTokenId"), Some(403), "", None),
-            (Retry::Fatal, Some("key-unknown"))
+            (Retry::Fatal, Some(Code::KeyUnknown))
         );
         assert_eq!(
             classify(Some("SignatureDoesNotMatch"), Some(403), "", None),
-            (Retry::Fatal, Some("secret-mismatch"))
+            (Retry::Fatal, Some(Code::SecretMismatch))
         );
         assert_eq!(
             classify(Some("ExpiredToken"), Some(400), "", None),
-            (Retry::Fatal, Some("token-expired"))
+            (Retry::Fatal, Some(Code::TokenExpired))
         );
         assert_eq!(
             classify(Some("AccessDenied"), Some(403), "", None),
-            (Retry::Fatal, Some("access-denied"))
+            (Retry::Fatal, Some(Code::AccessDenied))
         );
         assert_eq!(classify(Some("Throttling"), Some(400), "", None), (Retry::Retryable, None));
         assert_eq!(classify(None, Some(503), "", None), (Retry::Retryable, None));
@@ -292,13 +294,13 @@ mod tests {
         let skew = Some(chrono::Duration::minutes(20));
         assert_eq!(
             classify(Some("SignatureDoesNotMatch"), Some(403), "", skew),
-            (Retry::Fatal, Some("clock-skew"))
+            (Retry::Fatal, Some(Code::ClockSkew))
         );
         let msg = "Signature expired: 20260101T000000Z is now earlier than 20260101T001500Z";
-        assert_eq!(classify(Some("SignatureDoesNotMatch"), Some(403), msg, None).1, Some("clock-skew"));
+        assert_eq!(classify(Some("SignatureDoesNotMatch"), Some(403), msg, None).1, Some(Code::ClockSkew));
         assert_eq!(
             classify(Some("SignatureDoesNotMatch"), Some(403), "", Some(chrono::Duration::seconds(30))).1,
-            Some("secret-mismatch")
+            Some(Code::SecretMismatch)
         );
     }
 

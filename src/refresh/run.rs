@@ -9,6 +9,7 @@ use super::{CallContext, Issued, RefreshError};
 use crate::config::Config;
 use crate::config::Settings;
 use crate::files::{AwsFiles, Loaded};
+use crate::finding::Code;
 use crate::paths::Env;
 use crate::profile::WriteError;
 use crate::profile::meta::{self, ProfileCredentials};
@@ -21,13 +22,13 @@ pub fn source_credentials(files: &Loaded, m: &Settings) -> Result<ProfileCredent
     let merged = files.merged();
     let Some(section) = merged.profile(&m.source_profile) else {
         return Err(RefreshError::local(
-            "source-profile-missing",
+            Code::SourceProfileMissing,
             format!("source profile \"{}\" no longer exists", m.source_profile),
         ));
     };
     meta::credentials(section).ok_or_else(|| {
         RefreshError::local(
-            "source-profile-missing",
+            Code::SourceProfileMissing,
             format!("source profile \"{}\" has no complete access key", m.source_profile),
         )
     })
@@ -60,7 +61,7 @@ pub async fn refresh(
 ) -> Outcome {
     let (name, home) = (session.name.as_str(), &session.home);
     let Some(managed) = &session.managed else {
-        return Outcome::Failed(RefreshError::local("internal", format!("\"{name}\" is watch-only")));
+        return Outcome::Failed(RefreshError::local(Code::Internal, format!("\"{name}\" is watch-only")));
     };
     let loaded = match read_files(files).await {
         Ok(l) => l,
@@ -108,11 +109,11 @@ pub async fn refresh(
         Err(mut e) => {
             e.key_id = Some(key_id);
             // Roles that require MFA deny AssumeRole without a code in exactly this way.
-            if e.finding == Some("access-denied")
+            if e.finding == Some(Code::AccessDenied)
                 && managed.settings.method == crate::config::Method::AssumeRole
                 && managed.settings.mfa_serial.is_none()
             {
-                e.finding = Some("mfa-required");
+                e.finding = Some(Code::MfaRequired);
             }
             return Outcome::Failed(e);
         }
@@ -132,7 +133,7 @@ pub async fn refresh(
     match stored {
         Ok(Ok(stored)) => Outcome::Refreshed { issued, stored },
         Ok(Err(e)) => Outcome::Failed(file_failure(e)),
-        Err(e) => Outcome::Failed(RefreshError::local("internal", format!("write task failed: {e}"))),
+        Err(e) => Outcome::Failed(RefreshError::local(Code::Internal, format!("write task failed: {e}"))),
     }
 }
 
@@ -140,7 +141,7 @@ async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
     let files = files.clone();
     tokio::task::spawn_blocking(move || files.read().map_err(file_failure))
         .await
-        .map_err(|e| RefreshError::local("internal", format!("read task failed: {e}")))?
+        .map_err(|e| RefreshError::local(Code::Internal, format!("read task failed: {e}")))?
 }
 
 /// A file that does not parse (or an edit it refuses) waits for the user to fix it; a full disk,
@@ -148,7 +149,7 @@ async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
 fn file_failure(e: WriteError) -> RefreshError {
     match e {
         WriteError::Unparseable(_) | WriteError::Edit { .. } => {
-            RefreshError::local("file-unparseable", e.to_string())
+            RefreshError::local(Code::FileUnparseable, e.to_string())
         }
         WriteError::Io { .. } | WriteError::Contended { .. } => RefreshError::transient(&e.to_string()),
     }
@@ -165,7 +166,7 @@ mod tests {
         let parse =
             Document::parse("[a]\nbroken line\n", FileKind::Credentials, Path::new("/c")).unwrap_err();
         let unparseable = file_failure(WriteError::Unparseable(parse));
-        assert_eq!((unparseable.is_fatal(), unparseable.finding), (true, Some("file-unparseable")));
+        assert_eq!((unparseable.is_fatal(), unparseable.finding), (true, Some(Code::FileUnparseable)));
         assert!(unparseable.message.contains("/c:2"), "{}", unparseable.message);
         let full = WriteError::Io {
             path: "/c".into(),

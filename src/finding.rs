@@ -1,0 +1,161 @@
+//! The finding codes: the names of everything that can be wrong with a user's AWS credentials,
+//! as `credd doctor`, `credd status`, notifications and the logs show them. They are a documented
+//! contract (`docs/doctor.md`), serialized as the kebab-case names below; a unit test holds the
+//! enum and the document to each other.
+//!
+//! A leaf: it says what each code is called, not when it applies. Deciding that belongs to
+//! `doctor` (offline checks), `refresh::classify` (STS errors) and the engine.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One finding code. See `docs/doctor.md` for each one's cause and fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    AccessDenied,
+    ClockSkew,
+    CreddConfigInvalid,
+    EnvPartial,
+    EnvShadowsProfile,
+    ExpiryUnreadable,
+    FilePermissions,
+    FileUnparseable,
+    Internal,
+    InvalidRequest,
+    KeyFormat,
+    KeyIncomplete,
+    KeyUnknown,
+    KeyWhitespace,
+    LegacyTokenConflict,
+    MfaCodeNeeded,
+    MfaRequired,
+    MissingProfilePrefixInConfig,
+    ProfileNotFound,
+    ProfilePrefixInCredentials,
+    RegionInvalid,
+    RegionMissing,
+    RegionOptIn,
+    RoleChainDuration,
+    SecretMismatch,
+    SectionIgnored,
+    SessionExpired,
+    SessionExpiring,
+    SessionTokenMissing,
+    SessionTokenUnexpected,
+    SourceProfileCycle,
+    SourceProfileMissing,
+    StsRejected,
+    StsUnreachable,
+    TokenExpired,
+}
+
+impl Code {
+    /// Every code, for the documentation check.
+    pub const ALL: &[Code] = &[
+        Code::AccessDenied,
+        Code::ClockSkew,
+        Code::CreddConfigInvalid,
+        Code::EnvPartial,
+        Code::EnvShadowsProfile,
+        Code::ExpiryUnreadable,
+        Code::FilePermissions,
+        Code::FileUnparseable,
+        Code::Internal,
+        Code::InvalidRequest,
+        Code::KeyFormat,
+        Code::KeyIncomplete,
+        Code::KeyUnknown,
+        Code::KeyWhitespace,
+        Code::LegacyTokenConflict,
+        Code::MfaCodeNeeded,
+        Code::MfaRequired,
+        Code::MissingProfilePrefixInConfig,
+        Code::ProfileNotFound,
+        Code::ProfilePrefixInCredentials,
+        Code::RegionInvalid,
+        Code::RegionMissing,
+        Code::RegionOptIn,
+        Code::RoleChainDuration,
+        Code::SecretMismatch,
+        Code::SectionIgnored,
+        Code::SessionExpired,
+        Code::SessionExpiring,
+        Code::SessionTokenMissing,
+        Code::SessionTokenUnexpected,
+        Code::SourceProfileCycle,
+        Code::SourceProfileMissing,
+        Code::StsRejected,
+        Code::StsUnreachable,
+        Code::TokenExpired,
+    ];
+
+    /// The documented name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::AccessDenied => "access-denied",
+            Code::ClockSkew => "clock-skew",
+            Code::CreddConfigInvalid => "credd-config-invalid",
+            Code::EnvPartial => "env-partial",
+            Code::EnvShadowsProfile => "env-shadows-profile",
+            Code::ExpiryUnreadable => "expiry-unreadable",
+            Code::FilePermissions => "file-permissions",
+            Code::FileUnparseable => "file-unparseable",
+            Code::Internal => "internal",
+            Code::InvalidRequest => "invalid-request",
+            Code::KeyFormat => "key-format",
+            Code::KeyIncomplete => "key-incomplete",
+            Code::KeyUnknown => "key-unknown",
+            Code::KeyWhitespace => "key-whitespace",
+            Code::LegacyTokenConflict => "legacy-token-conflict",
+            Code::MfaCodeNeeded => "mfa-code-needed",
+            Code::MfaRequired => "mfa-required",
+            Code::MissingProfilePrefixInConfig => "missing-profile-prefix-in-config",
+            Code::ProfileNotFound => "profile-not-found",
+            Code::ProfilePrefixInCredentials => "profile-prefix-in-credentials",
+            Code::RegionInvalid => "region-invalid",
+            Code::RegionMissing => "region-missing",
+            Code::RegionOptIn => "region-opt-in",
+            Code::RoleChainDuration => "role-chain-duration",
+            Code::SecretMismatch => "secret-mismatch",
+            Code::SectionIgnored => "section-ignored",
+            Code::SessionExpired => "session-expired",
+            Code::SessionExpiring => "session-expiring",
+            Code::SessionTokenMissing => "session-token-missing",
+            Code::SessionTokenUnexpected => "session-token-unexpected",
+            Code::SourceProfileCycle => "source-profile-cycle",
+            Code::SourceProfileMissing => "source-profile-missing",
+            Code::StsRejected => "sts-rejected",
+            Code::StsUnreachable => "sts-unreachable",
+            Code::TokenExpired => "token-expired",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    /// The codes in docs/doctor.md's table are exactly the enum's, and each serializes to its name.
+    #[test]
+    fn the_enum_and_the_documented_table_agree() {
+        let docs = include_str!("../docs/doctor.md");
+        let table = docs.split("\n## Codes\n").nth(1).expect("a `## Codes` section");
+        let table = table.split("\n## ").next().unwrap_or(table);
+        let documented: std::collections::BTreeSet<&str> =
+            table.lines().filter_map(|l| l.strip_prefix("| `")).filter_map(|l| l.split('`').next()).collect();
+        let ours: std::collections::BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(ours, documented, "docs/doctor.md's table and finding::Code differ");
+        for c in Code::ALL {
+            assert_eq!(serde_json::to_string(c).unwrap(), format!("\"{c}\""));
+            assert_eq!(serde_json::from_str::<Code>(&format!("\"{c}\"")).unwrap(), *c);
+        }
+    }
+}
