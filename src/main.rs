@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use credd::cli::list as scan;
 use credd::cli::{self, Command, Invocation, StatusFormat};
 use credd::config::{Config, LogFormat};
 use credd::engine::{Begin, Engine, Export, Refusal};
@@ -16,7 +17,7 @@ use credd::paths::{self, ProcessEnv};
 use credd::refresh::mfa::UsedCodes;
 use credd::refresh::run::{self, Outcome};
 use credd::secret::Secret;
-use credd::{daemon, logging, scan, sessions};
+use credd::{daemon, logging, sessions};
 
 const USAGE_OR_CONFIG: u8 = 2;
 const NO_DAEMON: u8 = 3;
@@ -298,16 +299,16 @@ fn report_left(left: chrono::Duration) -> String {
 fn export(
     inv: &Invocation,
     name: &str,
-    format: credd::export::Format,
+    format: credd::cli::export::Format,
     min_ttl: Option<Duration>,
 ) -> anyhow::Result<ExitCode> {
     let location = match fresh_location(inv, name, min_ttl)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    match credd::export::read(&location) {
+    match credd::cli::export::read(&location) {
         Ok(e) => {
-            print!("{}", credd::export::render(&e, format));
+            print!("{}", credd::cli::export::render(&e, format));
             Ok(ExitCode::SUCCESS)
         }
         Err(why) => {
@@ -489,7 +490,7 @@ fn status(inv: &Invocation, format: StatusFormat) -> anyhow::Result<ExitCode> {
     match format {
         StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&frame)?),
         StatusFormat::Prompt => {
-            let line = credd::report::prompt(st, now);
+            let line = credd::cli::status::prompt(st, now);
             if !line.is_empty() {
                 println!("{line}");
             }
@@ -498,10 +499,10 @@ fn status(inv: &Invocation, format: StatusFormat) -> anyhow::Result<ExitCode> {
             use std::io::IsTerminal;
             let color =
                 std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            print!("{}", credd::report::table(st, now, color));
+            print!("{}", credd::cli::status::table(st, now, color));
         }
     }
-    let attention = st.sessions.iter().any(credd::report::needs_attention);
+    let attention = st.sessions.iter().any(credd::cli::status::needs_attention);
     Ok(if attention { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -514,7 +515,7 @@ fn print_result(r: &RefreshResult) {
                 format!(
                     "; expires {} (in {})",
                     e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    credd::report::short_duration(now, e)
+                    credd::cli::status::short_duration(now, e)
                 )
             })
             .unwrap_or_default();
@@ -600,7 +601,7 @@ fn refresh_in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) 
                         "{name}: refreshed; key {}, expires {} (in {})",
                         credd::secret::short_key_id(&issued.credentials.access_key_id),
                         exp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        credd::report::short_duration(chrono::Utc::now(), exp)
+                        credd::cli::status::short_duration(chrono::Utc::now(), exp)
                     ),
                     credd::refresh::store::Stored::KeptNewer(t) => println!(
                         "{name}: the file already holds a session lasting longer (until {}); kept it",

@@ -60,7 +60,7 @@ enum Sub {
     Export {
         name: String,
         #[arg(long, value_enum, default_value = "env")]
-        format: crate::export::Format,
+        format: crate::cli::export::Format,
         /// Refresh first unless the session has at least this long left (`2h`, `90m`); fail if
         /// it cannot.
         #[arg(long, value_name = "DURATION", value_parser = duration)]
@@ -194,7 +194,7 @@ pub enum Command {
     },
     Export {
         name: String,
-        format: crate::export::Format,
+        format: crate::cli::export::Format,
         min_ttl: Option<Duration>,
     },
     Ensure {
@@ -276,7 +276,7 @@ fn from_args(args: Args) -> Invocation {
         Sub::Doctor { profile, json, offline } => Command::Doctor { profile, json, offline },
         Sub::Export { name, format, min_ttl } => Command::Export { name, format, min_ttl },
         Sub::CredentialProcess { name, min_ttl } => {
-            Command::Export { name, format: crate::export::Format::CredentialProcess, min_ttl }
+            Command::Export { name, format: crate::cli::export::Format::CredentialProcess, min_ttl }
         }
         Sub::Ensure { name, min_ttl } => Command::Ensure { name, min_ttl },
         Sub::Completions { shell } => Command::Completions(shell),
@@ -335,7 +335,7 @@ mod tests {
         assert!(Args::try_parse_from(["credd", "ensure", "dev", "--min-ttl", "soon"]).is_err());
         let cp = Command::Export {
             name: "dev".into(),
-            format: crate::export::Format::CredentialProcess,
+            format: crate::cli::export::Format::CredentialProcess,
             min_ttl: Some(Duration::from_secs(7200)),
         };
         assert_eq!(parse(&["credd", "credential-process", "dev", "--min-ttl", "2h"]).command, cp);
