@@ -1,15 +1,24 @@
-//! `credd export` and `credd credential-process`: reading a session's current credentials from
-//! where the daemon says they are, and printing them in the formats of
-//! `aws configure export-credentials` (plus dotenv, fish and JSON).
+//! `credd export`, `credd credential-process` and `credd ensure`: make sure a session is fresh
+//! (and, with `--min-ttl`, lasts that long), read its credentials from where the daemon says they
+//! are, and print them in the formats of `aws configure export-credentials` (plus dotenv, fish and
+//! JSON), or, for `ensure`, what is left.
 //!
 //! The daemon never sends secrets over its socket; it makes sure the session is fresh and names
-//! the file. This process, running as the same user, reads the keys from that file.
+//! the file. This process, running as the same user, reads the keys from that file. Without a
+//! daemon, the engine makes the same decisions here.
+
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::ipc::protocol::{ExportLocation, Origin};
+use super::refresh::{engine_here, refresh_here};
+use super::{Failure, Invocation, ask, load_config, unexpected};
+use crate::engine::{Begin, Engine, Export, Refusal};
+use crate::ipc::client::ClientError;
+use crate::ipc::protocol::{ErrorCode, ExportLocation, Origin, Reply, Request, State};
 use crate::profile::meta::{self, ProfileCredentials};
 use crate::profile::{FileKind, read_document};
+use crate::refresh::run::Outcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -112,6 +121,112 @@ pub fn render(e: &Exported, format: Format) -> String {
         }
     }
     out
+}
+
+pub(super) fn export(
+    inv: &Invocation,
+    name: &str,
+    format: Format,
+    min_ttl: Option<Duration>,
+) -> Result<(), Failure> {
+    let location = fresh_location(inv, name, min_ttl)?;
+    let e = read(&location).map_err(Failure::failed)?;
+    print!("{}", render(&e, format));
+    Ok(())
+}
+
+/// `credd ensure NAME --min-ttl D`: what is left after making sure, on stdout.
+pub(super) fn ensure(inv: &Invocation, name: &str, min_ttl: Duration) -> Result<(), Failure> {
+    let location = fresh_location(inv, name, Some(min_ttl))?;
+    let Some(at) = location.expires_at else {
+        return Err(Failure::failed(format!("{name} records no expiry, so credd cannot promise it lasts")));
+    };
+    println!(
+        "{name}: {} left (until {}), at least the {} asked",
+        left(at - Utc::now()),
+        at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        humantime::format_duration(min_ttl)
+    );
+    Ok(())
+}
+
+/// The daemon makes sure the session is fresh (and, with `min_ttl`, lasts at least that long) and
+/// says where it is; without a daemon, the same happens here. Then what came back is judged: an
+/// expired session, or one still short of `min_ttl`, is refused with the reason.
+fn fresh_location(
+    inv: &Invocation,
+    name: &str,
+    min_ttl: Option<Duration>,
+) -> Result<ExportLocation, Failure> {
+    let request = Request::Export { name: name.to_string(), min_ttl: min_ttl.map(|t| t.as_secs()) };
+    let location = match ask(inv, request) {
+        Ok(frame) => match frame.reply {
+            Reply::Exported(loc) => loc,
+            Reply::Error { message, .. } => return Err(Failure::failed(message)),
+            other => return Err(unexpected(other)),
+        },
+        Err(ClientError::NoDaemon { .. }) => in_process(inv, name, min_ttl)?,
+        Err(e) => return Err(e.into()),
+    };
+    let now = Utc::now();
+    let needs_mfa = if location.state == State::NeedsMfa {
+        format!(": it needs an MFA code (`credd mfa {name} CODE`)")
+    } else {
+        String::new()
+    };
+    if let Some(at) = location.expires_at.filter(|e| *e <= now) {
+        return Err(Failure::failed(format!(
+            "{name} expired at {} and credd cannot refresh it{needs_mfa}",
+            at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        )));
+    }
+    if let Some(ttl) = min_ttl
+        && crate::expiry::short_of(location.expires_at, now, ttl)
+    {
+        let left = location
+            .expires_at
+            .map(|e| format!("{} left", left(e - now)))
+            .unwrap_or("no recorded expiry".into());
+        return Err(Failure::failed(format!(
+            "{name} has {left}, less than the {} asked, and credd could not renew it{needs_mfa}",
+            humantime::format_duration(ttl)
+        )));
+    }
+    Ok(location)
+}
+
+/// A remaining lifetime in whole minutes, as people read it: `1h 59m`.
+fn left(left: chrono::Duration) -> String {
+    let minutes = left.num_minutes().max(0) as u64;
+    humantime::format_duration(Duration::from_secs(minutes * 60)).to_string()
+}
+
+/// An export with no daemon: the engine decides from the files whether to refresh first, exactly
+/// as the daemon would, and the refresh runs here.
+fn in_process(inv: &Invocation, name: &str, min_ttl: Option<Duration>) -> Result<ExportLocation, Failure> {
+    let (files, mut engine, _) = engine_here(load_config(inv)?)?;
+    let refused = |why: Refusal| match why.code() {
+        ErrorCode::UnknownSession => Failure::usage(why),
+        _ => Failure::failed(why),
+    };
+    let location = match engine.export(name, min_ttl, Utc::now(), &files.credentials).map_err(refused)? {
+        Export::Ready(location) => return Ok(location),
+        Export::RefreshFirst(location) => location,
+    };
+    let Begin::Start(spec) = engine.begin(name, false).map_err(refused)? else {
+        unreachable!("nothing else refreshes in this process");
+    };
+    let outcome = refresh_here(&engine, &spec, &files, None, &Default::default())?;
+    match &outcome {
+        Outcome::NeedsMfa { serial, .. } => eprintln!(
+            "credd: {name} needs an MFA code for {serial} to refresh; run `credd refresh {name} --code CODE`"
+        ),
+        Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
+        Outcome::Refreshed { .. } => {}
+    }
+    let now = Utc::now();
+    engine.finish(name, outcome, now, 0.0);
+    Engine::exported(location, engine.result(name, now), now).map_err(refused)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
-//! What credd finds in the AWS shared files: every profile, the kind of credentials it holds, and
-//! when they expire. Pure over the parsed files, so the daemon's zero-config discovery and
-//! `credd list` share one reading.
+//! `credd list`: every profile in the AWS shared files, the kind of credentials it holds, and
+//! when they expire, as a table or JSON. `summarize` is pure over the parsed files.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use super::Failure;
 
 use crate::files::Loaded;
 use crate::profile::SectionId;
@@ -60,4 +61,40 @@ pub fn summarize(files: &Loaded) -> Vec<ProfileSummary> {
             Some(ProfileSummary { name: name.clone(), kind, problem, expires_at, expiry_key, expiry_error })
         })
         .collect()
+}
+pub(super) fn list(json: bool) -> Result<(), Failure> {
+    let files =
+        crate::files::AwsFiles::from_env(&crate::paths::ProcessEnv).read().map_err(anyhow::Error::from)?;
+    let profiles = summarize(&files);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&profiles).map_err(anyhow::Error::from)?);
+    } else {
+        print!("{}", table(&profiles, Utc::now()));
+    }
+    Ok(())
+}
+
+fn table(profiles: &[ProfileSummary], now: DateTime<Utc>) -> String {
+    let mut out = format!("{:<24} {:<13} EXPIRES\n", "PROFILE", "KIND");
+    for p in profiles {
+        let expires = match (&p.expires_at, &p.expiry_error) {
+            (_, Some(err)) => err.clone(),
+            (Some(at), None) if *at <= now => format!("expired {}", at.format("%Y-%m-%d %H:%M UTC")),
+            (Some(at), None) => {
+                let left = (*at - now).num_seconds().max(0) as u64;
+                format!(
+                    "in {} ({})",
+                    humantime::format_duration(std::time::Duration::from_secs(left)),
+                    at.format("%Y-%m-%d %H:%M UTC")
+                )
+            }
+            (None, None) => "-".into(),
+        };
+        let kind = match p.problem {
+            Some(problem) => format!("{} ({problem})", p.kind),
+            None => p.kind.to_string(),
+        };
+        out.push_str(&format!("{:<24} {:<13} {}\n", p.name, kind, expires));
+    }
+    out
 }

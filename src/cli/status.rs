@@ -1,9 +1,45 @@
-//! How `credd status` looks: the table for people, the one-liner for shell prompts, and the exit
-//! code for scripts. Pure functions over the status reply.
+//! `credd status`: ask the daemon, and show the answer as a table for people, a one-liner for
+//! shell prompts or JSON for scripts, with an exit code that says whether anything needs
+//! attention. The printers are pure functions over the status reply.
 
 use chrono::{DateTime, Utc};
 
-use crate::ipc::protocol::{SessionStatus, State, Status};
+use super::{Failure, Invocation, StatusFormat, ask, unexpected};
+use crate::ipc::client::ClientError;
+use crate::ipc::protocol::{Reply, Request, SessionStatus, State, Status};
+
+pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failure> {
+    let frame = match ask(inv, Request::Status) {
+        Ok(f) => f,
+        // A prompt must stay quiet when there is no daemon; the exit code still says so.
+        Err(ClientError::NoDaemon { .. }) if format == StatusFormat::Prompt => {
+            return Err(Failure::NoDaemon(None));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let Reply::Status(st) = &frame.reply else {
+        return Err(unexpected(frame.reply));
+    };
+    let now = Utc::now();
+    match format {
+        StatusFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&frame).map_err(anyhow::Error::from)?)
+        }
+        StatusFormat::Prompt => {
+            let line = prompt(st, now);
+            if !line.is_empty() {
+                println!("{line}");
+            }
+        }
+        StatusFormat::Table => {
+            use std::io::IsTerminal;
+            let color =
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            print!("{}", table(st, now, color));
+        }
+    }
+    if st.sessions.iter().any(needs_attention) { Err(Failure::Failed(None)) } else { Ok(()) }
+}
 
 /// Exit code 1: something needs attention.
 pub fn needs_attention(s: &SessionStatus) -> bool {

@@ -1,0 +1,72 @@
+//! `credd daemon` (run it in the foreground), `credd reload` (ask it to re-read its config) and
+//! `credd config check` (what the daemon would track, without starting it).
+
+use super::{
+    Failure, Invocation, ask, config_errors, config_path, host_user, load_config, runtime, unexpected,
+};
+use crate::files::AwsFiles;
+use crate::ipc::protocol::{Reply, Request};
+use crate::paths::{self, ProcessEnv};
+
+pub(super) fn daemon(inv: &Invocation) -> Result<(), Failure> {
+    let config = load_config(inv)?;
+    crate::logging::init(config.log_format);
+    let (config_path, config_explicit) = config_path(inv);
+    let opts = crate::daemon::Options {
+        config_path,
+        config_explicit,
+        runtime_dir: paths::runtime_dir(&ProcessEnv),
+        socket_override: inv.socket.clone(),
+        files: AwsFiles::from_env(&ProcessEnv),
+        host_user: host_user(),
+    };
+    runtime()?.block_on(crate::daemon::run(opts, std::future::pending())).map_err(Failure::usage)
+}
+
+pub(super) fn reload(inv: &Invocation) -> Result<(), Failure> {
+    match ask(inv, Request::Reload)?.reply {
+        Reply::Reloaded { errors } if errors.is_empty() => {
+            println!("reloaded");
+            Ok(())
+        }
+        Reply::Reloaded { errors } => {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            Err(Failure::usage("the daemon kept its previous configuration"))
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
+    let (path, _) = config_path(inv);
+    let config = load_config(inv)?;
+    let loaded = AwsFiles::from_env(&ProcessEnv).read().map_err(|e| {
+        eprintln!("{e}");
+        Failure::Usage(None)
+    })?;
+    let (user, host) = host_user();
+    let plan = crate::sessions::plan(&config, &loaded, (&user, &host));
+    if !plan.errors.is_empty() {
+        return Err(config_errors(plan.errors));
+    }
+    match &config.path {
+        Some(_) => println!("{}: ok", path.display()),
+        None => {
+            println!("{} does not exist: credd runs with defaults and tracks what it finds", path.display())
+        }
+    }
+    for s in &plan.sessions {
+        match &s.managed {
+            Some(m) => println!(
+                "  {:<20} managed ({}, source {})",
+                s.name,
+                m.settings.method.as_str(),
+                m.settings.source_profile
+            ),
+            None => println!("  {:<20} watch-only", s.name),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The verbs that set things up or look around: `credd doctor`, the shell hook and its
+//! `register-shell` callback, completions, the man page, and installing or removing the service.
+
+use super::{Failure, Invocation, ask, config_path, host_user, runtime};
+use crate::files::AwsFiles;
+use crate::ipc::protocol::{Request, ShellSession};
+use crate::paths::{self, ProcessEnv};
+use crate::service;
+
+pub(super) fn doctor(
+    inv: &Invocation,
+    profile: Option<&str>,
+    json: bool,
+    offline: bool,
+) -> Result<(), Failure> {
+    let files = AwsFiles::from_env(&ProcessEnv);
+    let opts = crate::doctor::Options {
+        profile: profile.map(str::to_string),
+        offline,
+        aws_config: files.config,
+        aws_credentials: files.credentials,
+        credd_config: config_path(inv).0,
+        host_user: host_user(),
+    };
+    let report = runtime()?.block_on(crate::doctor::diagnose(&opts, &ProcessEnv));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?);
+    } else {
+        let (selected, _) = crate::doctor::checks::selected_profile(&ProcessEnv, profile);
+        print!("{}", report.render(&selected));
+    }
+    if report.has_errors() { Err(Failure::Failed(None)) } else { Ok(()) }
+}
+
+pub(super) fn hook(shell: crate::hooks::Shell) -> Result<(), Failure> {
+    let exe = std::env::current_exe()?;
+    print!("{}", crate::hooks::render(shell, &exe, &paths::runtime_dir(&ProcessEnv)));
+    Ok(())
+}
+
+pub(super) fn register_shell(inv: &Invocation, shell: &ShellSession) -> Result<(), Failure> {
+    // Quiet by design: it runs in the background of a prompt.
+    let _ = ask(inv, Request::RegisterShell(shell.clone()));
+    Ok(())
+}
+
+pub(super) fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    super::args::completions(shell, &mut std::io::stdout());
+    Ok(())
+}
+
+pub(super) fn man() -> Result<(), Failure> {
+    Ok(super::args::man(&mut std::io::stdout())?)
+}
+
+/// `install-service` (`install` true) and `uninstall-service`; `print` only says what it would do.
+pub(super) fn service(install: bool, print: bool, kind: Option<service::Kind>) -> Result<(), Failure> {
+    let kind = kind.unwrap_or_else(service::Kind::for_this_os);
+    let exe = std::env::current_exe()?;
+    let plan = if install {
+        if print && service::in_temp_dir(&exe.canonicalize().unwrap_or_else(|_| exe.clone())) {
+            eprintln!(
+                "credd: warning: {} is inside a temporary directory; a real install from there is refused. \
+                 Install credd first (`cargo install --locked --path .`)",
+                exe.display()
+            );
+        }
+        service::install_plan(kind, &exe, &ProcessEnv, print)
+    } else {
+        service::uninstall_plan(kind, &ProcessEnv)
+    };
+    let plan = plan.map_err(Failure::usage)?;
+    if print {
+        match &plan.content {
+            Some(content) => {
+                println!("# would write {}:", plan.unit_path.display());
+                print!("{content}");
+            }
+            None => println!("# would remove {}", plan.unit_path.display()),
+        }
+        for cmd in &plan.commands {
+            println!("# would run: {}", cmd.join(" "));
+        }
+        return Ok(());
+    }
+    let notes =
+        if install { service::install(&plan).map(|()| Vec::new()) } else { service::uninstall(&plan) };
+    for n in notes.map_err(Failure::failed)? {
+        eprintln!("credd: note: {n}");
+    }
+    if install {
+        println!("installed {} and started credd", plan.unit_path.display());
+    } else {
+        println!(
+            "stopped credd and removed {}; config and credentials are untouched",
+            plan.unit_path.display()
+        );
+    }
+    Ok(())
+}
