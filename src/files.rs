@@ -75,6 +75,18 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Both files from text (`/c` and `/k`), for tests.
+    #[cfg(test)]
+    pub(crate) fn from_text(config: &str, credentials: &str) -> Loaded {
+        let parse =
+            |text, kind, path| Document::parse(text, kind, Path::new(path)).expect("test input parses");
+        Loaded {
+            config: Some(parse(config, FileKind::Config, "/c")),
+            credentials: Some(parse(credentials, FileKind::Credentials, "/k")),
+            env: BTreeMap::new(),
+        }
+    }
+
     /// Reads the env files at `paths` (a broken one is reported and skipped).
     pub fn read_env_files<'a>(&mut self, paths: impl IntoIterator<Item = &'a Path>) {
         self.env.clear();

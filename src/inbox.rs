@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::ipc::protocol::{Reply, ShellSession};
+use crate::protocol::{Reply, ShellSession};
 use crate::secret::Secret;
 
 /// A request for the daemon's loop, with where to send the answer.

@@ -9,9 +9,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use crate::envfile::EnvFile;
-use crate::ipc::protocol::{PROTOCOL, RequestFrame};
 use crate::profile::parse::{Eol, LineKind};
 use crate::profile::{Document, Edit, FileKind, SectionId};
+use crate::protocol::{PROTOCOL, RequestFrame};
 
 /// The edit each shared-file input gets: the keys a refresh writes, and one removal.
 const EDITS: &[(&str, Option<&str>)] =

@@ -27,28 +27,29 @@
 //! - `finding`: the documented finding codes, one enum.
 //! - `invariants`: what every parser must hold for any input; the fuzz targets' checks.
 
-pub mod alerts;
+pub(crate) mod alerts;
 pub mod cli;
-pub mod config;
-pub mod daemon;
-pub mod doctor;
-pub mod engine;
+pub(crate) mod config;
+pub(crate) mod daemon;
+pub(crate) mod doctor;
+pub(crate) mod engine;
 pub mod envfile;
-pub mod expiry;
-pub mod files;
-pub mod finding;
-pub mod hooks;
-pub mod inbox;
+pub(crate) mod expiry;
+pub(crate) mod files;
+pub(crate) mod finding;
+pub(crate) mod hooks;
+pub(crate) mod inbox;
 #[doc(hidden)]
 pub mod invariants;
-pub mod ipc;
-pub mod logging;
-pub mod notify;
-pub mod paths;
+pub(crate) mod ipc;
+pub(crate) mod logging;
+pub(crate) mod notify;
+pub(crate) mod paths;
 pub mod profile;
+pub(crate) mod protocol;
 pub mod refresh;
-pub mod secret;
-pub mod service;
-pub mod sessions;
-pub mod sys;
-pub mod watch;
+pub(crate) mod secret;
+pub(crate) mod service;
+pub(crate) mod sessions;
+pub(crate) mod sys;
+pub(crate) mod watch;

@@ -274,15 +274,10 @@ pub fn current_expiry(creds: &Sections, name: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{Document, FileKind};
     use std::path::Path;
 
     fn files(config: &str, creds: &str) -> Loaded {
-        Loaded {
-            config: Some(Document::parse(config, FileKind::Config, Path::new("c")).unwrap()),
-            credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new("k")).unwrap()),
-            env: Default::default(),
-        }
+        Loaded::from_text(config, creds)
     }
 
     const LONG: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";

@@ -206,7 +206,7 @@ pub enum Command {
     Hook {
         shell: crate::hooks::Shell,
     },
-    RegisterShell(crate::ipc::protocol::ShellSession),
+    RegisterShell(crate::protocol::ShellSession),
     UninstallService {
         print: bool,
         kind: Option<crate::service::Kind>,
@@ -283,7 +283,7 @@ fn from_args(args: Args) -> Invocation {
         Sub::Man => Command::Man,
         Sub::Hook { shell } => Command::Hook { shell },
         Sub::RegisterShell { pid, key_id, expires, tty, session } => {
-            Command::RegisterShell(crate::ipc::protocol::ShellSession {
+            Command::RegisterShell(crate::protocol::ShellSession {
                 pid,
                 tty: tty.filter(|t| !t.is_empty() && t != "not a tty"),
                 key_id,

@@ -5,8 +5,8 @@ use super::{
     Failure, Invocation, ask, config_errors, config_path, host_user, load_config, runtime, unexpected,
 };
 use crate::files::AwsFiles;
-use crate::ipc::protocol::{Reply, Request};
 use crate::paths::{self, ProcessEnv};
+use crate::protocol::{Reply, Request};
 
 pub(super) fn daemon(inv: &Invocation) -> Result<(), Failure> {
     let config = load_config(inv)?;

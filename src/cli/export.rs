@@ -15,9 +15,9 @@ use super::refresh::{engine_here, refresh_here};
 use super::{Failure, Invocation, ask, load_config, unexpected};
 use crate::engine::{Begin, Engine, Export, Refusal};
 use crate::ipc::client::ClientError;
-use crate::ipc::protocol::{ErrorCode, ExportLocation, Origin, Reply, Request, State};
 use crate::profile::meta::{self, ProfileCredentials};
 use crate::profile::{FileKind, read_document};
+use crate::protocol::{ErrorCode, ExportLocation, Origin, Reply, Request, State};
 use crate::refresh::run::Outcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use crate::config::{Config, ConfigError};
 use crate::ipc::client::{self, ClientError};
-use crate::ipc::protocol::{Reply, ReplyFrame, Request};
 use crate::paths::{self, ProcessEnv};
+use crate::protocol::{Reply, ReplyFrame, Request};
 
 /// How a verb failed. The message, when there is one, is printed as `credd: MESSAGE`; `None`
 /// means the verb already said what it had to (or stays quiet by design, as a prompt does).

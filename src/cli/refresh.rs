@@ -9,8 +9,8 @@ use super::{Failure, Invocation, ask, host_user, load_config, runtime, unexpecte
 use crate::engine::{Begin, Engine};
 use crate::files::AwsFiles;
 use crate::ipc::client::ClientError;
-use crate::ipc::protocol::{RefreshResult, Reply, ReplyFrame, Request};
 use crate::paths::ProcessEnv;
+use crate::protocol::{RefreshResult, Reply, ReplyFrame, Request};
 use crate::refresh::mfa::UsedCodes;
 use crate::refresh::run::{self, Outcome};
 use crate::refresh::store::Stored;

@@ -3,8 +3,8 @@
 
 use super::{Failure, Invocation, ask, config_path, host_user, runtime};
 use crate::files::AwsFiles;
-use crate::ipc::protocol::{Request, ShellSession};
 use crate::paths::{self, ProcessEnv};
+use crate::protocol::{Request, ShellSession};
 use crate::service;
 
 pub(super) fn doctor(

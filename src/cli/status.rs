@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Failure, Invocation, StatusFormat, ask, unexpected};
 use crate::ipc::client::ClientError;
-use crate::ipc::protocol::{Reply, Request, SessionStatus, State, Status};
+use crate::protocol::{Reply, Request, SessionStatus, State, Status};
 
 pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failure> {
     let frame = match ask(inv, Request::Status) {
@@ -179,7 +179,7 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
         SessionStatus {
             name: name.into(),
-            origin: crate::ipc::protocol::Origin::CredentialsFile,
+            origin: crate::protocol::Origin::CredentialsFile,
             profile: name.into(),
             managed,
             method: managed.then_some(crate::config::Method::AssumeRole),

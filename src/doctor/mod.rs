@@ -105,7 +105,6 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
 pub enum Severity {
     Error,
     Warn,
-    Info,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -191,7 +190,6 @@ impl Report {
                 let mark = match f.severity {
                     Severity::Error => "✖",
                     Severity::Warn => "!",
-                    Severity::Info => "·",
                 };
                 out.push_str(&format!("  {mark} {}: {}\n      fix: {}\n", f.code, f.message, f.fix));
             }

@@ -17,7 +17,6 @@ mod tests;
 mod view;
 
 pub use requests::{Begin, Export, Refusal};
-pub use view::{location, origin};
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -27,9 +26,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::config::Config;
 use crate::expiry::{self, Phase, Policy, State, Track};
 use crate::files::Loaded;
-use crate::ipc::protocol::ShellSession;
 use crate::profile::Sections;
 use crate::profile::meta;
+use crate::protocol::ShellSession;
 use crate::refresh::RefreshError;
 use crate::refresh::run::Outcome;
 use crate::refresh::store::Stored;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Engine, view};
 use crate::expiry::{self, Phase, State};
-use crate::ipc::protocol::{ErrorCode, ExportLocation, RefreshResult, ShellSession};
+use crate::protocol::{ErrorCode, ExportLocation, RefreshResult, ShellSession};
 use crate::sessions::SessionSpec;
 
 /// Why a request cannot be served.

@@ -8,8 +8,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::*;
 use crate::finding::Code;
-use crate::ipc::protocol::{ErrorCode, Origin, RefreshResult};
 use crate::profile::{Document, FileKind, SessionCredentials};
+use crate::protocol::{ErrorCode, Origin, RefreshResult};
 use crate::refresh::Issued;
 use crate::secret::Secret;
 

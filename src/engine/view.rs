@@ -12,7 +12,7 @@ use crate::alerts::{ErrorView, SessionView};
 use crate::config::Home;
 use crate::expiry::{Phase, State, Track};
 use crate::finding::Code;
-use crate::ipc::protocol::{LastError, Origin, RefreshResult, SessionStatus, ShellSession};
+use crate::protocol::{LastError, Origin, RefreshResult, SessionStatus, ShellSession};
 use crate::refresh::{RefreshError, classify};
 use crate::sessions::SessionSpec;
 

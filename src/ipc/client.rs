@@ -7,7 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::protocol::{PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
+use crate::protocol::{PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -60,7 +60,7 @@ pub fn request(socket: &Path, request: Request, timeout: Duration) -> Result<Rep
         return Err(ClientError::Protocol { ours: PROTOCOL, theirs, version });
     }
     let frame: ReplyFrame = serde_json::from_value(value).map_err(|e| io(std::io::Error::other(e)))?;
-    if let Reply::Error { code: super::protocol::ErrorCode::ProtocolMismatch, .. } = &frame.reply {
+    if let Reply::Error { code: crate::protocol::ErrorCode::ProtocolMismatch, .. } = &frame.reply {
         return Err(ClientError::Protocol { ours: PROTOCOL, theirs, version: frame.version });
     }
     Ok(frame)

@@ -1,6 +1,6 @@
-//! The control socket: `protocol` (the types), `server` (the daemon's side) and `client` (what
-//! `credd status`, `refresh`, `mfa` and `reload` use).
+//! The control socket: `server` (the daemon's side: binding, the owner check, framing) and
+//! `client` (what `credd status`, `refresh`, `mfa`, `export` and `reload` use). The messages
+//! themselves are `crate::protocol`; what the server hands the daemon is `crate::inbox`.
 
 pub mod client;
-pub mod protocol;
 pub mod server;

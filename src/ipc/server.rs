@@ -18,8 +18,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
-use super::protocol::{ErrorCode, MAX_REQUEST, PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
 use crate::inbox::Control;
+use crate::protocol::{ErrorCode, MAX_REQUEST, PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
 use crate::secret::Secret;
 
 /// How long a client has to send its request.

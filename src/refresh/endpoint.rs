@@ -68,18 +68,12 @@ pub fn endpoint_for_profile(
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
-    use std::path::Path;
 
     use super::*;
     use crate::config::Method;
-    use crate::profile::{Document, FileKind};
 
     fn files(config: &str, creds: &str) -> Loaded {
-        Loaded {
-            config: Some(Document::parse(config, FileKind::Config, Path::new("c")).unwrap()),
-            credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new("k")).unwrap()),
-            env: Default::default(),
-        }
+        Loaded::from_text(config, creds)
     }
 
     const LONG: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";

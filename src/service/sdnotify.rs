@@ -14,10 +14,6 @@ impl Notifier {
         Notifier { addr: std::env::var("NOTIFY_SOCKET").ok().filter(|a| !a.is_empty()) }
     }
 
-    pub fn is_active(&self) -> bool {
-        self.addr.is_some()
-    }
-
     /// Sends `state` (e.g. `READY=1`, `STATUS=…`). Failures are logged at debug: systemd going
     /// away must never take credd down.
     pub fn send(&self, state: &str) {

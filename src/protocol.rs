@@ -1,5 +1,6 @@
 //! The control protocol: newline-delimited JSON over a Unix stream socket. Only the types live
-//! here; `server.rs` and `client.rs` move them.
+//! here (a leaf: the engine, the CLI and the socket all speak them); `ipc::server` and
+//! `ipc::client` move them.
 //!
 //! Every frame carries `protocol`. A daemon answers a request of another version with an error
 //! that names both versions, and a client checks the reply's version the same way, so a
