@@ -165,8 +165,7 @@ pub struct SessionConfig {
     pub source_loc: Loc,
 }
 
-/// `[notify]`: used by the notification issue; parsed and checked already so configs written
-/// today stay valid.
+/// `[notify]`: whether and when to tell a human, and an optional command hook.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotifyConfig {
     pub enabled: bool,

@@ -2,30 +2,40 @@
 //!
 //! # Layout
 //!
-//! - `cli`: clap definitions, mapped onto our own [`cli::Command`] so nothing else sees clap.
-//! - `config`: `config.toml`: schema, defaults, checks with `file:line:col` errors.
-//! - `paths`: where the AWS files, credd's config and its runtime directory live.
-//! - `profile/`: the lossless model of the AWS shared files: parse, edit, atomic write, meaning.
-//! - `sessions`: which sessions to track (config + zero-config discovery) and storing a refresh.
-//! - `expiry`: pure scheduling: when each session is due, backoff, state.
-//! - `refresh/`: STS providers (assume-role, session-token), MFA codes, error classification.
-//! - `doctor/`: `credd doctor`: offline checks, live STS checks, finding codes.
-//! - `envfile`: dotenv files holding a session: lossless model, write-back, expiry.
-//! - `export`: `credd export` / `credential-process`: reading and formatting credentials.
-//! - `sys`: uid, gid, and whether a process exists: the raw libc calls in one place.
-//! - `watch`: file watching → "something changed".
-//! - `daemon/`: the long-running loop, its state, the wall-clock timer, the instance lock.
-//! - `hooks/`: the bash/zsh/fish prompt hooks and the generation stamps they watch.
-//! - `ipc/`: the control socket: protocol types, the daemon's server, the CLI's client.
-//! - `alerts`: pure: which incidents to tell a human about, grouped, once each.
-//! - `notify`: delivering alerts: desktop (notify-rust), a command hook, the log.
-//! - `logging`: tracing setup, with the SDK capped so bodies (and secrets) never reach a log.
-//! - `report`: how `credd status` looks: table, prompt line, exit code.
-//! - `scan`: what `credd list` shows.
-//! - `secret`: the redacting wrapper every secret travels in.
-//! - `service/`: systemd unit and launchd agent: rendering, installing, readiness.
-//! - `finding`: the documented finding codes, one enum.
+//! From the command line down to the leaves; a module imports only from rows below its own.
+//!
+//! - `cli/`: one function per verb (`status`, `refresh`, `export`, `list`, `daemon`, `setup`),
+//!   each with its printers; the clap definitions (`args`); the one mapping of failures to exit
+//!   codes. `main.rs` only calls `cli::run`.
+//! - `daemon/`: the long-running loop: one `select!` over the wall-clock timer (`wallclock`), file
+//!   changes, finished refreshes and the inbox; the instance lock (`instance`). It does the I/O;
+//!   the engine decides.
+//! - `doctor/`: `credd doctor`: offline checks, live STS checks. `service/`: the systemd unit and
+//!   launchd agent. `hooks/`: the shell prompt hooks and their generation stamps.
+//! - `ipc/`: the control socket: `server` (owner check, framing) and `client`. `notify`: delivering
+//!   alerts (desktop, a command hook, the log). `watch`: file watching → "something changed".
+//! - `inbox`: what the socket server and the notifier hand the daemon's loop.
+//! - `engine/`: every tracked session's state and every decision about it (due, begin, finish,
+//!   export, adopt an outside write, shells), pure, on a manual clock in its tests. The daemon and
+//!   the CLI's no-daemon fallbacks both ask it.
+//! - `refresh/`: one provider per STS method, the endpoint, MFA codes, error classification, one
+//!   refresh end to end (`run`) and storing its result (`store`).
+//! - `sessions`: which sessions to track, from the config and the files (zero-config discovery
+//!   included), each with its settings and where it lives.
+//! - `alerts`: pure: which incidents to tell a human about, grouped, once each. `expiry`: pure
+//!   scheduling: lead, jitter, backoff, state.
+//! - `files`: the AWS files and the env files as one reading, keeping the last good one.
+//! - `envfile`: dotenv files holding a session. `profile/`: the lossless model of the AWS shared
+//!   files: parse, edit, quiet reads, atomic write, meaning.
+//! - `config`: `config.toml`: schema, defaults, checks with `file:line:col` errors; a session's
+//!   `Settings` and `Home` are declared here once.
+//! - Leaves: `protocol` (the socket's request and reply types), `finding` (the documented finding
+//!   codes), `paths` (where files live), `logging`, `secret` (the redacting wrapper every secret
+//!   travels in), `sys` (the raw libc calls).
 //! - `invariants`: what every parser must hold for any input; the fuzz targets' checks.
+//!
+//! To add a kind of session, start in `sessions` (what it is) and `engine` (what it decides); a
+//! new way to get credentials is a `refresh` provider; a new verb is a file in `cli/`.
 
 pub(crate) mod alerts;
 pub mod cli;

@@ -1,5 +1,5 @@
 //! Where things live: the AWS shared files (as the SDKs find them), credd's own config, and its
-//! runtime directory (the instance lock, and later the socket).
+//! runtime directory (the instance lock, the socket and the shell hook's generation stamps).
 //!
 //! Environment lookups go through [`Env`] so tests can hand in a map instead of mutating the
 //! process environment.

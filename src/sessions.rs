@@ -1,5 +1,6 @@
-//! Which sessions credd tracks, worked out from its config and the AWS files, and how a managed
-//! session is refreshed. Pure: refreshing and storing belong to `refresh`.
+//! Which sessions credd tracks, worked out from its config and the AWS files: each one's name,
+//! where it lives (`Home`) and, when credd manages it, its `Settings`. Pure: running a refresh and
+//! storing it belong to `refresh`, deciding when to belong to the engine.
 //!
 //! - Configured `[[session]]`s are managed, once checked against the files: the source exists and
 //!   holds long-term keys (or is itself a managed session: role chaining, 1 h at most), and no

@@ -12,7 +12,7 @@
 //! - `setup`: `doctor`, `hook`, `register-shell`, `completions`, `man`, `install-service`.
 //!
 //! Decisions about sessions are the engine's, here as in the daemon: the no-daemon fallbacks build
-//! an [`crate::engine::Engine`] from the files and ask it.
+//! an `engine::Engine` from the files and ask it.
 
 pub mod args;
 mod daemon;

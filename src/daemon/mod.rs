@@ -1,7 +1,11 @@
-//! `credd daemon`: the long-running process. One task owns the [`engine::Engine`] and waits, in
-//! one `select!`, for the earliest of: the next deadline (a wall-clock timer), a file change, a
-//! finished refresh, a control request, a signal, or shutdown. It wakes only when something is due
-//! or something changed, so an idle daemon costs nothing.
+//! `credd daemon`: the long-running process. One task owns the [`Engine`] and waits, in one
+//! `select!`, for the earliest of: the next deadline (a wall-clock timer), a file change, a
+//! finished refresh, a control request (the inbox), a signal, or shutdown. It wakes only when
+//! something is due or something changed, so an idle daemon costs nothing.
+//!
+//! This file does the I/O the engine's answers ask for: reading files, spawning refreshes, replying
+//! to waiting clients, touching generation stamps, sending notifications. It decides nothing about
+//! a session itself.
 //!
 //! - `wallclock`: sleeping until a wall-clock instant (suspend- and clock-jump-safe).
 //! - `instance`: one daemon per user.

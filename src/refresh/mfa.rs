@@ -1,4 +1,4 @@
-//! MFA codes: from the user (through the control socket, later) or from `mfa_command`, a command
+//! MFA codes: from the user (`credd mfa`, `credd refresh --code`) or from `mfa_command`, a command
 //! that prints one (`ykman oath accounts code -s aws`, `op item get … --otp`).
 //!
 //! A code is used once. STS rejects a code it has already seen within its window, and a retry loop
