@@ -65,6 +65,14 @@ impl AwsFiles {
     }
 }
 
+/// A reading resolved the way SDKs see it: the credentials file alone (where sessions live) and
+/// both files merged (where sources, regions and endpoints are looked up).
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub credentials: Sections,
+    pub merged: Sections,
+}
+
 /// Both AWS files and the env files, as read at one moment.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -112,6 +120,11 @@ impl Loaded {
             Some(c) => config.merged_with(&c.sections()),
             None => config,
         }
+    }
+
+    /// Both views SDKs take of this reading, resolved once for everything that needs them.
+    pub fn resolve(&self) -> Resolved {
+        Resolved { credentials: self.credentials(), merged: self.merged() }
     }
 
     /// The env file at `path`, if it was read and exists.

@@ -58,7 +58,7 @@ pub(crate) mod paths;
 pub mod profile;
 pub(crate) mod protocol;
 pub mod refresh;
-pub(crate) mod secret;
+pub mod secret;
 pub(crate) mod service;
 pub(crate) mod sessions;
 pub(crate) mod sys;

@@ -11,14 +11,14 @@
 //!
 //! A session that fails these checks is reported and left out; the others carry on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, ConfigError, Home, Loc, Method, Settings, did_you_mean};
-use crate::files::Loaded;
+use crate::files::{Loaded, Resolved};
 use crate::profile::Sections;
 use crate::profile::meta::{self, CredentialKind, ExpiryRead};
 
@@ -102,8 +102,13 @@ fn err(config: &Config, loc: Loc, key: &str, message: String, fix: Option<String
 
 /// Works out the sessions to track. `host_user` feeds the default role session name.
 pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
-    let merged = files.merged();
-    let creds = files.credentials.as_ref().map(|d| d.sections()).unwrap_or_default();
+    plan_resolved(config, &files.resolve(), host_user)
+}
+
+/// [`plan`] over a reading already resolved, so a caller that needs the views too (the engine)
+/// resolves a large file once, not twice.
+pub fn plan_resolved(config: &Config, resolved: &Resolved, host_user: (&str, &str)) -> Plan {
+    let (merged, creds) = (&resolved.merged, &resolved.credentials);
     let mut out = Plan::default();
     let configured: HashMap<&str, &crate::config::SessionConfig> =
         config.sessions.iter().map(|s| (s.name.as_str(), s)).collect();
@@ -205,16 +210,18 @@ pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
             managed: Some(Managed { settings, chained: false, discovered: Some("aws-mfa") }),
         });
     }
+    // Thousands of generated profiles: look names up in a set, not by scanning the list.
+    let mut taken: HashSet<String> = out.sessions.iter().map(|s| s.name.clone()).collect();
     for name in creds.profile_names() {
-        if out.sessions.iter().any(|s| s.name == name) {
-            continue;
-        }
-        if meta::credential_kind(creds.profile(name).expect("listed")) == CredentialKind::Session {
+        if !taken.contains(name)
+            && meta::credential_kind(creds.profile(name).expect("listed")) == CredentialKind::Session
+        {
+            taken.insert(name.to_string());
             out.sessions.push(SessionSpec { name: name.to_string(), home: Home::Profile, managed: None });
         }
     }
     for w in &config.watches {
-        if out.sessions.iter().any(|s| s.name == w.name) {
+        if !taken.insert(w.name.clone()) {
             out.errors.push(err(
                 config,
                 Loc::default(),

@@ -123,17 +123,17 @@ impl Engine {
 
     /// Brings the session list in line with the config and the files as they are now.
     pub fn reconcile(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
-        let plan = self.plan(loaded);
+        let resolved = loaded.resolve();
+        let plan = sessions::plan_resolved(&self.config, &resolved, (&self.host_user.0, &self.host_user.1));
         for e in &plan.errors {
             tracing::error!("{e}; this session is left out until the config or the AWS files are fixed");
         }
-        let creds = loaded.credentials();
-        let merged = loaded.merged();
+        let (creds, merged) = (&resolved.credentials, &resolved.merged);
         let mut next = BTreeMap::new();
         for spec in plan.sessions {
             let name = spec.name.clone();
-            let file_expiry = spec.recorded_expiry(loaded, &creds);
-            let fp = fingerprint(&merged, &spec);
+            let file_expiry = spec.recorded_expiry(loaded, creds);
+            let fp = fingerprint(merged, &spec);
             let entry = match self.sessions.remove(&name) {
                 None => Self::track(spec, file_expiry, fp),
                 Some(old) => Self::adopt(old, spec, file_expiry, fp),
@@ -339,11 +339,20 @@ impl Engine {
     /// seen for the first time has not changed.
     pub fn changed_generations(&mut self) -> Vec<String> {
         let mut changed = Vec::new();
+        if self.generations.len() > self.sessions.len() {
+            self.generations.retain(|name, _| self.sessions.contains_key(name));
+        }
         for (name, e) in &self.sessions {
             let now = e.track.expires_at;
-            match self.generations.insert(name.clone(), now) {
-                Some(before) if before != now => changed.push(name.clone()),
-                _ => {}
+            match self.generations.get_mut(name) {
+                Some(before) if *before != now => {
+                    *before = now;
+                    changed.push(name.clone());
+                }
+                Some(_) => {}
+                None => {
+                    self.generations.insert(name.clone(), now);
+                }
             }
         }
         changed

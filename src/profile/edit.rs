@@ -110,21 +110,34 @@ impl Document {
             }
         }
         let id = SectionId::Profile(profile.to_string());
-        let before = self.sections();
+        let mut expected = self.sections();
         let mut work = self.clone();
-        for e in edits {
-            match e {
-                Edit::Set(k, v) => work.set_one(&id, profile, k, &v.0),
-                Edit::Remove(k) => work.remove_one(&id, k),
-            }
-            // Indices shift with every structural change; parsing again keeps them honest.
-            work = work.reparsed().map_err(|e| EditError::WouldChangeOthers {
+        let reparse = |work: &Document| {
+            work.reparsed().map_err(|e| EditError::WouldChangeOthers {
                 profile: profile.to_string(),
                 what: format!("how line {} parses", e.line),
-            })?;
+            })
+        };
+        // A value replaced in place moves no line; adding or removing lines shifts the indices
+        // lines keep of their header and property, and parsing again keeps them honest. A refresh
+        // of an existing session replaces values only, so a large file is parsed again once, for
+        // the guard below, instead of once per key.
+        let mut fresh = true;
+        for e in edits {
+            let structural = match e {
+                Edit::Set(k, v) => work.set_one(&id, profile, k, &v.0),
+                Edit::Remove(k) => work.remove_one(&id, k),
+            };
+            fresh = false;
+            if structural {
+                work = reparse(&work)?;
+                fresh = true;
+            }
+        }
+        if !fresh {
+            work = reparse(&work)?;
         }
         // The guard: compute what the edit should read as, and compare with what it does read as.
-        let mut expected = before.clone();
         for e in edits {
             match e {
                 Edit::Set(k, v) => {
@@ -139,17 +152,17 @@ impl Document {
             }
         }
         let actual = work.sections();
-        let values = |s: &super::parse::Sections| {
-            s.map
-                .iter()
-                .map(|(id, sec)| {
-                    let kv: Vec<(String, String)> =
-                        sec.props.iter().map(|(k, p)| (k.clone(), p.value.clone())).collect();
-                    (id.clone(), kv)
-                })
-                .collect::<Vec<_>>()
-        };
-        if values(&expected) != values(&actual) {
+        // Same sections, same keys, same values; where each sits (`line`) may move.
+        let same = expected.map.len() == actual.map.len()
+            && expected.map.iter().zip(&actual.map).all(|((ia, a), (ib, b))| {
+                ia == ib
+                    && a.props.len() == b.props.len()
+                    && a.props
+                        .iter()
+                        .zip(&b.props)
+                        .all(|((ka, pa), (kb, pb))| ka == kb && pa.value == pb.value)
+            });
+        if !same {
             let what = if expected.map.keys().ne(actual.map.keys()) {
                 "the set of sections".to_string()
             } else {
@@ -183,21 +196,27 @@ impl Document {
             .collect()
     }
 
-    fn set_one(&mut self, id: &SectionId, profile: &str, key: &str, value: &str) {
+    /// Sets `key` in the profile. Returns whether lines were added or removed (or a line's
+    /// layout changed), which leaves the line kinds stale until the document is parsed again.
+    fn set_one(&mut self, id: &SectionId, profile: &str, key: &str, value: &str) -> bool {
         if let Some(&winner) = self.key_lines(id, key).last() {
+            let continuations = self.continuations_of(winner);
             let line = &mut self.lines[winner];
-            let LineKind::Property { value: span, .. } = &line.kind else { unreachable!() };
-            let span = span.clone();
-            if span.is_empty() {
+            let LineKind::Property { value: span, .. } = &mut line.kind else { unreachable!() };
+            let block = span.start == span.end;
+            if block {
                 // `key =` opened a sub-property block; the whole block is this key's.
                 line.text = format!("{} {value}", line.text[..span.start].trim_end());
             } else {
-                line.text.replace_range(span, value);
+                line.text.replace_range(span.clone(), value);
+                // The value is checked to read back as itself, so it ends where it was written.
+                *span = span.start..span.start + value.len();
             }
-            for c in self.continuations_of(winner).into_iter().rev() {
+            let structural = block || !continuations.is_empty();
+            for c in continuations.into_iter().rev() {
                 self.lines.remove(c);
             }
-            return;
+            return structural;
         }
         let eol = self.dominant_eol();
         let new_line = |text: String| Line { text, eol, kind: LineKind::Blank };
@@ -217,6 +236,7 @@ impl Document {
                     .last()
                     .unwrap_or(h);
                 self.insert_after(body_end, new_line(format!("{key} = {value}")));
+                true
             }
             None => {
                 let header = match (self.kind, profile) {
@@ -242,6 +262,7 @@ impl Document {
                     }
                 };
                 self.insert_after(h, new_line(format!("{key} = {value}")));
+                true
             }
         }
     }
@@ -262,16 +283,18 @@ impl Document {
 
     /// Removes every line of `key` in the profile. Each line owns its terminator, so removing the
     /// unterminated last line leaves the line before it exactly as it was.
-    fn remove_one(&mut self, id: &SectionId, key: &str) {
+    fn remove_one(&mut self, id: &SectionId, key: &str) -> bool {
         let mut doomed: Vec<usize> = Vec::new();
         for p in self.key_lines(id, key) {
             doomed.push(p);
             doomed.extend(self.continuations_of(p));
         }
         doomed.sort_unstable();
+        let structural = !doomed.is_empty();
         for i in doomed.into_iter().rev() {
             self.lines.remove(i);
         }
+        structural
     }
 }
 

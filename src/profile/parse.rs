@@ -180,14 +180,20 @@ fn split_lines(text: &str) -> Vec<(&str, Eol)> {
 fn prepare_line(line: &str, comments_need_whitespace: bool) -> (&str, usize) {
     let trimmed_start = line.len() - line.trim_start_matches(WHITESPACE).len();
     let line = line.trim_matches(WHITESPACE);
-    let mut prev_whitespace = false;
+    // Jump from one `#`/`;` to the next (a byte search) instead of walking every character: a
+    // generated file holds thousands of 300-character tokens with none in them. A comment starts
+    // at one that follows whitespace (any Unicode whitespace, as aws-config's `is_whitespace`).
     let mut cut = line.len();
-    for (idx, ch) in line.char_indices() {
-        if COMMENT.contains(&ch) && (prev_whitespace || !comments_need_whitespace) {
+    let mut from = 0;
+    // `#` and `;` are ASCII, so a byte search cannot land inside a multi-byte character.
+    while let Some(found) = line.as_bytes()[from..].iter().position(|&b| b == b'#' || b == b';') {
+        let idx = from + found;
+        let after_space = line[..idx].chars().next_back().is_some_and(char::is_whitespace);
+        if after_space || !comments_need_whitespace {
             cut = idx;
             break;
         }
-        prev_whitespace = ch.is_whitespace();
+        from = idx + 1;
     }
     (line[..cut].trim_matches(WHITESPACE), trimmed_start)
 }
@@ -392,14 +398,24 @@ impl Document {
 
     /// The resolved view: every section with its keys and winning values, as an SDK sees them.
     pub fn sections(&self) -> Sections {
+        self.sections_where(|_| true)
+    }
+
+    /// The resolved view of one profile alone (it may appear under several headers): what a
+    /// write to one profile of a large file needs, without resolving every other section.
+    pub fn profile_only(&self, name: &str) -> Sections {
+        self.sections_where(|id| matches!(id, SectionId::Profile(n) if n == name))
+    }
+
+    fn sections_where(&self, wanted: impl Fn(&SectionId) -> bool) -> Sections {
         let mut out = Sections::default();
         for (idx, line) in self.lines.iter().enumerate() {
             match &line.kind {
-                LineKind::Header { section: Some(id), .. } => {
+                LineKind::Header { section: Some(id), .. } if wanted(id) => {
                     out.map.entry(id.clone()).or_insert_with(|| Section { props: BTreeMap::new() });
                 }
                 LineKind::Property { key, value, .. } => {
-                    let Some(id) = self.section_of(idx) else {
+                    let Some(id) = self.section_of(idx).filter(|id| wanted(id)) else {
                         continue;
                     };
                     if !is_identifier(key) {
@@ -412,7 +428,7 @@ impl Document {
                     );
                 }
                 LineKind::Continuation { property, .. } => {
-                    let Some(id) = self.section_of(idx) else {
+                    let Some(id) = self.section_of(idx).filter(|id| wanted(id)) else {
                         continue;
                     };
                     let LineKind::Property { key, .. } = &self.lines[*property].kind else {

@@ -23,7 +23,7 @@ pub enum Stored {
 pub fn store(path: &Path, name: &str, session: &SessionCredentials) -> Result<Stored, WriteError> {
     let mut kept = None;
     crate::profile::update(path, FileKind::Credentials, |doc| {
-        let sections = doc.sections();
+        let sections = doc.profile_only(name);
         let current = sections.profile(name);
         if let Some(at) = current_expiry(&sections, name)
             && at > session.expiration
