@@ -41,6 +41,8 @@ echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
+# The benchmarks are built (tests/bench_*.rs) and checked (scripts/bench.py) but not timed here.
+"$VENV/bin/python" -m py_compile scripts/bench.py
 # The fuzz targets need nightly. tests/fuzz_corpus.rs checks the same properties on stable, so
 # without nightly only the exploration is skipped. CREDD_FUZZ_SECONDS=0 skips it on purpose.
 fuzz_seconds="${CREDD_FUZZ_SECONDS:-5}"
