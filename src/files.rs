@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::envfile::EnvFile;
 use crate::paths::Env;
-use crate::profile::{Document, FileKind, Sections, WriteError, read_document};
+use crate::profile::{Document, FileKind, SectionId, Sections, WriteError, read_document};
 
 /// Where the AWS files are.
 #[derive(Clone, Debug)]
@@ -68,9 +68,9 @@ impl AwsFiles {
 /// A reading resolved the way SDKs see it: the credentials file alone (where sessions live) and
 /// both files merged (where sources, regions and endpoints are looked up).
 #[derive(Debug, Default)]
-pub struct Resolved {
-    pub credentials: Sections,
-    pub merged: Sections,
+pub struct Resolved<'a> {
+    pub credentials: Sections<'a>,
+    pub merged: Sections<'a>,
 }
 
 /// Both AWS files and the env files, as read at one moment.
@@ -109,12 +109,12 @@ impl Loaded {
     }
 
     /// The credentials file alone, resolved.
-    pub fn credentials(&self) -> Sections {
+    pub fn credentials(&self) -> Sections<'_> {
         self.credentials.as_ref().map(Document::sections).unwrap_or_default()
     }
 
     /// Both files merged the way SDKs merge them (credentials over config).
-    pub fn merged(&self) -> Sections {
+    pub fn merged(&self) -> Sections<'_> {
         let config = self.config.as_ref().map(Document::sections).unwrap_or_default();
         match &self.credentials {
             Some(c) => config.merged_with(&c.sections()),
@@ -122,8 +122,23 @@ impl Loaded {
         }
     }
 
+    /// [`Loaded::merged`] for the sections `wanted` picks alone: what one lookup in a large
+    /// file needs, without resolving every other section.
+    pub fn merged_where(&self, wanted: impl Fn(&SectionId) -> bool) -> Sections<'_> {
+        let config = self.config.as_ref().map(|d| d.sections_where(&wanted)).unwrap_or_default();
+        match &self.credentials {
+            Some(c) => config.merged_with(&c.sections_where(&wanted)),
+            None => config,
+        }
+    }
+
+    /// One profile, both files merged.
+    pub fn merged_profile(&self, name: &str) -> Sections<'_> {
+        self.merged_where(|id| matches!(id, SectionId::Profile(n) if n == name))
+    }
+
     /// Both views SDKs take of this reading, resolved once for everything that needs them.
-    pub fn resolve(&self) -> Resolved {
+    pub fn resolve(&self) -> Resolved<'_> {
         Resolved { credentials: self.credentials(), merged: self.merged() }
     }
 

@@ -71,8 +71,7 @@ pub fn edit_is_local(
         }
     }
     let id = SectionId::Profile(profile.to_string());
-    let existed =
-        before.lines.iter().any(|l| matches!(&l.kind, LineKind::Header { section: Some(s), .. } if *s == id));
+    let existed = before.lines.iter().any(|l| l.kind.section() == Some(&id));
     let tail = &b[a.len()..];
     if existed && !tail.is_empty() {
         return Err(format!("{} unexpected new lines", tail.len()));
@@ -96,7 +95,7 @@ fn unowned(doc: &Document, profile: &str, keys: &BTreeSet<String>) -> Vec<(Strin
     let mut owned = HashSet::new();
     for (i, l) in doc.lines.iter().enumerate() {
         if let LineKind::Property { key, .. } = &l.kind
-            && keys.contains(key)
+            && keys.contains(doc.key(*key))
             && doc.section_of(i) == Some(&id)
         {
             owned.insert(i);
@@ -104,7 +103,7 @@ fn unowned(doc: &Document, profile: &str, keys: &BTreeSet<String>) -> Vec<(Strin
     }
     for (i, l) in doc.lines.iter().enumerate() {
         if let LineKind::Continuation { property, .. } = &l.kind
-            && owned.contains(property)
+            && owned.contains(&(*property as usize))
         {
             owned.insert(i);
         }
@@ -113,7 +112,7 @@ fn unowned(doc: &Document, profile: &str, keys: &BTreeSet<String>) -> Vec<(Strin
         .iter()
         .enumerate()
         .filter(|(i, _)| !owned.contains(i))
-        .map(|(_, l)| (l.text.clone(), l.eol))
+        .map(|(_, l)| (doc.text(l).to_string(), l.eol))
         .collect()
 }
 

@@ -52,8 +52,8 @@ pub fn read(loc: &ExportLocation) -> Result<Exported, String> {
         Origin::EnvFile => crate::envfile::read_credentials(path)?,
         Origin::CredentialsFile | Origin::Shell => {
             let doc = read_document(path, FileKind::Credentials).map_err(|e| e.to_string())?;
-            let sections = doc.map(|d| d.sections()).unwrap_or_default();
             let profile = loc.profile.as_deref().unwrap_or(&loc.name);
+            let sections = doc.as_ref().map(|d| d.profile_only(profile)).unwrap_or_default();
             sections
                 .profile(profile)
                 .and_then(meta::credentials)

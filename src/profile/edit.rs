@@ -110,9 +110,8 @@ impl Document {
             }
         }
         let id = SectionId::Profile(profile.to_string());
-        let mut expected = self.sections();
         let mut work = self.clone();
-        let reparse = |work: &Document| {
+        let reparse = |work: Document| {
             work.reparsed().map_err(|e| EditError::WouldChangeOthers {
                 profile: profile.to_string(),
                 what: format!("how line {} parses", e.line),
@@ -130,59 +129,103 @@ impl Document {
             };
             fresh = false;
             if structural {
-                work = reparse(&work)?;
+                work = reparse(work)?;
                 fresh = true;
             }
         }
         if !fresh {
-            work = reparse(&work)?;
+            work = reparse(work)?;
         }
-        // The guard: compute what the edit should read as, and compare with what it does read as.
+        // The guard: compute what the profile should read as, and compare with what it does read
+        // as; and every other section must read exactly as it did.
+        let mut expected = self.profile_only(profile);
         for e in edits {
             match e {
                 Edit::Set(k, v) => {
                     let s = expected.map.entry(id.clone()).or_default();
-                    s.props.insert(k.clone(), super::parse::Property { value: v.0.clone(), line: 0 });
+                    let value = std::borrow::Cow::Borrowed(v.0.as_str());
+                    s.props.insert(k.as_str(), super::parse::Property { value, line: 0 });
                 }
                 Edit::Remove(k) => {
                     if let Some(s) = expected.map.get_mut(&id) {
-                        s.props.remove(k);
+                        s.props.remove(k.as_str());
                     }
                 }
             }
         }
-        let actual = work.sections();
-        // Same sections, same keys, same values; where each sits (`line`) may move.
+        let actual = work.profile_only(profile);
+        // Same keys, same values; where each sits (`line`) may move.
         let same = expected.map.len() == actual.map.len()
-            && expected.map.iter().zip(&actual.map).all(|((ia, a), (ib, b))| {
-                ia == ib
-                    && a.props.len() == b.props.len()
+            && expected.map.values().zip(actual.map.values()).all(|(a, b)| {
+                a.props.len() == b.props.len()
                     && a.props
                         .iter()
                         .zip(&b.props)
                         .all(|((ka, pa), (kb, pb))| ka == kb && pa.value == pb.value)
             });
+        let refused =
+            |what: &str| EditError::WouldChangeOthers { profile: profile.to_string(), what: what.into() };
         if !same {
-            let what = if expected.map.keys().ne(actual.map.keys()) {
-                "the set of sections".to_string()
-            } else {
-                "keys outside the edit".to_string()
-            };
-            return Err(EditError::WouldChangeOthers { profile: profile.to_string(), what });
+            return Err(refused("its own keys beyond the edit"));
+        }
+        if !self.others_read_alike(&work, &id) {
+            return Err(refused("other sections"));
         }
         *self = work;
         Ok(())
     }
 
-    fn reparsed(&self) -> Result<Document, super::parse::ParseError> {
-        Document::parse_bytes(&self.render(), self.kind, Path::new("<edit>"))
+    /// Whether every section but `id` reads the same in `other`. Only headers, properties and
+    /// continuations make up what a section reads as (blank and comment lines end nothing), so
+    /// those lines outside `id`, in order, must match one for one: the same text, read the same
+    /// way, in the same section. This checks the whole file without resolving it, which for a
+    /// large file was most of an edit's time and memory.
+    fn others_read_alike(&self, other: &Document, id: &SectionId) -> bool {
+        fn outside<'a>(doc: &'a Document, id: &'a SectionId) -> impl Iterator<Item = usize> + 'a {
+            (0..doc.lines.len()).filter(move |&i| {
+                !matches!(doc.lines[i].kind, LineKind::Blank | LineKind::Comment)
+                    && doc.section_of(i) != Some(id)
+            })
+        }
+        let (mut a, mut b) = (outside(self, id), outside(other, id));
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return true,
+                (Some(i), Some(j)) if self.reads_like(i, other, j) => {}
+                _ => return false,
+            }
+        }
+    }
+
+    /// Whether line `i` here and line `j` of `other` read the same: same text, same kind, same
+    /// section (and for a continuation, the same property line).
+    fn reads_like(&self, i: usize, other: &Document, j: usize) -> bool {
+        let (x, y) = (&self.lines[i], &other.lines[j]);
+        let kinds = match (&x.kind, &y.kind) {
+            (LineKind::Header(p), LineKind::Header(q)) => p == q,
+            (LineKind::Property { key: k, value: v, .. }, LineKind::Property { key: l, value: w, .. }) => {
+                self.key(*k) == other.key(*l) && v == w
+            }
+            (LineKind::Continuation { property: p, .. }, LineKind::Continuation { property: q, .. }) => {
+                self.text(&self.lines[*p as usize]) == other.text(&other.lines[*q as usize])
+            }
+            _ => false,
+        };
+        kinds && self.text(x) == other.text(y) && self.section_of(i) == other.section_of(j)
+    }
+
+    /// The document as its rendering reads: line kinds made true again after lines moved.
+    fn reparsed(self) -> Result<Document, super::parse::ParseError> {
+        let (bytes, kind) = (self.render(), self.kind);
+        drop(self);
+        Document::parse_vec(bytes, kind, Path::new("<edit>"))
     }
 
     /// Lines that belong to the profile `id` and carry `key`, in file order.
     fn key_lines(&self, id: &SectionId, key: &str) -> Vec<usize> {
         (0..self.lines.len())
             .filter(|&i| {
-                matches!(&self.lines[i].kind, LineKind::Property { key: k, .. } if k == key)
+                matches!(&self.lines[i].kind, LineKind::Property { key: k, .. } if self.key(*k) == key)
                     && self.section_of(i) == Some(id)
             })
             .collect()
@@ -191,7 +234,7 @@ impl Document {
     fn continuations_of(&self, property: usize) -> Vec<usize> {
         (property + 1..self.lines.len())
             .filter(|&i| {
-                matches!(self.lines[i].kind, LineKind::Continuation { property: p, .. } if p == property)
+                matches!(self.lines[i].kind, LineKind::Continuation { property: p, .. } if p as usize == property)
             })
             .collect()
     }
@@ -201,16 +244,23 @@ impl Document {
     fn set_one(&mut self, id: &SectionId, profile: &str, key: &str, value: &str) -> bool {
         if let Some(&winner) = self.key_lines(id, key).last() {
             let continuations = self.continuations_of(winner);
-            let line = &mut self.lines[winner];
-            let LineKind::Property { value: span, .. } = &mut line.kind else { unreachable!() };
-            let block = span.start == span.end;
-            if block {
+            let LineKind::Property { value: span, .. } = &self.lines[winner].kind else { unreachable!() };
+            let (start, end) = (span.start as usize, span.end as usize);
+            let block = start == end;
+            let old = self.text(&self.lines[winner]);
+            let text = if block {
                 // `key =` opened a sub-property block; the whole block is this key's.
-                line.text = format!("{} {value}", line.text[..span.start].trim_end());
+                format!("{} {value}", old[..start].trim_end())
             } else {
-                line.text.replace_range(span.clone(), value);
+                format!("{}{value}{}", &old[..start], &old[end..])
+            };
+            self.set_text(winner, &text);
+            if !block {
                 // The value is checked to read back as itself, so it ends where it was written.
-                *span = span.start..span.start + value.len();
+                let LineKind::Property { value: span, .. } = &mut self.lines[winner].kind else {
+                    unreachable!()
+                };
+                *span = span.start..span.start + value.len() as u32;
             }
             let structural = block || !continuations.is_empty();
             for c in continuations.into_iter().rev() {
@@ -219,14 +269,11 @@ impl Document {
             return structural;
         }
         let eol = self.dominant_eol();
-        let new_line = |text: String| Line { text, eol, kind: LineKind::Blank };
-        let last_header = (0..self.lines.len())
-            .rev()
-            .find(|&i| matches!(&self.lines[i].kind, LineKind::Header { section: Some(s), .. } if s == id));
+        let last_header = (0..self.lines.len()).rev().find(|&i| self.lines[i].kind.section() == Some(id));
         match last_header {
             Some(h) => {
                 let body_end = (h + 1..self.lines.len())
-                    .take_while(|&i| !matches!(self.lines[i].kind, LineKind::Header { .. }))
+                    .take_while(|&i| !matches!(self.lines[i].kind, LineKind::Header(_)))
                     .filter(|&i| {
                         matches!(
                             self.lines[i].kind,
@@ -235,7 +282,8 @@ impl Document {
                     })
                     .last()
                     .unwrap_or(h);
-                self.insert_after(body_end, new_line(format!("{key} = {value}")));
+                let line = self.new_line(&format!("{key} = {value}"), eol, LineKind::Blank);
+                self.insert_after(body_end, line);
                 true
             }
             None => {
@@ -248,20 +296,23 @@ impl Document {
                 if let Some(last) = at
                     && !matches!(self.lines[last].kind, LineKind::Blank)
                 {
-                    self.insert_after(last, new_line(String::new()));
+                    let blank = self.new_line("", eol, LineKind::Blank);
+                    self.insert_after(last, blank);
                     at = Some(last + 1);
                 }
+                let header = self.new_line(&header, eol, LineKind::Blank);
                 let h = match at {
                     Some(a) => {
-                        self.insert_after(a, new_line(header));
+                        self.insert_after(a, header);
                         a + 1
                     }
                     None => {
-                        self.lines.push(new_line(header));
+                        self.lines.push(header);
                         0
                     }
                 };
-                self.insert_after(h, new_line(format!("{key} = {value}")));
+                let line = self.new_line(&format!("{key} = {value}"), eol, LineKind::Blank);
+                self.insert_after(h, line);
                 true
             }
         }
@@ -274,7 +325,7 @@ impl Document {
             // A bare `\r` ending that line would merge with a `\n` into one CRLF terminator and
             // change how the line reads (fuzzing found a continuation turning blank); `\r\n`
             // after it keeps its text exactly as it was.
-            let ends_in_cr = self.lines[at].text.ends_with('\r');
+            let ends_in_cr = self.text(&self.lines[at]).ends_with('\r');
             self.lines[at].eol = if ends_in_cr { Eol::CrLf } else { line.eol };
             line.eol = Eol::None;
         }
@@ -364,6 +415,25 @@ mod tests {
         let text = "[a]\nk =\n  x = 1\n  y = 2\nj = 3\n";
         let out = edited(text, "a", &[Edit::set("k", "v")]);
         assert_eq!(out, "[a]\nk = v\nj = 3\n");
+    }
+
+    #[test]
+    fn the_guard_sees_any_change_outside_the_profile() {
+        let base = "[a]\nk = 1\n[dev]\nk = 2\n# c\n[b]\nk = 3\n  more\n";
+        let alike = |other: &str| doc(base).others_read_alike(&doc(other), &SectionId::Profile("dev".into()));
+        // Changes inside [dev], and to blank or comment lines, read the same elsewhere.
+        assert!(alike("[a]\nk = 1\n[dev]\nk = 9\nj = 1\n\n# other\n[b]\nk = 3\n  more\n"));
+        // A value, a key, a continuation, a header, or a line moved between sections does not.
+        for other in [
+            "[a]\nk = 2\n[dev]\nk = 2\n[b]\nk = 3\n  more\n",
+            "[a]\nj = 1\n[dev]\nk = 2\n[b]\nk = 3\n  more\n",
+            "[a]\nk = 1\n[dev]\nk = 2\n[b]\nk = 3\n  less\n",
+            "[a]\nk = 1\n[dev]\nk = 2\n[c]\nk = 3\n  more\n",
+            "[a]\n[dev]\nk = 2\nk = 1\n[b]\nk = 3\n  more\n",
+            "[a]\nk = 1\n[dev]\nk = 2\n[b]\nk = 3\n  more\n[a]\nk = 4\n",
+        ] {
+            assert!(!alike(other), "{other:?}");
+        }
     }
 
     #[test]

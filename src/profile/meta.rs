@@ -219,9 +219,11 @@ mod tests {
     use crate::profile::parse::{Document, FileKind};
     use std::path::Path;
 
-    fn section(body: &str) -> Section {
+    /// A section that borrows from a document leaked for the test's sake.
+    fn section(body: &str) -> Section<'static> {
         let d = Document::parse(&format!("[p]\n{body}"), FileKind::Credentials, Path::new("t"));
-        d.unwrap().sections().profile("p").unwrap().clone()
+        let d: &'static Document = Box::leak(Box::new(d.unwrap()));
+        d.sections().profile("p").unwrap().clone()
     }
 
     fn at(s: &str) -> DateTime<Utc> {

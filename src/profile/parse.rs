@@ -11,6 +11,7 @@
 //! What this file does not own: editing (`edit.rs`), writing (`write.rs`), and what the values mean
 //! (`meta.rs`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -96,52 +97,93 @@ impl std::fmt::Display for Ignored {
     }
 }
 
-/// How one line was read.
+/// A header's meaning: the section it opens, or why every SDK ignores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Header {
+    Section(SectionId),
+    Ignored(Ignored),
+}
+
+/// How one line was read. Kept small (24 bytes): a generated file has tens of thousands of
+/// lines, and headers, the one large kind, are one line in five.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LineKind {
     Blank,
     Comment,
-    /// A `[...]` header. `section` is `None` when every SDK ignores the section (for example
-    /// `[profile x]` in the credentials file); `reason` then says why.
-    Header {
-        section: Option<SectionId>,
-        ignored_because: Option<Ignored>,
-    },
-    /// `key = value`. `key` is lowercased; `value` is the byte range of the value within the line's
-    /// text (after trimming and comment stripping), so an edit can replace exactly that span.
+    /// A `[...]` header.
+    Header(Box<Header>),
+    /// `key = value`. `key` is the lowercased key, in the document's text (read it with
+    /// [`Document::key`]); `value` is the byte range of the value within the line's text (after
+    /// trimming and comment stripping), so an edit can replace exactly that span.
     Property {
-        header: usize,
-        key: String,
-        value: std::ops::Range<usize>,
+        header: u32,
+        key: Span,
+        value: std::ops::Range<u32>,
     },
     /// An indented line that continues the property above it (or holds one of its sub-properties).
     Continuation {
-        header: usize,
-        property: usize,
+        header: u32,
+        property: u32,
     },
 }
 
-/// One line of the file: its text without terminator, its terminator, and its classification.
-#[derive(Clone)]
+impl LineKind {
+    /// The section a header line opens, if SDKs read it.
+    pub fn section(&self) -> Option<&SectionId> {
+        match self {
+            LineKind::Header(h) => match &**h {
+                Header::Section(s) => Some(s),
+                Header::Ignored(_) => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Where a piece of text sits in a document's text buffer. 32-bit: a document is at most 4 GB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// One line of the file: where its text (without terminator) sits, its terminator, and its
+/// classification. Read the text with [`Document::text`].
+#[derive(Clone, Debug)]
 pub struct Line {
-    pub text: String,
+    pub text: Span,
     pub eol: Eol,
     pub kind: LineKind,
 }
 
-// Line text may hold a secret; Debug shows only the classification.
-impl fmt::Debug for Line {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Line").field("kind", &self.kind).field("eol", &self.eol).finish()
-    }
-}
-
 /// A parsed shared file that can be written back byte for byte.
-#[derive(Clone, Debug)]
+///
+/// The file's text is held once, in one buffer the lines point into; an edited line's new text
+/// is appended to it, so every span stays valid. (A line per `String` cost about three times the
+/// file's size in a 5,000-profile file.)
+#[derive(Clone)]
 pub struct Document {
     pub kind: FileKind,
     pub bom: bool,
+    buf: String,
     pub lines: Vec<Line>,
+}
+
+// The text may hold secrets; Debug shows only the classification.
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Document")
+            .field("kind", &self.kind)
+            .field("bom", &self.bom)
+            .field("lines", &self.lines)
+            .finish()
+    }
 }
 
 /// What was wrong with a file, where, and what to do about it. Never quotes the line, which may
@@ -157,29 +199,44 @@ pub struct ParseError {
 }
 
 const WHITESPACE: &[char] = &[' ', '\t'];
+
+// Trimming spaces and tabs byte by byte: `trim_matches(&[' ', '\t'])` matches char by char
+// through a general searcher, and every line of a large file is trimmed several times. Both
+// are ASCII, so a byte test cannot split a character.
+fn trim_ws_start(s: &str) -> &str {
+    let skip = s.bytes().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    &s[skip..]
+}
+
+fn trim_ws_end(s: &str) -> &str {
+    let keep = s.len() - s.bytes().rev().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    &s[..keep]
+}
+
+fn trim_ws(s: &str) -> &str {
+    trim_ws_end(trim_ws_start(s))
+}
 const COMMENT: &[char] = &['#', ';'];
 const BOM: char = '\u{feff}';
 
 /// Splits into lines the way `str::lines` does, but keeps the terminators.
-fn split_lines(text: &str) -> Vec<(&str, Eol)> {
-    text.split_inclusive('\n')
-        .map(|piece| {
-            if let Some(body) = piece.strip_suffix("\r\n") {
-                (body, Eol::CrLf)
-            } else if let Some(body) = piece.strip_suffix('\n') {
-                (body, Eol::Lf)
-            } else {
-                (piece, Eol::None)
-            }
-        })
-        .collect()
+fn split_lines(text: &str) -> impl Iterator<Item = (&str, Eol)> {
+    text.split_inclusive('\n').map(|piece| {
+        if let Some(body) = piece.strip_suffix("\r\n") {
+            (body, Eol::CrLf)
+        } else if let Some(body) = piece.strip_suffix('\n') {
+            (body, Eol::Lf)
+        } else {
+            (piece, Eol::None)
+        }
+    })
 }
 
 /// aws-config's `prepare_line`: trim spaces and tabs, then cut a comment. In headers any `#` or
 /// `;` starts a comment; in properties only one that follows whitespace does.
 fn prepare_line(line: &str, comments_need_whitespace: bool) -> (&str, usize) {
-    let trimmed_start = line.len() - line.trim_start_matches(WHITESPACE).len();
-    let line = line.trim_matches(WHITESPACE);
+    let trimmed_start = line.len() - trim_ws_start(line).len();
+    let line = trim_ws(line);
     // Jump from one `#`/`;` to the next (a byte search) instead of walking every character: a
     // generated file holds thousands of 300-character tokens with none in them. A comment starts
     // at one that follows whitespace (any Unicode whitespace, as aws-config's `is_whitespace`).
@@ -195,7 +252,7 @@ fn prepare_line(line: &str, comments_need_whitespace: bool) -> (&str, usize) {
         }
         from = idx + 1;
     }
-    (line[..cut].trim_matches(WHITESPACE), trimmed_start)
+    (trim_ws(&line[..cut]), trimmed_start)
 }
 
 enum PropertyError {
@@ -203,19 +260,20 @@ enum PropertyError {
     NoName,
 }
 
-/// Splits `key = value`, returning the lowercased key and the value's byte range in `line`.
-fn parse_property(line: &str) -> Result<(String, std::ops::Range<usize>), PropertyError> {
+/// Splits `key = value`, returning the byte ranges of the key and the value in `line`.
+fn parse_property(line: &str) -> Result<(std::ops::Range<usize>, std::ops::Range<usize>), PropertyError> {
     let (prepared, offset) = prepare_line(line, true);
     let (k, v) = prepared.split_once('=').ok_or(PropertyError::NoEquals)?;
-    let k = k.trim_matches(WHITESPACE);
+    let key_start = offset + (k.len() - trim_ws_start(k).len());
+    let k = trim_ws(k);
     if k.is_empty() {
         return Err(PropertyError::NoName);
     }
-    let value_start_in_v = v.len() - v.trim_start_matches(WHITESPACE).len();
-    let value = v.trim_matches(WHITESPACE);
+    let value_start_in_v = v.len() - trim_ws_start(v).len();
+    let value = trim_ws(v);
     let v_start = offset + (prepared.len() - v.len());
     let start = v_start + value_start_in_v;
-    Ok((k.to_ascii_lowercase(), start..start + value.len()))
+    Ok((key_start..key_start + k.len(), start..start + value.len()))
 }
 
 /// aws-config's identifier rule for profile names and keys.
@@ -226,7 +284,7 @@ pub fn is_identifier(s: &str) -> bool {
 /// Resolves a header's inner text (between `[` and `]`) to a section, as aws-config's
 /// `SectionPair::parse` and `valid_for` do.
 fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, Ignored> {
-    let input = inner.trim_matches(WHITESPACE);
+    let input = trim_ws(inner);
     let (prefix, suffix) = match input.split_once(WHITESPACE) {
         Some((p, s)) => (Some(p.trim()), s.trim()),
         None => (None, input.trim()),
@@ -256,44 +314,63 @@ fn resolve_header(inner: &str, kind: FileKind) -> Result<SectionId, Ignored> {
 impl Document {
     /// An empty document, as for a file that does not exist yet.
     pub fn empty(kind: FileKind) -> Self {
-        Document { kind, bom: false, lines: Vec::new() }
+        Document { kind, bom: false, buf: String::new(), lines: Vec::new() }
     }
 
     /// Parses bytes read from `path` (used only for error messages).
     pub fn parse_bytes(bytes: &[u8], kind: FileKind, path: &Path) -> Result<Self, ParseError> {
         match std::str::from_utf8(bytes) {
             Ok(text) => Self::parse(text, kind, path),
-            Err(e) => {
-                let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-                Err(ParseError {
-                    path: path.to_path_buf(),
-                    line,
-                    message: "the file is not valid UTF-8; every SDK would read it as empty".into(),
-                    fix: "re-save the file as UTF-8".into(),
-                })
-            }
+            Err(e) => Err(not_utf8(bytes, e, path)),
+        }
+    }
+
+    /// [`Document::parse_bytes`], keeping `bytes` as the document's text instead of copying it.
+    pub fn parse_vec(bytes: Vec<u8>, kind: FileKind, path: &Path) -> Result<Self, ParseError> {
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::parse_owned(text, kind, path),
+            Err(e) => Err(not_utf8(e.as_bytes(), e.utf8_error(), path)),
         }
     }
 
     /// Parses text with aws-config's rules. Errors are the ones aws-config raises, at the same line.
     pub fn parse(text: &str, kind: FileKind, path: &Path) -> Result<Self, ParseError> {
-        let (bom, text) = match text.strip_prefix(BOM) {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
+        Self::parse_owned(text.to_string(), kind, path)
+    }
+
+    fn parse_owned(mut buf: String, kind: FileKind, path: &Path) -> Result<Self, ParseError> {
+        if u32::try_from(buf.len()).is_err() {
+            return Err(ParseError {
+                path: path.to_path_buf(),
+                line: 1,
+                message: "the file is larger than 4 GB".into(),
+                fix: "this is not a credentials or config file; check the path".into(),
+            });
+        }
+        let bom = buf.starts_with(BOM);
+        let body = if bom { BOM.len_utf8() } else { 0 };
         let err = |line: usize, message: &str, fix: &str| ParseError {
             path: path.to_path_buf(),
             line: line + 1,
             message: message.to_string(),
             fix: fix.to_string(),
         };
-        let mut lines = Vec::new();
+        // Sized once: growing by doubling would, for a moment, hold twice the lines.
+        let mut lines = Vec::with_capacity(buf.as_bytes().iter().filter(|&&b| b == b'\n').count() + 1);
+        // Keys written with capitals, lowercased, to append to the text once it is free.
+        let mut lowered: Vec<(usize, String)> = Vec::new();
         // Parser state, as in aws-config: the current header, the current property, and whether
         // that property opened a sub-property block (empty value).
-        let mut header: Option<usize> = None;
-        let mut property: Option<(usize, bool)> = None;
-        for (idx, (text, eol)) in split_lines(text).into_iter().enumerate() {
-            let kind_of_line = if text.trim_matches(WHITESPACE).is_empty() {
+        let mut header: Option<u32> = None;
+        let mut property: Option<(u32, bool)> = None;
+        let mut at = body;
+        for (idx, (text, eol)) in split_lines(&buf[body..]).enumerate() {
+            let start = at;
+            at += text.len() + eol.as_str().len();
+            // Fits: the text is under 4 GB, so are its offsets and its number of lines.
+            let span = Span { start: start as u32, len: text.len() as u32 };
+            let line_no = idx as u32;
+            let kind_of_line = if trim_ws(text).is_empty() {
                 LineKind::Blank
             } else if text.starts_with(COMMENT) {
                 LineKind::Comment
@@ -303,13 +380,13 @@ impl Document {
                     .strip_prefix('[')
                     .and_then(|p| p.strip_suffix(']'))
                     .ok_or_else(|| err(idx, "section header has no closing `]`", "write it as [name]"))?;
-                header = Some(idx);
+                header = Some(line_no);
                 property = None;
-                match resolve_header(inner, kind) {
-                    Ok(section) => LineKind::Header { section: Some(section), ignored_because: None },
-                    Err(why) => LineKind::Header { section: None, ignored_because: Some(why) },
-                }
-            } else if text.starts_with(WHITESPACE) {
+                LineKind::Header(Box::new(match resolve_header(inner, kind) {
+                    Ok(section) => Header::Section(section),
+                    Err(why) => Header::Ignored(why),
+                }))
+            } else if text.starts_with([' ', '\t']) {
                 let Some(h) = header else {
                     return Err(err(
                         idx,
@@ -324,7 +401,7 @@ impl Document {
                         "remove the indentation, or put it under a `key =` line",
                     ));
                 };
-                if is_sub && !text.trim_matches(WHITESPACE).is_empty() {
+                if is_sub && !trim_ws(text).is_empty() {
                     check_property(text, idx, "sub-property", &err)?;
                 }
                 LineKind::Continuation { header: h, property: p }
@@ -337,12 +414,24 @@ impl Document {
                     ));
                 };
                 let (key, value) = check_property(text, idx, "property", &err)?;
-                property = Some((idx, value.is_empty()));
-                LineKind::Property { header: h, key, value }
+                property = Some((line_no, value.is_empty()));
+                let raw = &text[key.clone()];
+                if raw.bytes().any(|b| b.is_ascii_uppercase()) {
+                    lowered.push((idx, raw.to_ascii_lowercase()));
+                }
+                let key = Span { start: (start + key.start) as u32, len: key.len() as u32 };
+                LineKind::Property { header: h, key, value: value.start as u32..value.end as u32 }
             };
-            lines.push(Line { text: text.to_string(), eol, kind: kind_of_line });
+            lines.push(Line { text: span, eol, kind: kind_of_line });
         }
-        let mut doc = Document { kind, bom, lines };
+        buf.reserve_exact(lowered.iter().map(|(_, k)| k.len()).sum());
+        for (idx, key) in lowered {
+            let span = push_text(&mut buf, &key);
+            if let LineKind::Property { key, .. } = &mut lines[idx].kind {
+                *key = span;
+            }
+        }
+        let mut doc = Document { kind, bom, buf, lines };
         doc.apply_default_rule();
         Ok(doc)
     }
@@ -352,32 +441,51 @@ impl Document {
         if self.kind != FileKind::Config {
             return;
         }
-        let is_prefixed_default = |l: &Line| {
-            matches!(&l.kind, LineKind::Header { section: Some(SectionId::Profile(n)), .. }
-                if n == "default" && header_has_prefix(&l.text))
+        let default_with_prefix = |doc: &Document, l: &Line, prefixed: bool| {
+            matches!(l.kind.section(), Some(SectionId::Profile(n)) if n == "default")
+                && header_has_prefix(doc.text(l)) == prefixed
         };
-        if !self.lines.iter().any(is_prefixed_default) {
+        if !self.lines.iter().any(|l| default_with_prefix(self, l, true)) {
             return;
         }
-        for line in &mut self.lines {
-            let unprefixed_default = matches!(&line.kind,
-                LineKind::Header { section: Some(SectionId::Profile(n)), .. }
-                    if n == "default" && !header_has_prefix(&line.text));
-            if unprefixed_default {
-                line.kind =
-                    LineKind::Header { section: None, ignored_because: Some(Ignored::ShadowedDefault) };
-            }
+        let shadowed: Vec<usize> =
+            (0..self.lines.len()).filter(|&i| default_with_prefix(self, &self.lines[i], false)).collect();
+        for i in shadowed {
+            self.lines[i].kind = LineKind::Header(Box::new(Header::Ignored(Ignored::ShadowedDefault)));
         }
+    }
+
+    /// A line's text, without its terminator.
+    pub fn text(&self, line: &Line) -> &str {
+        &self.buf[line.text.range()]
+    }
+
+    /// A property's lowercased key.
+    pub fn key(&self, key: Span) -> &str {
+        &self.buf[key.range()]
+    }
+
+    /// A line whose text is `text`, appended to the document's text; it is not placed yet.
+    pub(super) fn new_line(&mut self, text: &str, eol: Eol, kind: LineKind) -> Line {
+        self.buf.reserve_exact(text.len());
+        Line { text: push_text(&mut self.buf, text), eol, kind }
+    }
+
+    /// Gives line `idx` the text `text`.
+    pub(super) fn set_text(&mut self, idx: usize, text: &str) {
+        self.buf.reserve_exact(text.len());
+        self.lines[idx].text = push_text(&mut self.buf, text);
     }
 
     /// The file's bytes, exactly as they would be written.
     pub fn render(&self) -> Vec<u8> {
-        let mut out = String::new();
+        let size = self.lines.iter().map(|l| l.text.len as usize + l.eol.as_str().len()).sum::<usize>();
+        let mut out = String::with_capacity(size + BOM.len_utf8());
         if self.bom {
             out.push(BOM);
         }
         for line in &self.lines {
-            out.push_str(&line.text);
+            out.push_str(self.text(line));
             out.push_str(line.eol.as_str());
         }
         out.into_bytes()
@@ -386,64 +494,63 @@ impl Document {
     /// The section a line belongs to (for properties and continuations), if SDKs read it.
     pub fn section_of(&self, idx: usize) -> Option<&SectionId> {
         let header = match &self.lines[idx].kind {
-            LineKind::Property { header, .. } | LineKind::Continuation { header, .. } => *header,
-            LineKind::Header { .. } => idx,
+            LineKind::Property { header, .. } | LineKind::Continuation { header, .. } => *header as usize,
+            LineKind::Header(_) => idx,
             _ => return None,
         };
-        match &self.lines[header].kind {
-            LineKind::Header { section, .. } => section.as_ref(),
-            _ => None,
-        }
+        self.lines[header].kind.section()
     }
 
     /// The resolved view: every section with its keys and winning values, as an SDK sees them.
-    pub fn sections(&self) -> Sections {
+    pub fn sections(&self) -> Sections<'_> {
         self.sections_where(|_| true)
     }
 
     /// The resolved view of one profile alone (it may appear under several headers): what a
     /// write to one profile of a large file needs, without resolving every other section.
-    pub fn profile_only(&self, name: &str) -> Sections {
+    pub fn profile_only(&self, name: &str) -> Sections<'_> {
         self.sections_where(|id| matches!(id, SectionId::Profile(n) if n == name))
     }
 
-    fn sections_where(&self, wanted: impl Fn(&SectionId) -> bool) -> Sections {
+    /// The resolved view of the sections `wanted` picks.
+    pub fn sections_where(&self, wanted: impl Fn(&SectionId) -> bool) -> Sections<'_> {
         let mut out = Sections::default();
+        // The section the lines under the latest header go to (`None`: ignored or not wanted).
+        // Properties follow their header, so the map is looked up once per header, not per key.
+        let mut current: Option<&mut Section<'_>> = None;
         for (idx, line) in self.lines.iter().enumerate() {
             match &line.kind {
-                LineKind::Header { section: Some(id), .. } if wanted(id) => {
-                    out.map.entry(id.clone()).or_insert_with(|| Section { props: BTreeMap::new() });
+                LineKind::Header(_) => {
+                    current = match line.kind.section().filter(|id| wanted(id)) {
+                        Some(id) => Some(out.map.entry(id.clone()).or_default()),
+                        None => None,
+                    };
                 }
                 LineKind::Property { key, value, .. } => {
-                    let Some(id) = self.section_of(idx).filter(|id| wanted(id)) else {
-                        continue;
-                    };
+                    let Some(section) = current.as_deref_mut() else { continue };
+                    let key = self.key(*key);
                     if !is_identifier(key) {
                         continue; // aws-config drops keys that are not identifiers
                     }
-                    let section = out.map.get_mut(id).expect("header seen first");
-                    section.props.insert(
-                        key.clone(),
-                        Property { value: line.text[value.clone()].to_string(), line: idx + 1 },
-                    );
+                    let value = &self.text(line)[value.start as usize..value.end as usize];
+                    section.props.insert(key, Property { value: Cow::Borrowed(value), line: idx + 1 });
                 }
                 LineKind::Continuation { property, .. } => {
-                    let Some(id) = self.section_of(idx).filter(|id| wanted(id)) else {
-                        continue;
-                    };
-                    let LineKind::Property { key, .. } = &self.lines[*property].kind else {
+                    let Some(section) = current.as_deref_mut() else { continue };
+                    let LineKind::Property { key, .. } = &self.lines[*property as usize].kind else {
                         unreachable!("continuations point at properties")
                     };
+                    let key = self.key(*key);
                     if !is_identifier(key) {
                         continue;
                     }
-                    let section = out.map.get_mut(id).expect("header seen first");
                     let prop = section.props.get_mut(key).expect("property seen first");
                     // Only the continuation of the property line that currently wins counts; a
                     // repeated key later replaces the whole value, continuations included.
-                    if prop.line == *property + 1 {
-                        prop.value.push('\n');
-                        prop.value.push_str(line.text.trim_matches(WHITESPACE));
+                    if prop.line == *property as usize + 1 {
+                        let value = prop.value.to_mut();
+                        value.push('\n');
+                        value.push_str(trim_ws(self.text(line)));
                     }
                 }
                 _ => {}
@@ -458,7 +565,10 @@ impl Document {
             .iter()
             .enumerate()
             .filter_map(|(i, l)| match &l.kind {
-                LineKind::Header { section: None, ignored_because: Some(why) } => Some((i + 1, why)),
+                LineKind::Header(h) => match &**h {
+                    Header::Ignored(why) => Some((i + 1, why)),
+                    Header::Section(_) => None,
+                },
                 _ => None,
             })
             .collect()
@@ -472,9 +582,26 @@ impl Document {
     }
 }
 
+/// Appends `text` to a document's buffer and says where it went.
+fn push_text(buf: &mut String, text: &str) -> Span {
+    let start = buf.len() as u32;
+    buf.push_str(text);
+    Span { start, len: text.len() as u32 }
+}
+
+fn not_utf8(bytes: &[u8], e: std::str::Utf8Error, path: &Path) -> ParseError {
+    let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+    ParseError {
+        path: path.to_path_buf(),
+        line,
+        message: "the file is not valid UTF-8; every SDK would read it as empty".into(),
+        fix: "re-save the file as UTF-8".into(),
+    }
+}
+
 fn header_has_prefix(text: &str) -> bool {
     let (prepared, _) = prepare_line(text, false);
-    let inner = prepared.trim_start_matches('[').trim_end_matches(']').trim_matches(WHITESPACE);
+    let inner = trim_ws(prepared.trim_start_matches('[').trim_end_matches(']'));
     inner.contains(WHITESPACE)
 }
 
@@ -483,7 +610,7 @@ fn check_property(
     idx: usize,
     what: &str,
     err: &dyn Fn(usize, &str, &str) -> ParseError,
-) -> Result<(String, std::ops::Range<usize>), ParseError> {
+) -> Result<(std::ops::Range<usize>, std::ops::Range<usize>), ParseError> {
     parse_property(text).map_err(|e| match e {
         PropertyError::NoEquals => err(
             idx,
@@ -496,31 +623,41 @@ fn check_property(
     })
 }
 
-/// One resolved key: its winning value and the 1-based line it came from.
+/// One resolved key: its winning value and the 1-based line it came from. The value is borrowed
+/// from the document unless continuation lines made it up.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Property {
-    pub value: String,
+pub struct Property<'a> {
+    pub value: Cow<'a, str>,
     pub line: usize,
 }
 
-/// The keys of one section, after merging repeated sections (last key wins).
+/// The keys of one section, after merging repeated sections (last key wins). It borrows from the
+/// document it was resolved from: resolving a large file copies no values.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Section {
-    pub props: BTreeMap<String, Property>,
+pub struct Section<'a> {
+    pub props: BTreeMap<&'a str, Property<'a>>,
 }
 
-impl Section {
+impl Section<'_> {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.props.get(&key.to_ascii_lowercase()).map(|p| p.value.as_str())
+        self.prop(key).map(|p| &*p.value)
     }
 
     pub fn line_of(&self, key: &str) -> Option<usize> {
-        self.props.get(&key.to_ascii_lowercase()).map(|p| p.line)
+        self.prop(key).map(|p| p.line)
+    }
+
+    fn prop(&self, key: &str) -> Option<&Property<'_>> {
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.props.get(key.to_ascii_lowercase().as_str())
+        } else {
+            self.props.get(key)
+        }
     }
 }
 
 // Values of secret keys are redacted; everything else helps debugging.
-impl fmt::Debug for Section {
+impl fmt::Debug for Section<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
         for (k, p) in &self.props {
@@ -536,12 +673,12 @@ impl fmt::Debug for Section {
 
 /// Every section of one file (or of both files merged), keyed by what it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Sections {
-    pub map: BTreeMap<SectionId, Section>,
+pub struct Sections<'a> {
+    pub map: BTreeMap<SectionId, Section<'a>>,
 }
 
-impl Sections {
-    pub fn profile(&self, name: &str) -> Option<&Section> {
+impl<'a> Sections<'a> {
+    pub fn profile(&self, name: &str) -> Option<&Section<'a>> {
         self.map.get(&SectionId::Profile(name.to_string()))
     }
 
@@ -554,11 +691,11 @@ impl Sections {
 
     /// Merges `other` on top of `self`, the way aws-config layers the credentials file over the
     /// config file: for the same section, `other`'s keys win.
-    pub fn merged_with(mut self, other: &Sections) -> Sections {
+    pub fn merged_with(mut self, other: &Sections<'a>) -> Sections<'a> {
         for (id, section) in &other.map {
             let target = self.map.entry(id.clone()).or_default();
             for (k, p) in &section.props {
-                target.props.insert(k.clone(), p.clone());
+                target.props.insert(k, p.clone());
             }
         }
         self

@@ -77,7 +77,7 @@ pub enum Outcome {
 /// is `None`.
 pub fn read_document(path: &Path, kind: FileKind) -> Result<Option<Document>, WriteError> {
     match read_quiet(path)? {
-        Some(bytes) => Ok(Some(Document::parse_bytes(&bytes, kind, path)?)),
+        Some(bytes) => Ok(Some(Document::parse_vec(bytes, kind, path)?)),
         None => Ok(None),
     }
 }

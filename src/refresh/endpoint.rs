@@ -41,7 +41,7 @@ pub fn endpoint_for_profile(
     env: &dyn Env,
     timeout: Duration,
 ) -> Endpoint {
-    let merged = files.merged();
+    let merged = files.merged_profile(profile);
     let source = merged.profile(profile);
     let region = region
         .map(str::to_string)
@@ -49,9 +49,10 @@ pub fn endpoint_for_profile(
         .or_else(|| fallback_region.map(str::to_string))
         .unwrap_or_else(|| "us-east-1".to_string());
     let services_url = source.and_then(|s| s.get("services")).and_then(|svc| {
-        let section =
-            merged.map.get(&SectionId::Other { prefix: "services".into(), name: svc.to_string() })?;
-        section.get("sts")?.lines().find_map(|l| {
+        let id = SectionId::Other { prefix: "services".into(), name: svc.to_string() };
+        let services = files.merged_where(|s| *s == id);
+        let sts = services.map.get(&id)?.get("sts")?;
+        sts.lines().find_map(|l| {
             let (k, v) = l.split_once('=')?;
             (k.trim() == "endpoint_url").then(|| v.trim().to_string())
         })

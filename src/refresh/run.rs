@@ -19,7 +19,7 @@ use crate::sessions::SessionSpec;
 /// The keys to call STS with: the source's long-term keys, or for a chained session the source
 /// session's current credentials.
 pub fn source_credentials(files: &Loaded, m: &Settings) -> Result<ProfileCredentials, RefreshError> {
-    let merged = files.merged();
+    let merged = files.merged_profile(&m.source_profile);
     let Some(section) = merged.profile(&m.source_profile) else {
         return Err(RefreshError::local(
             Code::SourceProfileMissing,
@@ -63,12 +63,13 @@ pub async fn refresh(
     let Some(managed) = &session.managed else {
         return Outcome::Failed(RefreshError::local(Code::Internal, format!("\"{name}\" is watch-only")));
     };
-    let loaded = match read_files(files).await {
-        Ok(l) => l,
-        Err(e) => return Outcome::Failed(e),
-    };
-    let source = match source_credentials(&loaded, &managed.settings) {
-        Ok(s) => s,
+    // What the call needs from the files, read fresh; the reading itself is let go before the
+    // write, which parses the file again (a large file would otherwise be held twice).
+    let (source, endpoint) = match read_files(files).await {
+        Ok(loaded) => match source_credentials(&loaded, &managed.settings) {
+            Ok(s) => (s, super::endpoint::endpoint(&managed.settings, &loaded, config, env)),
+            Err(e) => return Outcome::Failed(e),
+        },
         Err(e) => return Outcome::Failed(e),
     };
     let mfa = match &managed.settings.mfa_serial {
@@ -98,11 +99,7 @@ pub async fn refresh(
             Some((serial.clone(), code))
         }
     };
-    let ctx = CallContext {
-        source,
-        mfa,
-        endpoint: super::endpoint::endpoint(&managed.settings, &loaded, config, env),
-    };
+    let ctx = CallContext { source, mfa, endpoint };
     let key_id = ctx.source.access_key_id.clone();
     let issued = match super::provider(&managed.settings).issue(&ctx).await {
         Ok(i) => i,

@@ -24,11 +24,12 @@ pub fn aws_load(config: &str, credentials: &str) -> Result<ProfileSet, String> {
 /// Compares credd's reading with aws-config's. `extra_keys` are keys to probe besides the ones
 /// credd found (aws-config cannot enumerate a profile's keys, so a key only it saw would hide).
 pub fn compare(config: &str, credentials: &str, extra_keys: &[&str]) -> Result<bool, String> {
-    let ours = (|| {
+    let docs = (|| {
         let c = Document::parse(config, FileKind::Config, Path::new("config"))?;
         let k = Document::parse(credentials, FileKind::Credentials, Path::new("credentials"))?;
-        Ok::<_, credd::profile::ParseError>(c.sections().merged_with(&k.sections()))
+        Ok::<_, credd::profile::ParseError>((c, k))
     })();
+    let ours = docs.as_ref().map(|(c, k)| c.sections().merged_with(&k.sections()));
     let theirs = aws_load(config, credentials);
     let (ours, theirs) = match (ours, theirs) {
         (Err(_), Err(_)) => return Ok(false),
@@ -56,8 +57,12 @@ pub fn compare(config: &str, credentials: &str, extra_keys: &[&str]) -> Result<b
     for name in our_profiles {
         let ours_p = ours.profile(name).unwrap();
         let theirs_p = theirs.get_profile(name).unwrap();
-        let keys: BTreeSet<String> =
-            ours_p.props.keys().cloned().chain(extra_keys.iter().map(|k| k.to_ascii_lowercase())).collect();
+        let keys: BTreeSet<String> = ours_p
+            .props
+            .keys()
+            .map(|k| k.to_string())
+            .chain(extra_keys.iter().map(|k| k.to_ascii_lowercase()))
+            .collect();
         for key in keys {
             if ours_p.get(&key) != theirs_p.get(&key) {
                 return Err(format!(
@@ -71,7 +76,7 @@ pub fn compare(config: &str, credentials: &str, extra_keys: &[&str]) -> Result<b
     for name in our_sso {
         let ours_s = ours.map.get(&SectionId::SsoSession(name.to_string())).unwrap();
         let theirs_s = theirs.sso_session(name).unwrap();
-        for key in ours_s.props.keys().map(String::as_str).chain(extra_keys.iter().copied()) {
+        for key in ours_s.props.keys().copied().chain(extra_keys.iter().copied()) {
             if ours_s.get(key) != theirs_s.get(&key.to_ascii_lowercase()) {
                 return Err(format!("[sso-session {name}] {key} differs"));
             }
