@@ -9,6 +9,9 @@ use crate::ipc::client::ClientError;
 use crate::protocol::{Reply, Request, SessionStatus, State, Status};
 
 pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failure> {
+    if format == StatusFormat::Json {
+        return status_json(inv);
+    }
     let frame = match ask(inv, Request::Status) {
         Ok(f) => f,
         // A prompt must stay quiet when there is no daemon; the exit code still says so.
@@ -22,9 +25,7 @@ pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failu
     };
     let now = Utc::now();
     match format {
-        StatusFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&frame).map_err(anyhow::Error::from)?)
-        }
+        StatusFormat::Json => unreachable!("answered above"),
         StatusFormat::Prompt => {
             let line = prompt(st, now);
             if !line.is_empty() {
@@ -41,11 +42,113 @@ pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failu
     if st.sessions.iter().any(needs_attention) { Err(Failure::Failed(None)) } else { Ok(()) }
 }
 
+/// `--json`: the daemon's reply, indented as it was sent. Scripts get every field the daemon
+/// knows, and the client reads only what the exit code needs: with thousands of sessions,
+/// parsing the reply into types and printing it again was most of the command's time.
+fn status_json(inv: &Invocation) -> Result<(), Failure> {
+    let timeout = std::time::Duration::from_secs(10);
+    let raw = crate::ipc::client::request_raw(&super::socket(inv), Request::Status, timeout)?;
+    if raw.kind.as_deref() != Some("status") {
+        let frame: crate::protocol::ReplyFrame =
+            serde_json::from_slice(&raw.bytes).map_err(anyhow::Error::from)?;
+        return Err(unexpected(frame.reply));
+    }
+    #[derive(serde::Deserialize)]
+    struct States {
+        sessions: Vec<StateOf>,
+    }
+    #[derive(serde::Deserialize)]
+    struct StateOf {
+        state: State,
+        managed: bool,
+    }
+    let states: States = serde_json::from_slice(&raw.bytes).map_err(anyhow::Error::from)?;
+    let mut out = pretty_json(&raw.bytes);
+    out.push(b'\n');
+    use std::io::Write;
+    std::io::stdout().lock().write_all(&out).map_err(anyhow::Error::from)?;
+    if states.sessions.iter().any(|s| wants_attention(s.state, s.managed)) {
+        Err(Failure::Failed(None))
+    } else {
+        Ok(())
+    }
+}
+
+/// Indents compact JSON exactly as `serde_json::to_string_pretty` would (two spaces, `": "`,
+/// `[]` and `{}` kept empty), without parsing it into values first.
+fn pretty_json(compact: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        out.extend(std::iter::repeat_n(b' ', depth * 2));
+    };
+    let mut i = 0;
+    while i < compact.len() {
+        if in_string && !escaped {
+            // Copy the plain run up to the next quote or backslash at once: most of a status
+            // reply is the inside of strings.
+            let run = compact[i..].iter().position(|&c| c == b'"' || c == b'\\').unwrap_or(compact.len() - i);
+            out.extend_from_slice(&compact[i..i + run]);
+            i += run;
+            if i == compact.len() {
+                break;
+            }
+        }
+        let b = compact[i];
+        i += 1;
+        if in_string {
+            out.push(b);
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, _) => in_string = false, // the closing quote
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                out.push(b);
+            }
+            b'{' | b'[' => {
+                out.push(b);
+                let close = if b == b'{' { b'}' } else { b']' };
+                if compact.get(i) == Some(&close) {
+                    out.push(close);
+                    i += 1;
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(b);
+            }
+            b',' => {
+                out.push(b);
+                newline(&mut out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
 /// Exit code 1: something needs attention.
 pub fn needs_attention(s: &SessionStatus) -> bool {
-    match s.state {
+    wants_attention(s.state, s.managed)
+}
+
+fn wants_attention(state: State, managed: bool) -> bool {
+    match state {
         State::NeedsMfa | State::Failing | State::Expired => true,
-        State::Expiring => !s.managed,
+        State::Expiring => !managed,
         State::Fresh | State::Refreshing | State::Unknown => false,
     }
 }
@@ -172,6 +275,26 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_is_indented_exactly_as_serde_json_would() {
+        let value = serde_json::json!({
+            "a": [], "b": {}, "c": [1, {"d": null, "e": [true, false]}, [[]], [{}]],
+            "tricky": "braces { } [ ] , : and \\\" quotes \\ \n\t é ☃",
+            "n": -1.5e-7, "nested": {"x": {"y": {"z": "\\"}}}, "empty": ""
+        });
+        let compact = serde_json::to_vec(&value).unwrap();
+        let want = serde_json::to_string_pretty(&value).unwrap();
+        assert_eq!(String::from_utf8(pretty_json(&compact)).unwrap(), want);
+        for v in [serde_json::json!([]), serde_json::json!({}), serde_json::json!("x"), serde_json::json!(3)]
+        {
+            let compact = serde_json::to_vec(&v).unwrap();
+            assert_eq!(
+                String::from_utf8(pretty_json(&compact)).unwrap(),
+                serde_json::to_string_pretty(&v).unwrap()
+            );
+        }
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -7,7 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::protocol::{PROTOCOL, Reply, ReplyFrame, Request, RequestFrame};
+use crate::protocol::{PROTOCOL, Reply, ReplyFrame, Request, RequestFrame, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -29,6 +29,35 @@ pub enum ClientError {
 const MAX_REPLY: u64 = 16 * 1024 * 1024;
 
 pub fn request(socket: &Path, request: Request, timeout: Duration) -> Result<ReplyFrame, ClientError> {
+    let raw = request_raw(socket, request, timeout)?;
+    let bad = |e: serde_json::Error| ClientError::Io { socket: socket.to_path_buf(), message: e.to_string() };
+    // `Reply` is tagged inside the frame, which makes serde buffer the whole reply before it can
+    // pick a variant. A status (the one large reply) is read straight into its type instead:
+    // with 5,000 sessions that is most of `credd status`'s time.
+    let frame = if raw.kind.as_deref() == Some("status") {
+        let status: Status = serde_json::from_slice(&raw.bytes).map_err(bad)?;
+        ReplyFrame { protocol: PROTOCOL, version: raw.version, pid: raw.pid, reply: Reply::Status(status) }
+    } else {
+        serde_json::from_slice(&raw.bytes).map_err(bad)?
+    };
+    if let Reply::Error { code: crate::protocol::ErrorCode::ProtocolMismatch, .. } = &frame.reply {
+        return Err(ClientError::Protocol { ours: PROTOCOL, theirs: PROTOCOL, version: frame.version });
+    }
+    Ok(frame)
+}
+
+/// A reply as the daemon sent it (compact JSON, one line), its version checked.
+pub struct RawReply {
+    /// The reply's `reply` tag, such as `status`.
+    pub kind: Option<String>,
+    pub version: String,
+    pub pid: u32,
+    /// The whole frame, without its newline.
+    pub bytes: Vec<u8>,
+}
+
+/// Sends `request` and returns the reply unparsed, once its protocol is known to be ours.
+pub fn request_raw(socket: &Path, request: Request, timeout: Duration) -> Result<RawReply, ClientError> {
     let io = |e: std::io::Error| ClientError::Io { socket: socket.to_path_buf(), message: e.to_string() };
     let mut stream = match UnixStream::connect(socket) {
         Ok(s) => s,
@@ -52,26 +81,25 @@ pub fn request(socket: &Path, request: Request, timeout: Duration) -> Result<Rep
             message: "the daemon closed the connection without answering (is it yours?)".into(),
         });
     }
-    // Check the version before reading the fields it governs. The probe skips everything else,
-    // so a status with thousands of sessions is parsed once, straight into its types (going
-    // through a `serde_json::Value` first cost most of `credd status`'s time at 5,000 sessions).
+    if reply.last() == Some(&b'\n') {
+        reply.pop();
+    }
+    // Check the version before reading the fields it governs. The probe skips everything else.
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(default)]
         protocol: u32,
         version: Option<String>,
+        #[serde(default)]
+        pid: u32,
+        reply: Option<String>,
     }
     let probe: Probe = serde_json::from_slice(&reply).map_err(|e| io(std::io::Error::other(e)))?;
-    let theirs = probe.protocol;
-    if theirs != PROTOCOL {
-        let version = probe.version.unwrap_or_else(|| "?".into());
-        return Err(ClientError::Protocol { ours: PROTOCOL, theirs, version });
+    let version = probe.version.unwrap_or_else(|| "?".into());
+    if probe.protocol != PROTOCOL {
+        return Err(ClientError::Protocol { ours: PROTOCOL, theirs: probe.protocol, version });
     }
-    let frame: ReplyFrame = serde_json::from_slice(&reply).map_err(|e| io(std::io::Error::other(e)))?;
-    if let Reply::Error { code: crate::protocol::ErrorCode::ProtocolMismatch, .. } = &frame.reply {
-        return Err(ClientError::Protocol { ours: PROTOCOL, theirs, version: frame.version });
-    }
-    Ok(frame)
+    Ok(RawReply { kind: probe.reply, version, pid: probe.pid, bytes: reply })
 }
 
 use std::io::Read as _;
