@@ -7,7 +7,8 @@
 //! - When a profile appears in several sections, the line that SDKs read (the last one) is the one
 //!   changed; a removal removes every occurrence, so an older value cannot resurface.
 //! - A replaced value keeps its line's layout: `key=value`, `key = value  # note` stay that way.
-//! - After the edit the document is parsed again and compared with the intent: if anything but the
+//! - After the edit, what changed is parsed again (the edited line, or the whole document when
+//!   lines were added or removed) and the result compared with the intent: if anything but the
 //!   edited keys would read differently, the edit is refused. This is the guard that keeps a bug
 //!   here from ever reaching the disk.
 
@@ -71,6 +72,15 @@ pub enum EditError {
     WouldChangeOthers { profile: String, what: String },
 }
 
+/// What one edit changed, which decides how much is parsed again.
+enum Changed {
+    Nothing,
+    /// The value of the property on this line, in place.
+    InPlace(usize),
+    /// Lines were added or removed, or a line's layout changed.
+    Lines,
+}
+
 /// A value survives a round trip only if the parser will read it back unchanged.
 fn check_value(key: &str, value: &str) -> Result<(), EditError> {
     let bad = |why| Err(EditError::BadValue { key: key.to_string(), why });
@@ -117,24 +127,27 @@ impl Document {
                 what: format!("how line {} parses", e.line),
             })
         };
-        // A value replaced in place moves no line; adding or removing lines shifts the indices
-        // lines keep of their header and property, and parsing again keeps them honest. A refresh
-        // of an existing session replaces values only, so a large file is parsed again once, for
-        // the guard below, instead of once per key.
-        let mut fresh = true;
+        // A value replaced in place moves no line and changes no other line's reading, so that
+        // line alone is parsed again. Adding or removing lines shifts the indices lines keep of
+        // their header and property, and the whole document is parsed again. A refresh of an
+        // existing session replaces values only, so a large file is not parsed again at all.
         for e in edits {
-            let structural = match e {
+            let changed = match e {
                 Edit::Set(k, v) => work.set_one(&id, profile, k, &v.0),
                 Edit::Remove(k) => work.remove_one(&id, k),
             };
-            fresh = false;
-            if structural {
-                work = reparse(work)?;
-                fresh = true;
+            match changed {
+                Changed::Nothing => {}
+                Changed::InPlace(line) => {
+                    if !work.property_reads_as_recorded(line) {
+                        return Err(EditError::WouldChangeOthers {
+                            profile: profile.to_string(),
+                            what: format!("how line {} parses", line + 1),
+                        });
+                    }
+                }
+                Changed::Lines => work = reparse(work)?,
             }
-        }
-        if !fresh {
-            work = reparse(work)?;
         }
         // The guard: compute what the profile should read as, and compare with what it does read
         // as; and every other section must read exactly as it did.
@@ -239,9 +252,10 @@ impl Document {
             .collect()
     }
 
-    /// Sets `key` in the profile. Returns whether lines were added or removed (or a line's
-    /// layout changed), which leaves the line kinds stale until the document is parsed again.
-    fn set_one(&mut self, id: &SectionId, profile: &str, key: &str, value: &str) -> bool {
+    /// Sets `key` in the profile, and says what changed: one property's value in place, or
+    /// lines added, removed or re-laid out, which leaves line kinds stale until the document is
+    /// parsed again.
+    fn set_one(&mut self, id: &SectionId, profile: &str, key: &str, value: &str) -> Changed {
         if let Some(&winner) = self.key_lines(id, key).last() {
             let continuations = self.continuations_of(winner);
             let LineKind::Property { value: span, .. } = &self.lines[winner].kind else { unreachable!() };
@@ -266,7 +280,7 @@ impl Document {
             for c in continuations.into_iter().rev() {
                 self.lines.remove(c);
             }
-            return structural;
+            return if structural { Changed::Lines } else { Changed::InPlace(winner) };
         }
         let eol = self.dominant_eol();
         let last_header = (0..self.lines.len()).rev().find(|&i| self.lines[i].kind.section() == Some(id));
@@ -284,7 +298,7 @@ impl Document {
                     .unwrap_or(h);
                 let line = self.new_line(&format!("{key} = {value}"), eol, LineKind::Blank);
                 self.insert_after(body_end, line);
-                true
+                Changed::Lines
             }
             None => {
                 let header = match (self.kind, profile) {
@@ -313,7 +327,7 @@ impl Document {
                 };
                 let line = self.new_line(&format!("{key} = {value}"), eol, LineKind::Blank);
                 self.insert_after(h, line);
-                true
+                Changed::Lines
             }
         }
     }
@@ -334,18 +348,18 @@ impl Document {
 
     /// Removes every line of `key` in the profile. Each line owns its terminator, so removing the
     /// unterminated last line leaves the line before it exactly as it was.
-    fn remove_one(&mut self, id: &SectionId, key: &str) -> bool {
+    fn remove_one(&mut self, id: &SectionId, key: &str) -> Changed {
         let mut doomed: Vec<usize> = Vec::new();
         for p in self.key_lines(id, key) {
             doomed.push(p);
             doomed.extend(self.continuations_of(p));
         }
         doomed.sort_unstable();
-        let structural = !doomed.is_empty();
+        let changed = if doomed.is_empty() { Changed::Nothing } else { Changed::Lines };
         for i in doomed.into_iter().rev() {
             self.lines.remove(i);
         }
-        structural
+        changed
     }
 }
 
@@ -434,6 +448,20 @@ mod tests {
         ] {
             assert!(!alike(other), "{other:?}");
         }
+    }
+
+    #[test]
+    fn an_in_place_edit_is_checked_by_parsing_its_line_again() {
+        let mut d = doc("[a]\nk = old # note\nj = 2\n");
+        assert!(d.property_reads_as_recorded(1));
+        // Text that no longer reads as the recorded key and value span is caught.
+        for text in ["k = newer # note", "x = old # note", "k = old#note", "  k = old # note", "# k = old"] {
+            let mut e = d.clone();
+            e.set_text(1, text);
+            assert!(!e.property_reads_as_recorded(1), "{text:?}");
+        }
+        d.set_text(1, "k = new # note");
+        assert!(d.property_reads_as_recorded(1));
     }
 
     #[test]

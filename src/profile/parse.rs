@@ -172,7 +172,9 @@ pub struct Document {
     pub kind: FileKind,
     pub bom: bool,
     buf: String,
-    pub lines: Vec<Line>,
+    // Private, so that parsing and `edit_profile` (which parses its result) are the only ways a
+    // document changes: a document always reads as it renders, and writers rely on it.
+    pub(super) lines: Vec<Line>,
 }
 
 // The text may hold secrets; Debug shows only the classification.
@@ -243,7 +245,7 @@ fn prepare_line(line: &str, comments_need_whitespace: bool) -> (&str, usize) {
     let mut cut = line.len();
     let mut from = 0;
     // `#` and `;` are ASCII, so a byte search cannot land inside a multi-byte character.
-    while let Some(found) = line.as_bytes()[from..].iter().position(|&b| b == b'#' || b == b';') {
+    while let Some(found) = memchr::memchr2(b'#', b';', &line.as_bytes()[from..]) {
         let idx = from + found;
         let after_space = line[..idx].chars().next_back().is_some_and(char::is_whitespace);
         if after_space || !comments_need_whitespace {
@@ -356,7 +358,7 @@ impl Document {
             fix: fix.to_string(),
         };
         // Sized once: growing by doubling would, for a moment, hold twice the lines.
-        let mut lines = Vec::with_capacity(buf.as_bytes().iter().filter(|&&b| b == b'\n').count() + 1);
+        let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', buf.as_bytes()).count() + 1);
         // Keys written with capitals, lowercased, to append to the text once it is free.
         let mut lowered: Vec<(usize, String)> = Vec::new();
         // Parser state, as in aws-config: the current header, the current property, and whether
@@ -452,6 +454,35 @@ impl Document {
             (0..self.lines.len()).filter(|&i| default_with_prefix(self, &self.lines[i], false)).collect();
         for i in shadowed {
             self.lines[i].kind = LineKind::Header(Box::new(Header::Ignored(Ignored::ShadowedDefault)));
+        }
+    }
+
+    /// The lines, in file order.
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    /// Whether line `idx`, parsed again on its own, is the property its kind records: the same
+    /// key and the same value span. Proves an in-place value edit: a property line's reading
+    /// depends only on its own text, and what follows depends only on it being a property with a
+    /// non-empty value.
+    pub(super) fn property_reads_as_recorded(&self, idx: usize) -> bool {
+        let line = &self.lines[idx];
+        let LineKind::Property { key, value, .. } = &line.kind else { return false };
+        let text = self.text(line);
+        let opens_as_property = !trim_ws(text).is_empty()
+            && !text.starts_with(COMMENT)
+            && !text.starts_with('[')
+            && !text.starts_with([' ', '\t']);
+        match parse_property(text) {
+            Ok((k, v)) => {
+                opens_as_property
+                    && text[k].to_ascii_lowercase() == self.key(*key)
+                    && v.start as u32 == value.start
+                    && v.end as u32 == value.end
+                    && !v.is_empty()
+            }
+            Err(_) => false,
         }
     }
 

@@ -110,6 +110,10 @@ pub fn update_observed(
         parse: &|bytes: &[u8]| Document::parse_bytes(bytes, kind, path),
         empty: &|| Document::empty(kind),
         render: &|doc: &Document| doc.render(),
+        // A document changes only through `edit_profile`, which parses what it renders and keeps
+        // that parse: the rendering is known to read back, and parsing it again here would
+        // double the work for a large file.
+        reads_back: true,
     };
     update_with(path, &format, edit, before_swap)
 }
@@ -119,6 +123,9 @@ pub struct Format<'a, T> {
     pub parse: &'a dyn Fn(&[u8]) -> Result<T, ParseError>,
     pub empty: &'a dyn Fn() -> T,
     pub render: &'a dyn Fn(&T) -> Vec<u8>,
+    /// Whether every `T` renders to bytes that parse: then the rendering is not parsed again
+    /// before it is written.
+    pub reads_back: bool,
 }
 
 /// The safe update cycle for any file format with a lossless parse and render: the AWS files
@@ -162,7 +169,9 @@ pub fn update_with<T>(
         } else {
             // Never write what we could not read back. `edit_profile` already checks this; this
             // is the last line of defence for any other edit function.
-            (format.parse)(&new)?;
+            if !format.reads_back {
+                (format.parse)(&new)?;
+            }
             let meta = match &base {
                 Some(_) => Some(fs::metadata(&target).map_err(io_err(&target, "stat it"))?),
                 None => None,
