@@ -203,6 +203,7 @@ pub fn store(path: &Path, session: &SessionCredentials, region: Option<&str>) ->
         parse: &|b: &[u8]| EnvFile::parse(b, path),
         empty: &EnvFile::default,
         render: &|f: &EnvFile| f.render(),
+        reads_back: false,
     };
     update_with(
         path,

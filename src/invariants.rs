@@ -71,7 +71,7 @@ pub fn edit_is_local(
         }
     }
     let id = SectionId::Profile(profile.to_string());
-    let existed = before.lines.iter().any(|l| l.kind.section() == Some(&id));
+    let existed = before.lines().iter().any(|l| l.kind.section() == Some(&id));
     let tail = &b[a.len()..];
     if existed && !tail.is_empty() {
         return Err(format!("{} unexpected new lines", tail.len()));
@@ -93,7 +93,7 @@ pub fn edit_is_local(
 fn unowned(doc: &Document, profile: &str, keys: &BTreeSet<String>) -> Vec<(String, Eol)> {
     let id = SectionId::Profile(profile.to_string());
     let mut owned = HashSet::new();
-    for (i, l) in doc.lines.iter().enumerate() {
+    for (i, l) in doc.lines().iter().enumerate() {
         if let LineKind::Property { key, .. } = &l.kind
             && keys.contains(doc.key(*key))
             && doc.section_of(i) == Some(&id)
@@ -101,14 +101,14 @@ fn unowned(doc: &Document, profile: &str, keys: &BTreeSet<String>) -> Vec<(Strin
             owned.insert(i);
         }
     }
-    for (i, l) in doc.lines.iter().enumerate() {
+    for (i, l) in doc.lines().iter().enumerate() {
         if let LineKind::Continuation { property, .. } = &l.kind
             && owned.contains(&(*property as usize))
         {
             owned.insert(i);
         }
     }
-    doc.lines
+    doc.lines()
         .iter()
         .enumerate()
         .filter(|(i, _)| !owned.contains(i))

@@ -90,18 +90,38 @@ fn ignore_sigio() {
     });
 }
 
-/// Makes every thread allocate from one malloc arena. glibc gives each allocating thread its own
-/// arena and keeps what an arena held; with a 2.5 MB credentials file, the daemon's loop, its
-/// file-work thread and its watcher each kept a copy's worth (measured by scripts/bench.sh: RSS
-/// 46 -> 95 MB over 100 refreshes of a 5,000-profile file, 44 -> 71 MB with one arena). credd has a
-/// handful of threads and no allocation contention worth an arena each. This trims what is kept;
-/// the copies themselves are #13's remaining work. Elsewhere (musl, macOS) this does nothing.
-pub fn one_malloc_arena() {
+/// Tunes glibc's allocator for a long-lived daemon whose large allocations are transient.
+///
+/// - One arena: glibc gives each allocating thread its own arena and keeps what each held; the
+///   daemon's loop, its file-work thread and its watcher each kept a copy's worth of a large
+///   file (RSS 46 -> 95 MB over 100 refreshes of a 5,000-profile file; 44 -> 71 MB with one).
+///   credd has a handful of threads and no contention worth an arena each.
+/// - A fixed mmap threshold: a file's text, its lines and a rendering are each one allocation of
+///   up to a few MB, made and freed per refresh. glibc would raise its threshold after the first
+///   such free and serve the next ones from the heap, where a freed block below a live one is
+///   never returned; fixed at 256 KB, they are mapped and unmapped whole, and RSS stays flat.
+///
+/// Elsewhere (musl, macOS) this does nothing.
+pub fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes the allocator's tuning; called once, before the daemon's
     // threads start allocating.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 * 1024);
+    }
+}
+
+/// Returns the allocator's free pages to the system (glibc's `malloc_trim`, which also releases
+/// whole free pages inside the heap, not only at its top). A large file's reading leaves a few
+/// MB of small freed blocks that the next reading reuses but RSS would otherwise keep counting.
+/// It costs well under a millisecond for the daemon's heap. Elsewhere this does nothing.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only hands free pages back; it is safe at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -9,7 +9,7 @@ use crate::paths::{self, ProcessEnv};
 use crate::protocol::{Reply, Request};
 
 pub(super) fn daemon(inv: &Invocation) -> Result<(), Failure> {
-    crate::sys::one_malloc_arena();
+    crate::sys::tune_malloc();
     let config = load_config(inv)?;
     crate::logging::init(config.log_format);
     let (config_path, config_explicit) = config_path(inv);

@@ -333,6 +333,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     }
     let now = Utc::now();
     r.engine.reconcile(&r.loaded, now);
+    crate::sys::release_free_memory();
     tracing::info!("listening on {}; {}", r.socket.display(), r.engine.summary(now));
 
     let server_task = tokio::spawn(server::serve(listener, control_tx));
@@ -360,7 +361,12 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
                 watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config()));
             }
             Some((name, outcome)) = done_rx.recv() => r.finish(name, outcome),
-            Some(c) = control_rx.recv() => r.control(c),
+            Some(c) = control_rx.recv() => {
+                r.control(c);
+                // Let the server task send the reply before this loop's next pass over every
+                // session (due, alerts): a client should not wait for bookkeeping.
+                tokio::task::yield_now().await;
+            }
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading the configuration");
                 r.control(Control::Reload(oneshot::channel().0));
@@ -375,6 +381,9 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
             sd.send(&format!("STATUS={summary}"));
             last_summary = summary;
         }
+        // Whatever this turn read, resolved or answered is freed by now; give the free pages
+        // back before sleeping, so that the daemon's footprint between events is what it keeps.
+        crate::sys::release_free_memory();
     }
     sd.send("STOPPING=1");
     server_task.abort();

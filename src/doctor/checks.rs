@@ -291,7 +291,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
     for (doc, source) in [(i.credentials, Source::CredentialsFile), (i.config, Source::ConfigFile)] {
         let Some(doc) = doc else { continue };
         for (line, why) in doc.ignored_sections() {
-            let header = doc.text(&doc.lines[line - 1]).trim().to_string();
+            let header = doc.text(&doc.lines()[line - 1]).trim().to_string();
             let code = match why {
                 Ignored::BareNamesOnly(_) => Code::ProfilePrefixInCredentials,
                 Ignored::NeedsPrefix(_) => Code::MissingProfilePrefixInConfig,

@@ -149,6 +149,8 @@ async fn handle(mut stream: UnixStream, owner: u32, control: mpsc::Sender<Contro
         Ok(Ok(_)) => dispatch(&line, &control).await,
     };
     write.write_all(&frame(reply)).await?;
+    // A status reply for thousands of sessions is a few MB of short-lived allocations.
+    crate::sys::release_free_memory();
     write.shutdown().await
 }
 
