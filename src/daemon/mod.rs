@@ -38,8 +38,10 @@ use crate::secret::Secret;
 use crate::sessions::SessionSpec;
 use crate::watch::{WatchPlan, Watcher};
 
-/// How long to wait after a file event for the burst to settle (editors write several events).
-const DEBOUNCE: Duration = Duration::from_millis(50);
+/// How long to wait after a file event for the burst to settle (editors write several events,
+/// within a few milliseconds of each other). Short, because it is the floor on how soon an outside
+/// edit shows; a burst that outlasts it costs one more reading, never a torn one (reads are quiet).
+const DEBOUNCE: Duration = Duration::from_millis(25);
 /// On shutdown, how long in-flight refreshes get to finish their write. Writes are atomic, so
 /// one cut short loses nothing; this only avoids throwing away a session STS already issued.
 const DRAIN: Duration = Duration::from_millis(1500);
@@ -343,14 +345,21 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let mut last_summary = r.engine.summary(now);
     sd.send(&format!("READY=1\nSTATUS={last_summary}"));
 
+    // The pass over every session (refreshes due, alerts, the next wake) is needed after
+    // anything that can change a session, and when its wake comes; a status request changes
+    // nothing, so a run of them (a prompt, a script, thousands of sessions) skips it.
+    let (mut stale, mut wake) = (true, None);
     loop {
-        for name in r.engine.due(Utc::now()) {
-            if let Ok(Begin::Start(spec)) = r.engine.begin(&name, false) {
-                r.spawn(spec, None);
+        if stale {
+            for name in r.engine.due(Utc::now()) {
+                if let Ok(Begin::Start(spec)) = r.engine.begin(&name, false) {
+                    r.spawn(spec, None);
+                }
             }
+            let views = r.alert();
+            wake = r.next_wake(&views);
         }
-        let views = r.alert();
-        let wake = r.next_wake(&views);
+        stale = true;
         tokio::select! {
             _ = wallclock::sleep_until(&timer, wake) => {}
             Some(()) = change_rx.recv() => {
@@ -362,6 +371,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
             }
             Some((name, outcome)) = done_rx.recv() => r.finish(name, outcome),
             Some(c) = control_rx.recv() => {
+                stale = !matches!(c, Control::Status(_));
                 r.control(c);
                 // Let the server task send the reply before this loop's next pass over every
                 // session (due, alerts): a client should not wait for bookkeeping.
