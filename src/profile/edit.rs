@@ -166,19 +166,9 @@ impl Document {
                 }
             }
         }
-        let actual = work.profile_only(profile);
-        // Same keys, same values; where each sits (`line`) may move.
-        let same = expected.map.len() == actual.map.len()
-            && expected.map.values().zip(actual.map.values()).all(|(a, b)| {
-                a.props.len() == b.props.len()
-                    && a.props
-                        .iter()
-                        .zip(&b.props)
-                        .all(|((ka, pa), (kb, pb))| ka == kb && pa.value == pb.value)
-            });
         let refused =
             |what: &str| EditError::WouldChangeOthers { profile: profile.to_string(), what: what.into() };
-        if !same {
+        if !reads_same(&expected, &work.profile_only(profile)) {
             return Err(refused("its own keys beyond the edit"));
         }
         if !self.others_read_alike(&work, &id) {
@@ -186,6 +176,79 @@ impl Document {
         }
         *self = work;
         Ok(())
+    }
+
+    /// Sets the comment line of `profile` that starts with `tag`: every such line in the
+    /// profile's sections is removed, and for `Some(note)` the line `# {note}` (which must start
+    /// with `tag`) goes just after the profile's last header. A profile not in the file is left
+    /// alone. A comment changes no reading, and the guard checks exactly that.
+    pub fn note_profile(&mut self, profile: &str, tag: &str, note: Option<&str>) -> Result<(), EditError> {
+        if note.is_some_and(|n| !n.starts_with(tag) || n.contains(['\n', '\r'])) {
+            return Err(EditError::BadValue { key: "#".into(), why: "is not a one-line note with its tag" });
+        }
+        let id = SectionId::Profile(profile.to_string());
+        let mut work = self.clone();
+        let tagged = |doc: &Document, i: usize| {
+            doc.is_tagged(&doc.lines[i], tag) && doc.enclosing_section(i) == Some(&id)
+        };
+        let doomed: Vec<usize> = (0..work.lines.len()).filter(|&i| tagged(&work, i)).collect();
+        for i in doomed.iter().rev() {
+            work.lines.remove(*i);
+        }
+        let header = (0..work.lines.len()).rev().find(|&i| work.lines[i].kind.section() == Some(&id));
+        if let (Some(note), Some(h)) = (note, header) {
+            let eol = work.dominant_eol();
+            let line = work.new_line(&format!("# {note}"), eol, LineKind::Comment);
+            work.insert_after(h, line);
+        } else if doomed.is_empty() {
+            return Ok(());
+        }
+        let work = work.reparsed().map_err(|e| EditError::WouldChangeOthers {
+            profile: profile.to_string(),
+            what: format!("how line {} parses", e.line),
+        })?;
+        if !reads_same(&self.profile_only(profile), &work.profile_only(profile))
+            || !self.others_read_alike(&work, &id)
+        {
+            return Err(EditError::WouldChangeOthers {
+                profile: profile.into(),
+                what: "what it reads as".into(),
+            });
+        }
+        *self = work;
+        Ok(())
+    }
+
+    /// The profiles with a comment line starting with `tag` in one of their sections.
+    pub fn noted_profiles(&self, tag: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let mut current = None;
+        for line in &self.lines {
+            match &line.kind {
+                LineKind::Header(_) => current = line.kind.section(),
+                LineKind::Comment if self.is_tagged(line, tag) => {
+                    if let Some(SectionId::Profile(p)) = current
+                        && out.last() != Some(&p.as_str())
+                    {
+                        out.push(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn is_tagged(&self, line: &Line, tag: &str) -> bool {
+        matches!(line.kind, LineKind::Comment)
+            && self.text(line).trim_start()[1..].trim_start().starts_with(tag)
+    }
+
+    /// The section a line sits in, comments and blank lines included: the last header above it.
+    fn enclosing_section(&self, idx: usize) -> Option<&SectionId> {
+        self.lines[(0..=idx).rev().find(|&j| matches!(self.lines[j].kind, LineKind::Header(_)))?]
+            .kind
+            .section()
     }
 
     /// Whether every section but `id` reads the same in `other`. Only headers, properties and
@@ -363,6 +426,15 @@ impl Document {
     }
 }
 
+/// Same sections, same keys, same values; where each sits (`line`) may move.
+fn reads_same(expected: &super::parse::Sections, actual: &super::parse::Sections) -> bool {
+    expected.map.len() == actual.map.len()
+        && expected.map.values().zip(actual.map.values()).all(|(a, b)| {
+            a.props.len() == b.props.len()
+                && a.props.iter().zip(&b.props).all(|((ka, pa), (kb, pb))| ka == kb && pa.value == pb.value)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,5 +541,24 @@ mod tests {
         let text = "[profile dev]\nk = 1\n";
         let out = edited(text, "dev", &[Edit::set("k", "2")]);
         assert_eq!(out, "[profile dev]\nk = 1\n\n[dev]\nk = 2\n");
+    }
+
+    #[test]
+    fn a_note_replaces_its_own_kind_and_nothing_else() {
+        let text = "# top\n[work]\nregion = x\n; other note\n[b]\nk = 1";
+        let mut d = doc(text);
+        d.note_profile("work", "tag:", Some("tag: first")).unwrap();
+        assert_eq!(d.render(), b"# top\n[work]\n# tag: first\nregion = x\n; other note\n[b]\nk = 1");
+        d.note_profile("work", "tag:", Some("tag: second")).unwrap();
+        assert_eq!(d.render(), b"# top\n[work]\n# tag: second\nregion = x\n; other note\n[b]\nk = 1");
+        assert_eq!(d.noted_profiles("tag:"), ["work"]);
+        d.note_profile("work", "tag:", None).unwrap();
+        assert!(d.noted_profiles("tag:").is_empty());
+        assert_eq!(String::from_utf8(d.render()).unwrap(), text);
+        // No such profile: nothing to note. A note without its tag, or on two lines, is refused.
+        d.note_profile("gone", "tag:", Some("tag: x")).unwrap();
+        assert_eq!(String::from_utf8(d.render()).unwrap(), text);
+        assert!(d.note_profile("work", "tag:", Some("untagged")).is_err());
+        assert!(d.note_profile("work", "tag:", Some("tag: a\n[evil]")).is_err());
     }
 }
