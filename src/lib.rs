@@ -52,6 +52,7 @@ pub(crate) mod inbox;
 #[doc(hidden)]
 pub mod invariants;
 pub(crate) mod ipc;
+pub(crate) mod keyring;
 pub(crate) mod logging;
 pub(crate) mod notify;
 pub(crate) mod paths;
