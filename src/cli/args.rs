@@ -142,6 +142,11 @@ enum Sub {
         #[command(subcommand)]
         action: ConfigSub,
     },
+    /// Keep long-term keys in the OS keyring instead of the credentials file.
+    Keyring {
+        #[command(subcommand)]
+        action: KeyringSub,
+    },
     /// List every profile in the AWS files with its kind of credentials and its expiry.
     List {
         /// Print JSON instead of a table.
@@ -154,6 +159,32 @@ enum Sub {
 enum ServiceKindArg {
     Systemd,
     Launchd,
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyringSub {
+    /// Move a profile's long-term keys from the credentials file into the OS keyring, and point
+    /// its config profile at `credd credential-process` so SDKs get short-lived sessions.
+    Import {
+        profile: String,
+        /// Leave ~/.aws/config as it is.
+        #[arg(long)]
+        no_credential_process: bool,
+    },
+    /// The profiles the keyring holds, with their key IDs (never secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a profile's keys back into the credentials file (the keyring keeps its copy).
+    Export { profile: String },
+    /// Delete a profile's keys from the keyring; refused while it holds the only copy.
+    Remove {
+        profile: String,
+        /// Delete even when the credentials file does not hold the same key.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -183,6 +214,7 @@ pub enum Command {
     List {
         json: bool,
     },
+    Keyring(crate::cli::keyring::Action),
     InstallService {
         print: bool,
         kind: Option<crate::service::Kind>,
@@ -273,6 +305,14 @@ fn from_args(args: Args) -> Invocation {
         Sub::Reload => Command::Reload,
         Sub::Config { action: ConfigSub::Check } => Command::ConfigCheck,
         Sub::List { json } => Command::List { json },
+        Sub::Keyring { action } => Command::Keyring(match action {
+            KeyringSub::Import { profile, no_credential_process } => {
+                crate::cli::keyring::Action::Import { profile, credential_process: !no_credential_process }
+            }
+            KeyringSub::List { json } => crate::cli::keyring::Action::List { json },
+            KeyringSub::Export { profile } => crate::cli::keyring::Action::Export { profile },
+            KeyringSub::Remove { profile, force } => crate::cli::keyring::Action::Remove { profile, force },
+        }),
         Sub::Doctor { profile, json, offline } => Command::Doctor { profile, json, offline },
         Sub::Export { name, format, min_ttl } => Command::Export { name, format, min_ttl },
         Sub::CredentialProcess { name, min_ttl } => {

@@ -47,8 +47,7 @@ pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
         eprintln!("{e}");
         Failure::Usage(None)
     })?;
-    let (user, host) = host_user();
-    let plan = crate::sessions::plan(&config, &loaded, (&user, &host));
+    let plan = crate::sessions::plan(&config, &loaded, &host_user());
     if !plan.errors.is_empty() {
         return Err(config_errors(plan.errors));
     }

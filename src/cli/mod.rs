@@ -9,6 +9,7 @@
 //! - `refresh`: `credd refresh` and `mfa`, through the daemon or, without one, in-process.
 //! - `export`: `credd export`, `credential-process` and `ensure`: fresh credentials, printed.
 //! - `list`: `credd list`: what each profile in the AWS files is.
+//! - `keyring`: `credd keyring import|list|export|remove`: long-term keys into the OS keyring.
 //! - `setup`: `doctor`, `hook`, `register-shell`, `completions`, `man`, `install-service`.
 //!
 //! Decisions about sessions are the engine's, here as in the daemon: the no-daemon fallbacks build
@@ -17,6 +18,7 @@
 pub mod args;
 mod daemon;
 pub mod export;
+pub mod keyring;
 pub mod list;
 mod refresh;
 mod setup;
@@ -109,6 +111,7 @@ pub fn run(inv: Invocation) -> ExitCode {
         Command::Export { name, format, min_ttl } => export::export(&inv, name, *format, *min_ttl),
         Command::Ensure { name, min_ttl } => export::ensure(&inv, name, *min_ttl),
         Command::List { json } => list::list(*json),
+        Command::Keyring(action) => keyring::keyring(action),
         Command::Doctor { profile, json, offline } => {
             setup::doctor(&inv, profile.as_deref(), *json, *offline)
         }
@@ -146,8 +149,8 @@ fn load_config(inv: &Invocation) -> Result<Config, Failure> {
     Config::load(&path, explicit).map_err(config_errors)
 }
 
-/// `(user, host)`, for the default role session name.
-fn host_user() -> (String, String) {
+/// Who and where this runs: for the default role session name and the session cache.
+fn host_user() -> crate::sessions::Host {
     let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "user".into());
     let host = std::fs::read_to_string("/etc/hostname")
         .ok()
@@ -155,7 +158,7 @@ fn host_user() -> (String, String) {
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "host".into());
-    (user, host)
+    crate::sessions::Host { user, host, runtime_dir: paths::runtime_dir(&ProcessEnv) }
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -86,7 +86,9 @@ pub(super) fn engine_here(
     let mut loaded = files.read().map_err(anyhow::Error::from)?;
     let env_paths = SessionSpec::env_paths(&config);
     loaded.read_env_files(env_paths.iter().map(std::path::PathBuf::as_path));
-    let engine = Engine::from_files(config, host_user(), &loaded, Utc::now());
+    let host = host_user();
+    loaded.read_keyring_sessions(|p| host.keyring_session_file(p));
+    let engine = Engine::from_files(config, host, &loaded, Utc::now());
     let problems = engine.plan(&loaded).errors;
     Ok((files, engine, problems))
 }
