@@ -111,6 +111,9 @@ pub struct Track {
     /// How long the current credentials were issued for, when known (credd issued them).
     pub lifetime: Option<Duration>,
     pub phase: Phase,
+    /// Not refreshed until first asked for (see `sessions::Managed::on_demand`): with no
+    /// credentials yet, it waits instead of being due.
+    pub on_demand: bool,
 }
 
 /// The state shown to people, derived from the track and the time.
@@ -147,6 +150,7 @@ impl Track {
             Phase::Refreshing | Phase::NeedsMfa => None,
             Phase::Failing { retry_at, .. } => *retry_at,
             Phase::Idle if !self.managed => None,
+            Phase::Idle if self.on_demand && self.expires_at.is_none() => None,
             // A managed session with no known expiry (say, its profile does not exist yet) is
             // due at once: `DateTime::MIN_UTC` is always in the past.
             Phase::Idle => Some(match self.expires_at {
@@ -239,6 +243,7 @@ mod tests {
             expires_at: Some(t0() + to_chrono(expires_in)),
             lifetime,
             phase: Phase::Idle,
+            on_demand: false,
         }
     }
 

@@ -71,6 +71,8 @@ impl AwsFiles {
 pub struct Resolved<'a> {
     pub credentials: Sections<'a>,
     pub merged: Sections<'a>,
+    /// Profiles whose keys the credentials file says are in the OS keyring (its marker comment).
+    pub keyring_held: std::collections::BTreeSet<&'a str>,
 }
 
 /// Both AWS files and the env files, as read at one moment.
@@ -108,6 +110,23 @@ impl Loaded {
         }
     }
 
+    /// Also reads the cached sessions of the profiles the credentials file marks as held in the
+    /// keyring: `session_file` says where each one's is.
+    pub fn read_keyring_sessions(&mut self, session_file: impl Fn(&str) -> PathBuf) {
+        let paths: Vec<PathBuf> = match &self.credentials {
+            Some(d) => d.noted_profiles(crate::keyring::MARKER).into_iter().map(session_file).collect(),
+            None => return,
+        };
+        for p in paths {
+            match crate::envfile::read(&p) {
+                Ok(f) => {
+                    self.env.insert(p, f);
+                }
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+    }
+
     /// The credentials file alone, resolved.
     pub fn credentials(&self) -> Sections<'_> {
         self.credentials.as_ref().map(Document::sections).unwrap_or_default()
@@ -139,7 +158,12 @@ impl Loaded {
 
     /// Both views SDKs take of this reading, resolved once for everything that needs them.
     pub fn resolve(&self) -> Resolved<'_> {
-        Resolved { credentials: self.credentials(), merged: self.merged() }
+        let held = self.credentials.as_ref().map(|d| d.noted_profiles(crate::keyring::MARKER));
+        Resolved {
+            credentials: self.credentials(),
+            merged: self.merged(),
+            keyring_held: held.unwrap_or_default().into_iter().collect(),
+        }
     }
 
     /// The env file at `path`, if it was read and exists.

@@ -28,8 +28,12 @@ pub struct Managed {
     pub settings: Settings,
     /// The source is another managed session (role chaining).
     pub chained: bool,
-    /// Set when found without config, naming the layout ("aws-mfa").
+    /// Set when found without config, naming the layout ("aws-mfa", "keyring").
     pub discovered: Option<&'static str>,
+    /// Refreshed only once something asks for it (`credd credential-process`); from then on,
+    /// kept fresh like any other. The sessions of keyring-held profiles start this way, so that
+    /// holding a key costs no STS call (and no MFA prompt) until it is used.
+    pub on_demand: bool,
 }
 
 impl Managed {
@@ -100,19 +104,47 @@ fn err(config: &Config, loc: Loc, key: &str, message: String, fix: Option<String
     }
 }
 
-/// Works out the sessions to track. `host_user` feeds the default role session name.
-pub fn plan(config: &Config, files: &Loaded, host_user: (&str, &str)) -> Plan {
-    plan_resolved(config, &files.resolve(), host_user)
+/// Who and where credd runs: the user and host name the default role session name, and the
+/// runtime directory where sessions of keyring-held profiles are cached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    pub user: String,
+    pub host: String,
+    pub runtime_dir: PathBuf,
+}
+
+impl Host {
+    /// A fixed host for tests.
+    #[cfg(test)]
+    pub fn test() -> Host {
+        Host { user: "u".into(), host: "h".into(), runtime_dir: PathBuf::from("/run/credd") }
+    }
+
+    /// Where the short-lived session of keyring-held `profile` is cached for
+    /// `credd credential-process`: the runtime directory, memory-backed on Linux, 0700.
+    pub fn keyring_session_file(&self, profile: &str) -> PathBuf {
+        self.runtime_dir.join("keyring-sessions").join(format!("{profile}.env"))
+    }
+}
+
+/// Works out the sessions to track.
+pub fn plan(config: &Config, files: &Loaded, host: &Host) -> Plan {
+    plan_resolved(config, &files.resolve(), host)
 }
 
 /// [`plan`] over a reading already resolved, so a caller that needs the views too (the engine)
 /// resolves a large file once, not twice.
-pub fn plan_resolved(config: &Config, resolved: &Resolved, host_user: (&str, &str)) -> Plan {
+pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan {
     let (merged, creds) = (&resolved.merged, &resolved.credentials);
+    // A profile whose keys are in the keyring counts as holding long-term keys.
+    let kind_of = |name: &str, section| match meta::credential_kind(section) {
+        CredentialKind::Absent if resolved.keyring_held.contains(name) => CredentialKind::LongTerm,
+        kind => kind,
+    };
     let mut out = Plan::default();
     let configured: HashMap<&str, &crate::config::SessionConfig> =
         config.sessions.iter().map(|s| (s.name.as_str(), s)).collect();
-    let default_name = default_session_name(host_user.0, host_user.1);
+    let default_name = default_session_name(&host.user, &host.host);
 
     for c in &config.sessions {
         let (name, loc, s) = (&c.name, c.source_loc, &c.settings);
@@ -134,7 +166,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host_user: (&str, &st
             continue;
         }
         if !chained {
-            let kind = meta::credential_kind(source.expect("checked above"));
+            let kind = kind_of(&s.source_profile, source.expect("checked above"));
             if kind != CredentialKind::LongTerm {
                 let what = match kind {
                     CredentialKind::Absent => "holds no access keys",
@@ -176,7 +208,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host_user: (&str, &st
         out.sessions.push(SessionSpec {
             name: name.clone(),
             home: c.home.clone(),
-            managed: Some(Managed { settings, chained, discovered: None }),
+            managed: Some(Managed { settings, chained, discovered: None, on_demand: false }),
         });
     }
 
@@ -189,7 +221,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host_user: (&str, &st
         let Some(device) = long.get("aws_mfa_device").filter(|d| !d.is_empty()) else {
             continue;
         };
-        if configured.contains_key(target) || meta::credential_kind(long) != CredentialKind::LongTerm {
+        if configured.contains_key(target) || kind_of(name, long) != CredentialKind::LongTerm {
             continue;
         }
         let short = creds.profile(target);
@@ -207,9 +239,41 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host_user: (&str, &st
         out.sessions.push(SessionSpec {
             name: target.to_string(),
             home: Home::Profile,
-            managed: Some(Managed { settings, chained: false, discovered: Some("aws-mfa") }),
+            managed: Some(Managed {
+                settings,
+                chained: false,
+                discovered: Some("aws-mfa"),
+                on_demand: false,
+            }),
         });
     }
+    // Zero config: a keyring-held profile gets a GetSessionToken session, cached in the runtime
+    // directory, for `credd credential-process NAME` to hand out instead of the long-term key.
+    let sources: HashSet<&str> = out
+        .sessions
+        .iter()
+        .filter_map(|s| s.managed.as_ref())
+        .filter(|m| m.discovered == Some("aws-mfa"))
+        .map(|m| m.settings.source_profile.as_str())
+        .collect();
+    let mut held_sessions = Vec::new();
+    for &name in &resolved.keyring_held {
+        if configured.contains_key(name) || sources.contains(name) {
+            continue;
+        }
+        let mfa_serial = merged.profile(name).and_then(|p| p.get("mfa_serial")).map(str::to_string);
+        held_sessions.push(SessionSpec {
+            name: name.to_string(),
+            home: Home::EnvFile(host.keyring_session_file(name)),
+            managed: Some(Managed {
+                settings: Settings { mfa_serial, ..Settings::new(Method::SessionToken, name) },
+                chained: false,
+                discovered: Some("keyring"),
+                on_demand: true,
+            }),
+        });
+    }
+    out.sessions.extend(held_sessions);
     // Thousands of generated profiles: look names up in a set, not by scanning the list.
     let mut taken: HashSet<String> = out.sessions.iter().map(|s| s.name.clone()).collect();
     for name in creds.profile_names() {
@@ -301,7 +365,7 @@ mod tests {
         let creds = format!(
             "[base]\n{LONG}[saml]\n{SESSION}[dev-long-term]\n{LONG}aws_mfa_device = arn:aws:iam::123456789012:mfa/alice\n[dev]\n{SESSION}"
         );
-        let p = plan(&Config::default(), &files("", &creds), ("u", "h"));
+        let p = plan(&Config::default(), &files("", &creds), &Host::test());
         assert!(p.errors.is_empty());
         let names: Vec<_> = p.sessions.iter().map(|s| (s.name.as_str(), s.managed.is_some())).collect();
         assert_eq!(names, [("dev", true), ("saml", false)]);
@@ -313,7 +377,7 @@ mod tests {
     #[test]
     fn configured_sources_are_checked() {
         let c = cfg("[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"bsae\"\n");
-        let p = plan(&c, &files("", &format!("[base]\n{LONG}")), ("u", "h"));
+        let p = plan(&c, &files("", &format!("[base]\n{LONG}")), &Host::test());
         assert!(p.sessions.is_empty());
         let e = p.errors[0].to_string();
         assert!(
@@ -321,7 +385,7 @@ mod tests {
             "{e}"
         );
 
-        let p = plan(&c, &files("", &format!("[bsae]\n{SESSION}")), ("u", "h"));
+        let p = plan(&c, &files("", &format!("[bsae]\n{SESSION}")), &Host::test());
         assert!(p.errors[0].to_string().contains("temporary session"), "{:?}", p.errors);
     }
 
@@ -330,13 +394,13 @@ mod tests {
         let c = cfg(
             "[[session]]\nname = \"mfa\"\nmethod = \"session-token\"\nsource_profile = \"base\"\n[[session]]\nname = \"role\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"mfa\"\nduration = \"2h\"\n",
         );
-        let p = plan(&c, &files("", &format!("[base]\n{LONG}")), ("u", "h"));
+        let p = plan(&c, &files("", &format!("[base]\n{LONG}")), &Host::test());
         assert_eq!(p.sessions.len(), 1);
         assert!(p.errors[0].to_string().contains("1h at most"), "{:?}", p.errors);
         let c = cfg(
             "[[session]]\nname = \"a\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"b\"\n[[session]]\nname = \"b\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"a\"\n",
         );
-        let p = plan(&c, &files("", ""), ("u", "h"));
+        let p = plan(&c, &files("", ""), &Host::test());
         assert!(p.sessions.is_empty());
         assert!(p.errors[0].to_string().contains("sources loop: a → b → a"), "{:?}", p.errors);
     }
@@ -347,5 +411,49 @@ mod tests {
         let n = default_session_name("al ice/x", "höst");
         assert!(crate::config::is_role_session_name(&n), "{n}");
         assert_eq!(default_session_name(&"u".repeat(100), "h").len(), 64);
+    }
+
+    #[test]
+    fn keyring_held_profiles_are_sources_and_get_an_on_demand_session() {
+        let held = "# credd-keyring: held\n";
+        let creds = format!(
+            "[work]\n{held}region = x\n[dev-long-term]\n{held}aws_mfa_device = arn:aws:iam::123456789012:mfa/a\n[bare]\n"
+        );
+        let config = "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/w\n";
+        let c = cfg(
+            "[[session]]\nname = \"role\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"work\"\n",
+        );
+        let p = plan(&c, &files(config, &creds), &Host::test());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let got: Vec<_> = p
+            .sessions
+            .iter()
+            .map(|s| (s.name.as_str(), s.managed.as_ref().map(|m| (m.discovered, m.on_demand))))
+            .collect();
+        // The aws-mfa layout works with its keys in the keyring; the configured role sources
+        // from the keyring; [work] gets an on-demand session for credential-process, and the
+        // aws-mfa source does not. [bare] holds nothing and is not marked: nothing.
+        assert_eq!(
+            got,
+            [
+                ("dev", Some((Some("aws-mfa"), false))),
+                ("role", Some((None, false))),
+                ("work", Some((Some("keyring"), true))),
+            ]
+        );
+        let work = &p.sessions[2];
+        assert_eq!(work.home, Home::EnvFile(PathBuf::from("/run/credd/keyring-sessions/work.env")));
+        let m = work.managed.as_ref().unwrap();
+        assert_eq!(
+            (m.settings.method, m.settings.mfa_serial.as_deref()),
+            (Method::SessionToken, Some("arn:aws:iam::123456789012:mfa/w"))
+        );
+        // Unmarked, a profile without keys is still no source.
+        let c = cfg("[[session]]\nname = \"s\"\nmethod = \"session-token\"\nsource_profile = \"bare\"\n");
+        assert!(
+            plan(&c, &files("", &creds), &Host::test()).errors[0]
+                .to_string()
+                .contains("holds no access keys")
+        );
     }
 }

@@ -35,6 +35,7 @@ use crate::protocol::{RefreshResult, Reply, Status};
 use crate::refresh::mfa::UsedCodes;
 use crate::refresh::run::{self, Outcome};
 use crate::secret::Secret;
+use crate::sessions::Host;
 use crate::sessions::SessionSpec;
 use crate::watch::{WatchPlan, Watcher};
 
@@ -54,7 +55,7 @@ pub struct Options {
     /// `--socket` or `CREDD_SOCKET`, if given; otherwise the config's or the default.
     pub socket_override: Option<PathBuf>,
     pub files: AwsFiles,
-    pub host_user: (String, String),
+    pub host_user: crate::sessions::Host,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,9 +71,11 @@ pub enum DaemonError {
 }
 
 /// One reading of every file the config names, keeping the last good reading of a broken one.
-fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config) -> Loaded {
+fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config, host: &Host) -> Loaded {
     let env_paths = crate::sessions::SessionSpec::env_paths(config);
-    files.read_keeping(previous, env_paths.iter().map(PathBuf::as_path))
+    let mut loaded = files.read_keeping(previous, env_paths.iter().map(PathBuf::as_path));
+    loaded.read_keyring_sessions(|p| host.keyring_session_file(p));
+    loaded
 }
 
 fn watch_plan(files: &AwsFiles, config_path: &Path, config: &Config) -> WatchPlan {
@@ -126,7 +129,7 @@ impl Runner {
             Ok(Some(c)) => c,
             _ => self.engine.config(),
         };
-        self.loaded = read_files(&self.files, Some(&self.loaded), config);
+        self.loaded = read_files(&self.files, Some(&self.loaded), config, &self.opts.host_user);
         match reloaded {
             Ok(Some(config)) => self.engine.set_config(config, &self.loaded, now),
             _ => self.engine.reconcile(&self.loaded, now),
@@ -199,7 +202,8 @@ impl Runner {
                 let errors = match reload_config(&self.opts, &self.engine) {
                     Ok(c) => {
                         let config = c.unwrap_or_else(|| self.engine.config().clone());
-                        self.loaded = read_files(&self.files, Some(&self.loaded), &config);
+                        self.loaded =
+                            read_files(&self.files, Some(&self.loaded), &config, &self.opts.host_user);
                         self.engine.set_config(config, &self.loaded, Utc::now());
                         Vec::new()
                     }
@@ -305,7 +309,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let (change_tx, mut change_rx) = mpsc::unbounded_channel();
     let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config), change_tx)
         .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
-    let loaded = read_files(&files, None, &config);
+    let loaded = read_files(&files, None, &config, &opts.host_user);
     let (control_tx, mut control_rx) = mpsc::channel(256);
     let notifier = Notifier::new(config.notify.clone(), control_tx.clone());
     let engine = Engine::new(config, opts.host_user.clone());

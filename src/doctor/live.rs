@@ -41,7 +41,13 @@ fn fingerprint(c: &ProfileCredentials) -> u64 {
 
 /// The environment's credentials (if complete) and those of each profile in `profiles`, with
 /// duplicates dropped.
-pub fn credential_sets(env: &dyn Env, files: &Loaded, profiles: &[&str]) -> Vec<CredSet> {
+/// `held` gives the keys of profiles the keyring holds, checked like keys in the files.
+pub fn credential_sets(
+    env: &dyn Env,
+    files: &Loaded,
+    profiles: &[&str],
+    held: &std::collections::HashMap<String, ProfileCredentials>,
+) -> Vec<CredSet> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let var = |k: &str| env.var(k).filter(|v| !v.is_empty());
@@ -65,7 +71,8 @@ pub fn credential_sets(env: &dyn Env, files: &Loaded, profiles: &[&str]) -> Vec<
     }
     let merged = files.merged();
     for name in profiles {
-        let Some(creds) = merged.profile(name).and_then(meta::credentials) else { continue };
+        let in_files = merged.profile(name).and_then(meta::credentials);
+        let Some(creds) = in_files.or_else(|| held.get(*name).cloned()) else { continue };
         if !seen.insert(fingerprint(&creds)) {
             continue;
         }

@@ -13,6 +13,7 @@
 //! docs/doctor.md; they are a contract.
 
 pub mod checks;
+mod keyring;
 pub mod live;
 pub mod regions;
 
@@ -34,7 +35,7 @@ pub struct Options {
     pub aws_credentials: PathBuf,
     /// credd's own config, checked too when it exists.
     pub credd_config: PathBuf,
-    pub host_user: (String, String),
+    pub host_user: crate::sessions::Host,
 }
 
 /// Runs every check and, unless offline, the live ones.
@@ -69,7 +70,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
     let loaded = Loaded { config, credentials, env: Default::default() };
     let config_problems: Vec<String> = match crate::config::Config::load(&opts.credd_config, false) {
-        Ok(c) => crate::sessions::plan(&c, &loaded, (&opts.host_user.0, &opts.host_user.1))
+        Ok(c) => crate::sessions::plan(&c, &loaded, &opts.host_user)
             .errors
             .iter()
             .map(ToString::to_string)
@@ -86,13 +87,15 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
             "fix credd's config; `credd config check` lists every problem".into(),
         ));
     }
+    let (findings, held) = keyring::check(&*crate::keyring::system(), &loaded, opts.profile.as_deref()).await;
+    report.findings.extend(findings);
     if !opts.offline {
         let merged = loaded.merged();
         let names: Vec<&str> = match &opts.profile {
             Some(p) => vec![p.as_str()],
             None => merged.profile_names().collect(),
         };
-        let sets = live::credential_sets(env, &loaded, &names);
+        let sets = live::credential_sets(env, &loaded, &names, &held);
         let (findings, identities) = live::run(sets, now).await;
         report.findings.extend(findings);
         report.identities = identities;

@@ -73,7 +73,7 @@ pub struct Engine {
     shells: BTreeMap<u32, ShellSession>,
     /// The expiry each session had when its generation was last handed out.
     generations: HashMap<String, Option<DateTime<Utc>>>,
-    host_user: (String, String),
+    host: sessions::Host,
 }
 
 fn at(t: DateTime<Utc>) -> String {
@@ -89,25 +89,20 @@ fn fingerprint(merged: &Sections, spec: &SessionSpec) -> Option<u64> {
 }
 
 impl Engine {
-    pub fn new(config: Config, host_user: (String, String)) -> Engine {
+    pub fn new(config: Config, host: sessions::Host) -> Engine {
         Engine {
             policy: Policy::from_config(&config),
             config,
             sessions: BTreeMap::new(),
             shells: BTreeMap::new(),
             generations: HashMap::new(),
-            host_user,
+            host,
         }
     }
 
     /// An engine that has read `loaded` once: what a no-daemon fallback works from.
-    pub fn from_files(
-        config: Config,
-        host_user: (String, String),
-        loaded: &Loaded,
-        now: DateTime<Utc>,
-    ) -> Engine {
-        let mut e = Engine::new(config, host_user);
+    pub fn from_files(config: Config, host: sessions::Host, loaded: &Loaded, now: DateTime<Utc>) -> Engine {
+        let mut e = Engine::new(config, host);
         e.reconcile(loaded, now);
         e
     }
@@ -118,13 +113,13 @@ impl Engine {
 
     /// The sessions the files and config hold now, as planned (with the problems left out).
     pub fn plan(&self, loaded: &Loaded) -> sessions::Plan {
-        sessions::plan(&self.config, loaded, (&self.host_user.0, &self.host_user.1))
+        sessions::plan(&self.config, loaded, &self.host)
     }
 
     /// Brings the session list in line with the config and the files as they are now.
     pub fn reconcile(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
         let resolved = loaded.resolve();
-        let plan = sessions::plan_resolved(&self.config, &resolved, (&self.host_user.0, &self.host_user.1));
+        let plan = sessions::plan_resolved(&self.config, &resolved, &self.host);
         for e in &plan.errors {
             tracing::error!("{e}; this session is left out until the config or the AWS files are fixed");
         }
@@ -172,6 +167,7 @@ impl Engine {
                 expires_at: file_expiry,
                 lifetime: None,
                 phase: Phase::Idle,
+                on_demand: spec.managed.as_ref().is_some_and(|m| m.on_demand),
             },
             spec,
             last_refresh_at: None,
@@ -195,6 +191,7 @@ impl Engine {
         if old.spec != spec {
             tracing::info!("{name}: configuration changed; rescheduling");
             old.track.managed = spec.managed.is_some();
+            old.track.on_demand = spec.managed.as_ref().is_some_and(|m| m.on_demand);
             old.unstick();
             old.spec = spec;
         }

@@ -62,7 +62,7 @@ fn files(dev_exp: DateTime<Utc>, saml_exp: DateTime<Utc>) -> Loaded {
 }
 
 fn engine(mfa: bool, dev_exp: DateTime<Utc>) -> Engine {
-    Engine::from_files(config(mfa), ("u".into(), "h".into()), &files(dev_exp, t0() + mins(60)), t0())
+    Engine::from_files(config(mfa), crate::sessions::Host::test(), &files(dev_exp, t0() + mins(60)), t0())
 }
 
 fn issued(exp: DateTime<Utc>) -> Outcome {
@@ -98,7 +98,7 @@ fn a_session_falls_due_inside_its_lead_window_and_not_before() {
 
 #[test]
 fn a_managed_session_with_no_recorded_expiry_is_due_at_once() {
-    let mut e = Engine::new(config(false), ("u".into(), "h".into()));
+    let mut e = Engine::new(config(false), crate::sessions::Host::test());
     e.reconcile(&loaded(&format!("[base]\n{LONG}")), t0());
     assert_eq!(e.due(t0()), ["dev"]);
     assert_eq!(state(&e, "dev", t0()), State::Unknown);
@@ -328,6 +328,6 @@ fn the_summary_counts_sessions_by_state() {
     let e = engine(false, t0() + mins(60));
     assert_eq!(e.summary(t0()), "2 fresh");
     assert_eq!(e.summary(t0() + mins(50)), "2 expiring");
-    let empty = Engine::new(Config::default(), ("u".into(), "h".into()));
+    let empty = Engine::new(Config::default(), crate::sessions::Host::test());
     assert_eq!(empty.summary(t0()), "no sessions");
 }

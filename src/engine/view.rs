@@ -94,6 +94,7 @@ impl Engine {
             expires_at: Some(s.expires_at),
             lifetime: None,
             phase: Phase::Idle,
+            on_demand: false,
         }
     }
 

@@ -34,6 +34,50 @@ pub fn source_credentials(files: &Loaded, m: &Settings) -> Result<ProfileCredent
     })
 }
 
+/// Whether the source's keys are to be fetched from the OS keyring: the credentials file marks
+/// the profile as held there, and no file gives it keys of its own (keys put back by hand win).
+pub fn source_in_keyring(files: &Loaded, m: &Settings) -> bool {
+    let held = files
+        .credentials
+        .as_ref()
+        .is_some_and(|d| d.noted_profiles(crate::keyring::MARKER).contains(&m.source_profile.as_str()));
+    held && files
+        .merged_profile(&m.source_profile)
+        .profile(&m.source_profile)
+        .is_none_or(|s| meta::credential_kind(s) == meta::CredentialKind::Absent)
+}
+
+/// The source's long-term key from the OS keyring. A locked or absent keyring is retried with
+/// backoff (unlocking it needs no change credd would see); a missing item waits for a fix.
+pub async fn keyring_credentials(
+    ring: &dyn crate::keyring::Keyring,
+    profile: &str,
+) -> Result<ProfileCredentials, RefreshError> {
+    use crate::keyring::KeyringError;
+    let waiting = |finding: Code, e: &KeyringError| RefreshError {
+        finding: Some(finding),
+        ..RefreshError::transient(&format!(
+            "the keys of \"{profile}\" are in the OS keyring, but {e}; {}",
+            e.fix()
+        ))
+    };
+    match ring.get(profile).await {
+        Ok(Some(k)) => Ok(ProfileCredentials {
+            access_key_id: k.access_key_id,
+            secret_access_key: k.secret_access_key,
+            session_token: None,
+        }),
+        Ok(None) => Err(RefreshError::local(
+            Code::KeyringMissing,
+            format!(
+                "the credentials file says the keys of \"{profile}\" are in the OS keyring, but it holds none; put them back with `aws configure --profile {profile}`, then `credd keyring import {profile}`"
+            ),
+        )),
+        Err(e @ KeyringError::Locked) => Err(waiting(Code::KeyringLocked, &e)),
+        Err(e) => Err(waiting(Code::KeyringUnavailable, &e)),
+    }
+}
+
 /// How a refresh ended.
 #[derive(Debug)]
 pub enum Outcome {
@@ -66,11 +110,26 @@ pub async fn refresh(
     // What the call needs from the files, read fresh; the reading itself is let go before the
     // write, which parses the file again (a large file would otherwise be held twice).
     let (source, endpoint) = match read_files(files).await {
-        Ok(loaded) => match source_credentials(&loaded, &managed.settings) {
-            Ok(s) => (s, super::endpoint::endpoint(&managed.settings, &loaded, config, env)),
+        Ok(loaded) => {
+            let endpoint = super::endpoint::endpoint(&managed.settings, &loaded, config, env);
+            if source_in_keyring(&loaded, &managed.settings) {
+                (None, endpoint)
+            } else {
+                match source_credentials(&loaded, &managed.settings) {
+                    Ok(s) => (Some(s), endpoint),
+                    Err(e) => return Outcome::Failed(e),
+                }
+            }
+        }
+        Err(e) => return Outcome::Failed(e),
+    };
+    let source = match source {
+        Some(s) => s,
+        None => match keyring_credentials(&*crate::keyring::system(), &managed.settings.source_profile).await
+        {
+            Ok(s) => s,
             Err(e) => return Outcome::Failed(e),
         },
-        Err(e) => return Outcome::Failed(e),
     };
     let mfa = match &managed.settings.mfa_serial {
         None => None,
@@ -120,6 +179,19 @@ pub async fn refresh(
     let (home, region) = (home.clone(), ctx.endpoint.region.clone());
     let stored = tokio::task::spawn_blocking(move || {
         let start = std::time::Instant::now();
+        // A keyring-held profile's session lives in the runtime directory, which may not exist
+        // yet when no daemon ran: create it, private, like the daemon does.
+        if let Some(dir) = home.env_file().and_then(std::path::Path::parent)
+            && !dir.exists()
+        {
+            for d in [dir.parent(), Some(dir)].into_iter().flatten() {
+                crate::paths::ensure_private_dir(d).map_err(|source| WriteError::Io {
+                    path: d.to_path_buf(),
+                    action: "create the directory",
+                    source,
+                })?;
+            }
+        }
         let stored = if home.has_profile() { store::store(&path, &name, &creds)? } else { Stored::Written };
         let env_file = home.env_file();
         if let (Some(env), Stored::Written) = (env_file, stored) {
@@ -177,5 +249,39 @@ mod tests {
         for e in [file_failure(full), file_failure(busy)] {
             assert!(!e.is_fatal() && e.finding.is_none(), "{e:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn keyring_sources_say_what_is_wrong_and_whether_to_retry() {
+        use crate::keyring::{KeyringError, LongTermKey, memory::Memory};
+        let ring = Memory::default();
+        let missing = keyring_credentials(&ring, "work").await.unwrap_err();
+        assert_eq!((missing.finding, missing.is_fatal()), (Some(Code::KeyringMissing), true));
+        *ring.broken.lock().unwrap() = Some(KeyringError::Locked);
+        let locked = keyring_credentials(&ring, "work").await.unwrap_err();
+        assert_eq!((locked.finding, locked.is_fatal()), (Some(Code::KeyringLocked), false));
+        *ring.broken.lock().unwrap() = Some(KeyringError::Unavailable("no bus".into()));
+        let absent = keyring_credentials(&ring, "work").await.unwrap_err();
+        assert_eq!((absent.finding, absent.is_fatal()), (Some(Code::KeyringUnavailable), false));
+        assert!(absent.message.contains("DBUS_SESSION_BUS_ADDRESS"), "{}", absent.message);
+        *ring.broken.lock().unwrap() = None;
+        let key = LongTermKey { access_key_id: "AKIAWORK".into(), secret_access_key: "canary".into() };
+        ring.items.lock().unwrap().insert("work".into(), key);
+        let got = keyring_credentials(&ring, "work").await.unwrap();
+        assert_eq!((got.access_key_id.as_str(), got.secret_access_key.expose()), ("AKIAWORK", "canary"));
+        assert!(!format!("{got:?}").contains("canary"));
+    }
+
+    #[test]
+    fn keys_back_in_the_file_win_over_the_keyring_marker() {
+        let m = crate::config::Settings::new(crate::config::Method::SessionToken, "work");
+        let marked = Loaded::from_text("", "[work]\n# credd-keyring: held\n");
+        assert!(source_in_keyring(&marked, &m));
+        let back = Loaded::from_text(
+            "",
+            "[work]\n# credd-keyring: held\naws_access_key_id = AKIAX\naws_secret_access_key = s\n",
+        );
+        assert!(!source_in_keyring(&back, &m));
+        assert!(!source_in_keyring(&Loaded::from_text("", "[work]\n"), &m));
     }
 }
