@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod desktop;
 pub mod filegen;
 pub mod fixtures;
+pub mod keyring;
 pub mod moto;
 pub mod proxy;
 pub mod reference;

@@ -1,0 +1,178 @@
+//! Long-term keys in the OS keyring, end to end against a real gnome-keyring-daemon on a private
+//! bus and a real moto: `credd keyring import|list|export|remove`, refreshes sourced from the
+//! keyring, `credential_process` through the real aws CLI, and what a locked or absent keyring
+//! does. One test drives the keyring from start to end, so keyring steps never run in parallel.
+
+mod common;
+
+use std::process::Output;
+
+use common::daemon::Home;
+use common::keyring::KeyringBus;
+use common::moto::Moto;
+
+const CANARY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCANARYKEY";
+const KEY_ID: &str = "AKIAWORKKEY000000001";
+
+/// `cargo test` runs a binary's tests on threads; nextest's `keyring` group covers its processes.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn original() -> String {
+    format!(
+        "# my keys; hand-edited\n[work]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {CANARY}\nregion = us-east-1   # keep\n\n; plain source\n[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    )
+}
+
+fn setup(moto: &Moto) -> Home {
+    let home = Home::new(&moto.url());
+    home.write_credentials(&original());
+    std::fs::write(home.path().join(".aws/config"), "[default]\nregion = us-east-1\n").unwrap();
+    home.write_config(
+        "[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"work\"\nregion = \"us-east-1\"\n\
+         [[session]]\nname = \"other\"\nmethod = \"session-token\"\nsource_profile = \"base\"\nregion = \"us-east-1\"\n",
+    );
+    home
+}
+
+#[test]
+fn keys_move_into_the_keyring_and_sessions_come_from_there() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let moto = Moto::start();
+    let home = setup(&moto);
+    let ring = KeyringBus::start(home.path());
+    let run =
+        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+
+    // Import: the secret leaves the file; every other byte stays, plus one comment.
+    let out = run(&["keyring", "import", "work"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let after = std::fs::read_to_string(home.credentials()).unwrap();
+    assert!(!after.contains(CANARY) && !after.contains(KEY_ID), "{after}");
+    let expected = original()
+        .replace(
+            &format!("aws_access_key_id = {KEY_ID}\naws_secret_access_key = {CANARY}\n"),
+            "",
+        )
+        .replace(
+            "[work]\n",
+            "[work]\n# credd-keyring: the keys of this profile are in the OS keyring; `credd keyring export work` puts them back\n",
+        );
+    assert_eq!(after, expected);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(home.credentials()).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let aws_config = std::fs::read_to_string(home.path().join(".aws/config")).unwrap();
+    assert!(aws_config.contains("credential-process work"), "{aws_config}");
+
+    // The real keyring holds it, as secret-tool sees it; `list` shows the key ID, never the secret.
+    let found = ring.secret_tool_search(home.path());
+    assert!(
+        found.contains(&format!("attribute.access_key_id = {KEY_ID}"))
+            && found.contains("attribute.profile = work"),
+        "{found}"
+    );
+    let list = run(&["keyring", "list"]);
+    assert!(text(&list).contains(KEY_ID) && !text(&list).contains(CANARY), "{}", text(&list));
+
+    // A session sourced from the keyring refreshes.
+    let out = run(&["refresh", "dev"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let creds = std::fs::read_to_string(home.credentials()).unwrap();
+    assert!(creds.contains("[dev]") && creds.contains("aws_session_token"), "{creds}");
+
+    // Every SDK, through credential_process: the aws CLI gets a session, never the long-term key.
+    let mut env = home.env();
+    env.push(("DBUS_SESSION_BUS_ADDRESS".into(), ring.address.clone()));
+    let boto = std::process::Command::new(common::venv_bin("python"))
+        .args([
+            "-c",
+            "import boto3, json; c = boto3.Session(profile_name='work').get_credentials().get_frozen_credentials(); print(json.dumps({'AccessKeyId': c.access_key, 'SecretAccessKey': c.secret_key, 'SessionToken': c.token}))",
+        ])
+        .env_clear()
+        .envs(env.clone())
+        .output()
+        .unwrap();
+    assert!(boto.status.success(), "{}", text(&boto));
+    let v: serde_json::Value = serde_json::from_slice(&boto.stdout).unwrap();
+    assert_ne!(v["AccessKeyId"], KEY_ID);
+    assert_ne!(v["SecretAccessKey"], CANARY);
+    assert!(v["SessionToken"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+    // And the aws CLI makes a real call with it.
+    let aws = std::process::Command::new(common::venv_bin("aws"))
+        .args(["sts", "get-caller-identity", "--profile", "work"])
+        .env_clear()
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(aws.status.success() && text(&aws).contains("Account"), "{}", text(&aws));
+    // The session is cached in the private runtime directory, not in the AWS files.
+    let cached = home.path().join("run/credd/keyring-sessions/work.env");
+    let cache_mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&cached).unwrap().permissions());
+    assert_eq!(cache_mode & 0o777, 0o600);
+    assert!(!std::fs::read_to_string(home.credentials()).unwrap().contains(CANARY));
+
+    // Doctor knows the source: no key-incomplete, no keyring finding.
+    let doctor = run(&["doctor", "--offline", "--profile", "work", "--json"]);
+    let report = text(&doctor);
+    assert!(!report.contains("key-incomplete") && !report.contains("keyring-"), "{report}");
+
+    // Locked: the session fails with the documented finding; the plaintext session still works.
+    ring.lock();
+    let out = run(&["refresh", "dev"]);
+    assert!(!out.status.success() && text(&out).contains("locked"), "{}", text(&out));
+    let doctor = text(&run(&["doctor", "--offline", "--profile", "work", "--json"]));
+    assert!(doctor.contains("keyring-locked"), "{doctor}");
+    let out = run(&["refresh", "other"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // No bus at all: the documented finding, and nothing else breaks.
+    let nobus = |args: &[&str]| {
+        home.command(args).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus").output().unwrap()
+    };
+    let doctor = text(&nobus(&["doctor", "--offline", "--profile", "work", "--json"]));
+    assert!(
+        doctor.contains("keyring-unavailable") && doctor.contains("DBUS_SESSION_BUS_ADDRESS"),
+        "{doctor}"
+    );
+    let out = nobus(&["refresh", "dev"]);
+    assert!(!out.status.success() && text(&out).contains("no OS keyring"), "{}", text(&out));
+    assert!(nobus(&["refresh", "other"]).status.success());
+}
+
+#[test]
+fn export_puts_the_keys_back_and_remove_refuses_to_delete_the_only_copy() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let moto = Moto::start();
+    let home = setup(&moto);
+    let ring = KeyringBus::start(home.path());
+    let run =
+        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+    assert!(run(&["keyring", "import", "work"]).status.success());
+    let refused = run(&["keyring", "remove", "work"]);
+    assert!(!refused.status.success() && text(&refused).contains("only copy"), "{}", text(&refused));
+    assert!(ring.secret_tool_search(home.path()).contains("attribute.profile = work"));
+
+    let out = run(&["keyring", "export", "work"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let back = std::fs::read_to_string(home.credentials()).unwrap();
+    assert!(back.contains(CANARY) && back.contains(KEY_ID) && !back.contains("credd-keyring"), "{back}");
+    // Only the order inside [work] may differ from the original.
+    let sorted = |s: &str| {
+        let mut l: Vec<String> = s.lines().map(String::from).collect();
+        l.sort();
+        l
+    };
+    assert_eq!(sorted(&back), sorted(&original()));
+    let aws_config = std::fs::read_to_string(home.path().join(".aws/config")).unwrap();
+    assert!(!aws_config.contains("credential_process"), "{aws_config}");
+
+    let out = run(&["keyring", "remove", "work"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!ring.secret_tool_search(home.path()).contains("attribute.profile = work"));
+}
