@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Output;
 
-use common::daemon::Home;
+use common::daemon::{Daemon, Home};
 use common::keyring::KeyringBus;
 use common::moto::Moto;
 
@@ -25,6 +25,21 @@ fn original() -> String {
     format!(
         "# my keys; hand-edited\n[work]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {CANARY}\nregion = us-east-1   # keep\n\n; plain source\n[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
     )
+}
+
+/// What the real botocore gets for `profile` (through credential_process when configured).
+fn boto3_credentials(env: &[(String, String)], profile: &str) -> serde_json::Value {
+    let script = format!(
+        "import boto3, json; c = boto3.Session(profile_name='{profile}').get_credentials().get_frozen_credentials(); print(json.dumps({{'AccessKeyId': c.access_key, 'SecretAccessKey': c.secret_key, 'SessionToken': c.token}}))"
+    );
+    let out = std::process::Command::new(common::venv_bin("python"))
+        .args(["-c", &script])
+        .env_clear()
+        .envs(env.iter().cloned())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn setup(moto: &Moto) -> Home {
@@ -88,17 +103,7 @@ fn keys_move_into_the_keyring_and_sessions_come_from_there() {
     // Every SDK, through credential_process: the aws CLI gets a session, never the long-term key.
     let mut env = home.env();
     env.push(("DBUS_SESSION_BUS_ADDRESS".into(), ring.address.clone()));
-    let boto = std::process::Command::new(common::venv_bin("python"))
-        .args([
-            "-c",
-            "import boto3, json; c = boto3.Session(profile_name='work').get_credentials().get_frozen_credentials(); print(json.dumps({'AccessKeyId': c.access_key, 'SecretAccessKey': c.secret_key, 'SessionToken': c.token}))",
-        ])
-        .env_clear()
-        .envs(env.clone())
-        .output()
-        .unwrap();
-    assert!(boto.status.success(), "{}", text(&boto));
-    let v: serde_json::Value = serde_json::from_slice(&boto.stdout).unwrap();
+    let v = boto3_credentials(&env, "work");
     assert_ne!(v["AccessKeyId"], KEY_ID);
     assert_ne!(v["SecretAccessKey"], CANARY);
     assert!(v["SessionToken"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
@@ -175,4 +180,81 @@ fn export_puts_the_keys_back_and_remove_refuses_to_delete_the_only_copy() {
     let out = run(&["keyring", "remove", "work"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!ring.secret_tool_search(home.path()).contains("attribute.profile = work"));
+}
+
+#[test]
+fn through_the_daemon_the_keyring_session_starts_on_demand_and_stays_fresh() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let moto = Moto::start();
+    let home = setup(&moto);
+    let ring = KeyringBus::start(home.path());
+    let run =
+        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+    assert!(run(&["keyring", "import", "work"]).status.success());
+    let log = home.path().join("daemon.log");
+    let child = home
+        .command(&["daemon"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &ring.address)
+        .env("CREDD_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let d = Daemon::adopt(child, log);
+    d.wait_for("dev: refreshed (session-token)", 1, std::time::Duration::from_secs(20));
+    // Held, but not yet asked for: tracked, managed, no STS call, nothing to attend to.
+    let status = |want_ok: bool| {
+        let out = run(&["status", "--json"]);
+        assert_eq!(out.status.success(), want_ok, "{}", text(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["sessions"].as_array().unwrap().iter().find(|s| s["name"] == "work").cloned().unwrap()
+    };
+    let work = status(true);
+    assert_eq!((work["managed"].as_bool(), work["state"].as_str()), (Some(true), Some("unknown")), "{work}");
+    assert!(!d.log_text().contains("work: refreshed"));
+
+    // First use through credential_process: the daemon refreshes it, and keeps it.
+    let mut env = home.env();
+    env.push(("DBUS_SESSION_BUS_ADDRESS".into(), ring.address.clone()));
+    let v = boto3_credentials(&env, "work");
+    assert_ne!(v["AccessKeyId"], KEY_ID);
+    assert!(v["SessionToken"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+    d.wait_for("work: refreshed (session-token)", 1, std::time::Duration::from_secs(20));
+    let work = status(true);
+    assert_eq!(work["state"], "fresh", "{work}");
+    assert!(work["next_refresh_at"].is_string(), "{work}");
+
+    // Locked: the keyring session fails with the finding; the plaintext one refreshes.
+    ring.lock();
+    let out = run(&["refresh", "work"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let work = status(false);
+    assert_eq!(work["last_error"]["finding"], "keyring-locked", "{work}");
+    assert!(run(&["refresh", "other"]).status.success());
+    let logged = d.log_text();
+    assert!(!logged.contains(CANARY), "the daemon logged the secret");
+}
+
+#[test]
+fn the_aws_mfa_layout_works_with_its_long_term_keys_in_the_keyring() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    let long_term = format!(
+        "[ops-long-term]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {CANARY}\naws_mfa_device = arn:aws:iam::123456789012:mfa/alice\n"
+    );
+    home.write_credentials(&long_term);
+    let ring = KeyringBus::start(home.path());
+    let run =
+        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+    let out = run(&["keyring", "import", "ops-long-term", "--no-credential-process"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!home.path().join(".aws/config").exists(), "--no-credential-process leaves the config alone");
+    // No config at all: aws-mfa's layout is found, and its source comes from the keyring.
+    let out = run(&["refresh", "ops", "--code", "123456"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let creds = std::fs::read_to_string(home.credentials()).unwrap();
+    assert!(!creds.contains(CANARY), "{creds}");
+    assert!(creds.contains("[ops]") && creds.contains("aws_session_token"), "{creds}");
+    assert!(creds.contains("aws_mfa_device = arn:aws:iam::123456789012:mfa/alice"), "{creds}");
 }
