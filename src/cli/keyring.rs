@@ -132,11 +132,10 @@ async fn import(
             return Ok(());
         }
         drop(sections);
-        doc.edit_profile(
-            profile,
-            &[Edit::remove("aws_access_key_id"), Edit::remove("aws_secret_access_key")],
-        )?;
-        doc.note_profile(profile, MARKER, Some(&note))
+        // The note first, just above the key lines, so it stays where they were.
+        let keys = ["aws_access_key_id", "aws_secret_access_key"];
+        doc.note_profile_before(profile, MARKER, Some(&note), &keys)?;
+        doc.edit_profile(profile, &[Edit::remove(keys[0]), Edit::remove(keys[1])])
     })
     .map_err(Failure::failed)?;
     if changed_meanwhile {
@@ -252,14 +251,12 @@ async fn export(ring: &dyn Keyring, files: &AwsFiles, profile: &str) -> Result<(
         )));
     }
     let edits = [
-        Edit::set("aws_access_key_id", &key.access_key_id),
-        Edit::set("aws_secret_access_key", key.secret_access_key.expose()),
+        ("aws_access_key_id", key.access_key_id.as_str()),
+        ("aws_secret_access_key", key.secret_access_key.expose()),
     ];
-    update(&files.credentials, FileKind::Credentials, |doc| {
-        doc.edit_profile(profile, &edits)?;
-        doc.note_profile(profile, MARKER, None)
-    })
-    .map_err(Failure::failed)?;
+    // Where the marker is, which is where import found the keys.
+    update(&files.credentials, FileKind::Credentials, |doc| doc.set_at_note(profile, MARKER, &edits))
+        .map_err(Failure::failed)?;
     match key_in_file(&files.credentials, profile)? {
         Some(back) if back == key => {}
         _ => {

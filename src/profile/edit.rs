@@ -183,6 +183,18 @@ impl Document {
     /// with `tag`) goes just after the profile's last header. A profile not in the file is left
     /// alone. A comment changes no reading, and the guard checks exactly that.
     pub fn note_profile(&mut self, profile: &str, tag: &str, note: Option<&str>) -> Result<(), EditError> {
+        self.note_profile_before(profile, tag, note, &[])
+    }
+
+    /// [`Document::note_profile`], placing the note just above the first line of `keys` in the
+    /// profile when there is one: so removing those keys afterwards leaves the note where they were.
+    pub fn note_profile_before(
+        &mut self,
+        profile: &str,
+        tag: &str,
+        note: Option<&str>,
+        keys: &[&str],
+    ) -> Result<(), EditError> {
         if note.is_some_and(|n| !n.starts_with(tag) || n.contains(['\n', '\r'])) {
             return Err(EditError::BadValue { key: "#".into(), why: "is not a one-line note with its tag" });
         }
@@ -196,10 +208,15 @@ impl Document {
             work.lines.remove(*i);
         }
         let header = (0..work.lines.len()).rev().find(|&i| work.lines[i].kind.section() == Some(&id));
+        let first_key = keys.iter().flat_map(|k| work.key_lines(&id, k)).min();
         if let (Some(note), Some(h)) = (note, header) {
             let eol = work.dominant_eol();
             let line = work.new_line(&format!("# {note}"), eol, LineKind::Comment);
-            work.insert_after(h, line);
+            match first_key {
+                // A key line always has its terminator here: the note's line comes before it.
+                Some(k) => work.lines.insert(k, line),
+                None => work.insert_after(h, line),
+            }
         } else if doomed.is_empty() {
             return Ok(());
         }
@@ -214,6 +231,52 @@ impl Document {
                 profile: profile.into(),
                 what: "what it reads as".into(),
             });
+        }
+        *self = work;
+        Ok(())
+    }
+
+    /// Sets keys where the profile's `tag` note is, in place of the note: what undoes an import
+    /// byte for byte. Without such a note, or where keys placed there would not read as set
+    /// (the profile holds the key again further down), the keys go wherever
+    /// [`Document::edit_profile`] puts them and the note is dropped.
+    pub fn set_at_note(&mut self, profile: &str, tag: &str, edits: &[(&str, &str)]) -> Result<(), EditError> {
+        let id = SectionId::Profile(profile.to_string());
+        let at = (0..self.lines.len())
+            .find(|&i| self.is_tagged(&self.lines[i], tag) && self.enclosing_section(i) == Some(&id));
+        let fallback = |doc: &mut Document| {
+            let sets: Vec<Edit> = edits.iter().map(|(k, v)| Edit::set(k, v)).collect();
+            doc.edit_profile(profile, &sets)?;
+            doc.note_profile(profile, tag, None)
+        };
+        let Some(at) = at else { return fallback(self) };
+        for (k, v) in edits {
+            if !is_identifier(k) || k.is_empty() {
+                return Err(EditError::BadKey(k.to_string()));
+            }
+            check_value(k, v)?;
+        }
+        let mut work = self.clone();
+        let eol = work.dominant_eol();
+        let note = work.lines.remove(at);
+        for (n, (k, v)) in edits.iter().enumerate() {
+            let mut line = work.new_line(&format!("{k} = {v}"), eol, LineKind::Blank);
+            // The last key line ends the way the note did (a file without a final newline).
+            if n + 1 == edits.len() {
+                line.eol = note.eol;
+            }
+            work.lines.insert(at + n, line);
+        }
+        let Ok(work) = work.reparsed() else { return fallback(self) };
+        let mut expected = self.profile_only(profile);
+        if let Some(s) = expected.map.get_mut(&id) {
+            for (k, v) in edits {
+                let value = std::borrow::Cow::Borrowed(*v);
+                s.props.insert(k, super::parse::Property { value, line: 0 });
+            }
+        }
+        if !reads_same(&expected, &work.profile_only(profile)) || !self.others_read_alike(&work, &id) {
+            return fallback(self);
         }
         *self = work;
         Ok(())
@@ -560,5 +623,22 @@ mod tests {
         assert_eq!(String::from_utf8(d.render()).unwrap(), text);
         assert!(d.note_profile("work", "tag:", Some("untagged")).is_err());
         assert!(d.note_profile("work", "tag:", Some("tag: a\n[evil]")).is_err());
+    }
+
+    #[test]
+    fn keys_set_at_the_note_undo_an_import_byte_for_byte() {
+        let original = "# top\r\n[work]\r\nregion = x\r\naws_access_key_id = AKIAX\r\naws_secret_access_key = s3\r\n[b]\r\nk = 1";
+        let mut d = doc(original);
+        let keys = ["aws_access_key_id", "aws_secret_access_key"];
+        d.note_profile_before("work", "tag:", Some("tag: held"), &keys).unwrap();
+        d.edit_profile("work", &[Edit::remove(keys[0]), Edit::remove(keys[1])]).unwrap();
+        assert_eq!(d.render(), b"# top\r\n[work]\r\nregion = x\r\n# tag: held\r\n[b]\r\nk = 1");
+        d.set_at_note("work", "tag:", &[("aws_access_key_id", "AKIAX"), ("aws_secret_access_key", "s3")])
+            .unwrap();
+        assert_eq!(String::from_utf8(d.render()).unwrap(), original);
+        // A key already further down would win over lines put at the note: they go there instead.
+        let mut d = doc("[work]\n# tag: held\nregion = x\naws_access_key_id = OLD\n");
+        d.set_at_note("work", "tag:", &[("aws_access_key_id", "NEW")]).unwrap();
+        assert_eq!(d.render(), b"[work]\nregion = x\naws_access_key_id = NEW\n");
     }
 }
