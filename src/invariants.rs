@@ -44,6 +44,61 @@ pub fn shared_file(data: &[u8]) {
     for (k, v) in EDITS {
         assert_eq!(reread.profile(&profile).and_then(|p| p.get(k)), *v, "[{profile}] {k} reads back wrong");
     }
+    keyring_round_trip(&before, &profile);
+}
+
+/// What a document reads as: every section's keys and values, positions left out.
+fn reading(doc: &Document) -> Vec<(SectionId, Vec<(String, String)>)> {
+    let s = doc.sections();
+    s.map
+        .iter()
+        .map(|(id, sec)| {
+            (id.clone(), sec.props.iter().map(|(k, p)| (k.to_string(), p.value.to_string())).collect())
+        })
+        .collect()
+}
+
+/// `credd keyring import` then `export` on `profile`: the import leaves the profile without its
+/// keys and marked, everything else reading as before; the export reads exactly as the original.
+fn keyring_round_trip(before: &Document, profile: &str) {
+    const KEYS: [&str; 2] = ["aws_access_key_id", "aws_secret_access_key"];
+    let tag = crate::keyring::MARKER;
+    let note = crate::keyring::marker_note(profile);
+    let original = before.sections();
+    let values: Vec<(&str, String)> = KEYS
+        .iter()
+        .filter_map(|k| original.profile(profile).and_then(|p| p.get(k)).map(|v| (*k, v.to_string())))
+        .collect();
+    let mut imported = before.clone();
+    let import = imported
+        .note_profile_before(profile, tag, Some(&note), &KEYS)
+        .and_then(|()| imported.edit_profile(profile, &[Edit::remove(KEYS[0]), Edit::remove(KEYS[1])]));
+    if import.is_err() {
+        return;
+    }
+    let mut want = reading(before);
+    for (id, props) in &mut want {
+        if *id == SectionId::Profile(profile.to_string()) {
+            props.retain(|(k, _)| !KEYS.contains(&k.as_str()));
+        }
+    }
+    assert_eq!(reading(&imported), want, "the import of [{profile}] changed more than its keys");
+    if original.profile(profile).is_some() {
+        assert!(imported.noted_profiles(tag).contains(&profile), "the import of [{profile}] left no marker");
+    }
+    let sets: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut exported = imported.clone();
+    if sets.is_empty() || exported.set_at_note(profile, tag, &sets).is_err() {
+        return;
+    }
+    let mut back = reading(before);
+    // A note the original already carried is dropped by the export; nothing else may differ.
+    for (id, props) in &mut back {
+        if *id == SectionId::Profile(profile.to_string()) {
+            props.retain(|(k, _)| !KEYS.contains(&k.as_str()) || values.iter().any(|(vk, _)| vk == k));
+        }
+    }
+    assert_eq!(reading(&exported), back, "import + export of [{profile}] does not read as the original");
 }
 
 /// The lines an edit of `keys` in `profile` may touch are its own; every other line of `before`
