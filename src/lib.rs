@@ -24,6 +24,8 @@
 //!   included), each with its settings and where it lives.
 //! - `alerts`: pure: which incidents to tell a human about, grouped, once each. `expiry`: pure
 //!   scheduling: lead, jitter, backoff, state.
+//! - `keyring`: the OS keyring behind one trait (Secret Service on the shared zbus; the macOS
+//!   Keychain through keyring-core), and the marker comment that says a profile's keys are there.
 //! - `files`: the AWS files and the env files as one reading, keeping the last good one.
 //! - `envfile`: dotenv files holding a session. `profile/`: the lossless model of the AWS shared
 //!   files: parse, edit, quiet reads, atomic write, meaning.
