@@ -204,6 +204,7 @@ pub fn store(path: &Path, session: &SessionCredentials, region: Option<&str>) ->
         empty: &EnvFile::default,
         render: &|f: &EnvFile| f.render(),
         reads_back: false,
+        private: false,
     };
     update_with(
         path,

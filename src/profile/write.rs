@@ -114,6 +114,7 @@ pub fn update_observed(
         // that parse: the rendering is known to read back, and parsing it again here would
         // double the work for a large file.
         reads_back: true,
+        private: false,
     };
     update_with(path, &format, edit, before_swap)
 }
@@ -126,6 +127,9 @@ pub struct Format<'a, T> {
     /// Whether every `T` renders to bytes that parse: then the rendering is not parsed again
     /// before it is written.
     pub reads_back: bool,
+    /// Always written 0600, whatever mode the file had: a file of secrets whose other writers
+    /// all write it 0600 (botocore's SSO token cache). Otherwise the file keeps its mode.
+    pub private: bool,
 }
 
 /// The safe update cycle for any file format with a lossless parse and render: the AWS files
@@ -176,7 +180,7 @@ pub fn update_with<T>(
                 Some(_) => Some(fs::metadata(&target).map_err(io_err(&target, "stat it"))?),
                 None => None,
             };
-            Some(TempFile(write_temp(dir, &name, &new, meta.as_ref())?))
+            Some(TempFile(write_temp(dir, &name, &new, meta.as_ref(), format.private)?))
         };
         // From here until the swap, nobody may be writing the file (see `quiet.rs`).
         let guard = match held.take() {
@@ -258,6 +262,7 @@ fn write_temp(
     name: &str,
     bytes: &[u8],
     original: Option<&fs::Metadata>,
+    private: bool,
 ) -> Result<PathBuf, WriteError> {
     let tmp = dir.join(format!(".{name}{TEMP_MARK}{}-{:08x}", std::process::id(), fastrand::u32(..)));
     let mut f = OpenOptions::new()
@@ -277,7 +282,9 @@ fn write_temp(
                     Err(e) => return Err(e),
                 }
             }
-            f.set_permissions(fs::Permissions::from_mode(m.mode() & 0o7777))?;
+            if !private {
+                f.set_permissions(fs::Permissions::from_mode(m.mode() & 0o7777))?;
+            }
         }
         f.write_all(bytes)?;
         f.sync_all()
