@@ -64,5 +64,6 @@ pub mod refresh;
 pub mod secret;
 pub(crate) mod service;
 pub(crate) mod sessions;
+pub(crate) mod sso;
 pub(crate) mod sys;
 pub(crate) mod watch;

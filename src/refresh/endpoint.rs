@@ -48,22 +48,30 @@ pub fn endpoint_for_profile(
         .or_else(|| source.and_then(|s| s.get("region")).map(str::to_string))
         .or_else(|| fallback_region.map(str::to_string))
         .unwrap_or_else(|| "us-east-1".to_string());
+    let url = service_url("sts", profile, files, env);
+    Endpoint { region, url, timeout }
+}
+
+/// An explicit endpoint for `service` (its id as the `services` section spells it: `sts`,
+/// `sso_oidc`, `sso`), as the SDKs resolve it for `profile`: `AWS_ENDPOINT_URL_<SERVICE>`,
+/// `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, then its `services` section's entry.
+pub fn service_url(service: &str, profile: &str, files: &Loaded, env: &dyn Env) -> Option<String> {
+    let merged = files.merged_profile(profile);
+    let source = merged.profile(profile);
     let services_url = source.and_then(|s| s.get("services")).and_then(|svc| {
         let id = SectionId::Other { prefix: "services".into(), name: svc.to_string() };
         let services = files.merged_where(|s| *s == id);
-        let sts = services.map.get(&id)?.get("sts")?;
-        sts.lines().find_map(|l| {
+        let entry = services.map.get(&id)?.get(service)?;
+        entry.lines().find_map(|l| {
             let (k, v) = l.split_once('=')?;
             (k.trim() == "endpoint_url").then(|| v.trim().to_string())
         })
     });
-    let url = env
-        .var("AWS_ENDPOINT_URL_STS")
+    env.var(&format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase()))
         .or_else(|| env.var("AWS_ENDPOINT_URL"))
         .filter(|u| !u.is_empty())
         .or_else(|| source.and_then(|s| s.get("endpoint_url")).map(str::to_string))
-        .or(services_url);
-    Endpoint { region, url, timeout }
+        .or(services_url)
 }
 
 #[cfg(test)]
