@@ -16,6 +16,7 @@ pub mod checks;
 mod keyring;
 pub mod live;
 pub mod regions;
+mod sso;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -68,7 +69,12 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         now,
     };
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
-    let loaded = Loaded { config, credentials, env: Default::default() };
+    if let Some(c) = &config {
+        let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
+        let dir = crate::sso::cache_dir(env);
+        report.findings.extend(sso::check(&c.sections(), &dir, &selected, opts.profile.as_deref(), now));
+    }
+    let loaded = Loaded { config, credentials, env: Default::default(), sso: Default::default() };
     let config_problems: Vec<String> = match crate::config::Config::load(&opts.credd_config, false) {
         Ok(c) => crate::sessions::plan(&c, &loaded, &opts.host_user)
             .errors

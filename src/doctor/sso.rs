@@ -1,0 +1,194 @@
+//! Doctor's IAM Identity Center checks, offline: is each SSO profile's configuration complete,
+//! does its `sso_session` exist, is `sso_region` a region, and is its token in the cache, unexpired
+//! or refreshable. Findings for the profile in use are errors; for the others, warnings.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::regions;
+use super::{Finding, Severity, Source};
+use crate::finding::Code;
+use crate::profile::{SectionId, Sections};
+use crate::sso::cache::{CachedToken, Refresh, format_time};
+
+/// Checks every SSO profile (only `only`, when given) in the config file's `sections`; tokens
+/// are read from `cache_dir`.
+pub fn check(
+    sections: &Sections,
+    cache_dir: &Path,
+    selected: &str,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (id, p) in &sections.map {
+        let SectionId::Profile(name) = id else { continue };
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let (session, legacy_url) = (p.get("sso_session"), p.get("sso_start_url"));
+        if session.is_none() && legacy_url.is_none() && p.get("sso_account_id").is_none() {
+            continue;
+        }
+        let severity = if name == selected { Severity::Error } else { Severity::Warn };
+        let mut finding = |code, message: String, fix: String| {
+            out.push(Finding::new(code, severity, Some(name), Source::ConfigFile, message, fix));
+        };
+        // Where the start URL and region come from, and the token cache key.
+        let (url, region, key, login) = match session {
+            Some(s) => {
+                let Some(sec) = sections.map.get(&SectionId::SsoSession(s.to_string())) else {
+                    finding(
+                        Code::SsoSessionMissing,
+                        format!("sso_session = {s}, but the config file has no [sso-session {s}]"),
+                        format!(
+                            "add [sso-session {s}] with sso_start_url and sso_region (`aws configure sso-session`), or fix the name"
+                        ),
+                    );
+                    continue;
+                };
+                (
+                    sec.get("sso_start_url"),
+                    sec.get("sso_region"),
+                    s.to_string(),
+                    format!("aws sso login --sso-session {s}"),
+                )
+            }
+            None => (
+                legacy_url,
+                p.get("sso_region"),
+                legacy_url.unwrap_or_default().to_string(),
+                format!("aws sso login --profile {name}"),
+            ),
+        };
+        let Some(url) = url.filter(|u| !u.is_empty()) else {
+            finding(
+                Code::SsoConfigIncomplete,
+                format!(
+                    "no sso_start_url for {}",
+                    session.map(|s| format!("[sso-session {s}]")).unwrap_or_else(|| "this profile".into())
+                ),
+                "run `aws configure sso` to set the start URL of your IAM Identity Center".into(),
+            );
+            continue;
+        };
+        match region {
+            None => finding(
+                Code::SsoRegionInvalid,
+                "sso_region is missing: SDKs cannot reach IAM Identity Center".into(),
+                "set sso_region to the region of your IAM Identity Center (its start page says which)".into(),
+            ),
+            Some(r) if !regions::known(r) => finding(
+                Code::SsoRegionInvalid,
+                format!("sso_region \"{r}\" is not an AWS region"),
+                match regions::suggest(r) {
+                    Some(s) => format!("did you mean \"{s}\"? set sso_region = {s}"),
+                    None => "set sso_region to the region of your IAM Identity Center".into(),
+                },
+            ),
+            Some(_) => {}
+        }
+        match (p.get("sso_account_id"), p.get("sso_role_name")) {
+            (Some(_), None) | (None, Some(_)) => finding(
+                Code::SsoConfigIncomplete,
+                "the profile sets one of sso_account_id and sso_role_name without the other; SDKs need both for credentials".into(),
+                format!("run `aws configure sso --profile {name}`"),
+            ),
+            _ => {}
+        }
+        let cache = crate::sso::cache_file(cache_dir, &key);
+        let token = crate::profile::read_quiet(&cache)
+            .ok()
+            .flatten()
+            .and_then(|b| CachedToken::parse(&b, &cache).ok());
+        let Some(token) = token else {
+            finding(
+                Code::SsoTokenExpired,
+                format!("not signed in: no token for {url} in the SSO cache"),
+                login.clone(),
+            );
+            continue;
+        };
+        let expired = token.expires_at().is_none_or(|e| e <= now);
+        match (token.refresh(now), expired) {
+            (Refresh::No(why), true) => finding(
+                Code::SsoTokenExpired,
+                format!("the SSO token expired{} and cannot be refreshed: {why}", token.expires_at().map(|e| format!(" at {}", format_time(e))).unwrap_or_default()),
+                login.clone(),
+            ),
+            (Refresh::No(why), false) => out.push(Finding::new(
+                Code::SsoTokenUnrefreshable,
+                Severity::Warn,
+                Some(name),
+                Source::ConfigFile,
+                format!(
+                    "the SSO token cannot be refreshed ({why}); it expires at {}, and then needs a new sign-in",
+                    token.expires_at().map(format_time).unwrap_or_default()
+                ),
+                format!("{login} before then"),
+            )),
+            (Refresh::Until(_), _) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Document, FileKind};
+
+    fn codes(config: &str, cache: &[(&str, &str)], selected: &str) -> Vec<(Code, Severity, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        for (key, json) in cache {
+            std::fs::write(crate::sso::cache_file(dir.path(), key), json).unwrap();
+        }
+        let doc = Document::parse(config, FileKind::Config, Path::new("/c")).unwrap();
+        let now = crate::sso::cache::parse_time("2026-11-23T12:00:00Z").unwrap();
+        check(&doc.sections(), dir.path(), selected, None, now)
+            .into_iter()
+            .map(|f| (f.code, f.severity, f.profile.unwrap_or_default()))
+            .collect()
+    }
+
+    const SESSION: &str =
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+
+    #[test]
+    fn each_misconfiguration_has_its_code() {
+        let config = format!(
+            "{SESSION}[profile a]\nsso_session = crop\n[profile b]\nsso_session = corp\nsso_account_id = 1\n\
+             [profile c]\nsso_start_url = https://old.awsapps.com/start\nsso_region = eu-wset-1\nsso_account_id = 1\nsso_role_name = R\n[profile plain]\nregion = x\n"
+        );
+        let got = codes(&config, &[], "a");
+        assert_eq!(
+            got,
+            [
+                (Code::SsoSessionMissing, Severity::Error, "a".into()),
+                (Code::SsoConfigIncomplete, Severity::Warn, "b".into()),
+                (Code::SsoTokenExpired, Severity::Warn, "b".into()),
+                (Code::SsoRegionInvalid, Severity::Warn, "c".into()),
+                (Code::SsoTokenExpired, Severity::Warn, "c".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn tokens_expired_unrefreshable_or_fine() {
+        let config =
+            format!("{SESSION}[profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n");
+        let expired = r#"{"accessToken": "a", "expiresAt": "2026-11-23T11:00:00Z"}"#;
+        assert_eq!(
+            codes(&config, &[("corp", expired)], "dev"),
+            [(Code::SsoTokenExpired, Severity::Error, "dev".into())]
+        );
+        let valid = r#"{"accessToken": "a", "expiresAt": "2026-11-23T13:00:00Z"}"#;
+        assert_eq!(
+            codes(&config, &[("corp", valid)], "dev"),
+            [(Code::SsoTokenUnrefreshable, Severity::Warn, "dev".into())]
+        );
+        let refreshable = r#"{"accessToken": "a", "expiresAt": "2026-11-23T11:00:00Z", "refreshToken": "r", "clientId": "c", "clientSecret": "s", "registrationExpiresAt": "2027-01-01T00:00:00Z"}"#;
+        assert!(codes(&config, &[("corp", refreshable)], "dev").is_empty());
+    }
+}
