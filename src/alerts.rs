@@ -31,6 +31,20 @@ pub struct SessionView {
     pub needs_mfa: Option<(String, String)>,
     /// The last error, if any, with whether it is fatal.
     pub error: Option<ErrorView>,
+    /// For an SSO token: when a new sign-in will be needed, and how.
+    pub login: Option<LoginView>,
+}
+
+/// When an SSO session needs a new `aws sso login`.
+#[derive(Debug, Clone, Default)]
+pub struct LoginView {
+    /// The token's expiry when it cannot be refreshed; its registration's end when it can.
+    pub by: DateTime<Utc>,
+    /// Why it cannot be refreshed, when it cannot.
+    pub why: Option<String>,
+    pub fix: String,
+    /// The profiles that sign in through it.
+    pub profiles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -49,6 +63,7 @@ pub struct ErrorView {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Problem {
     NeedsMfa { device: String },
+    NeedsLogin,
     Failed { finding: Code, cause: String },
     Expiring,
     Expired,
@@ -58,6 +73,7 @@ impl Problem {
     fn event(&self) -> &'static str {
         match self {
             Problem::NeedsMfa { .. } => "needs-mfa",
+            Problem::NeedsLogin => "needs-login",
             Problem::Failed { .. } => "refresh-failed",
             Problem::Expiring => "expiring",
             Problem::Expired => "expired",
@@ -122,6 +138,11 @@ impl Alerts {
     pub fn problem(v: &SessionView, now: DateTime<Utc>, warn_before: Duration) -> Option<Problem> {
         if v.refreshing {
             return None;
+        }
+        // One incident per SSO session, from `warn_before` ahead of the sign-in until it is done:
+        // the token expiring meanwhile is the same problem, not a second one.
+        if v.login.as_ref().is_some_and(|l| l.by - to_chrono(warn_before) <= now) {
+            return Some(Problem::NeedsLogin);
         }
         let expired = v.expires_at.is_some_and(|e| e <= now);
         let stuck = !v.managed || v.needs_mfa.is_some() || v.error.is_some();
@@ -215,7 +236,7 @@ impl Alerts {
         let grouping = self.pending.iter().map(|(_, _, t)| *t + to_chrono(GROUP_WINDOW)).min();
         views
             .iter()
-            .filter_map(|v| v.expires_at)
+            .flat_map(|v| v.expires_at.into_iter().chain(v.login.as_ref().map(|l| l.by)))
             .flat_map(|e| [e - to_chrono(warn_before), e])
             .filter(|t| *t > now)
             .chain(grouping)
@@ -232,6 +253,28 @@ fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification 
     let error = first.error.as_ref();
     let managed = vs.iter().any(|v| v.managed);
     let (summary, body, fix, urgency) = match p {
+        Problem::NeedsLogin => {
+            let login = first.login.clone().unwrap_or_default();
+            let when = if login.by <= now {
+                "now".to_string()
+            } else {
+                format!("within {}", minutes(login.by - now))
+            };
+            let why = match &login.why {
+                Some(why) => format!("Its token cannot be refreshed: {}.", why.trim_end_matches('.')),
+                None => "Its client registration ends, and with it every refresh.".into(),
+            };
+            let users = match login.profiles.as_slice() {
+                [] => String::new(),
+                ps => format!(" Profiles that use it: {}.", names(ps)),
+            };
+            (
+                format!("{who} needs a new sign-in {when}"),
+                format!("{why}{users} Run `{}`.", login.fix),
+                Some(login.fix.clone()),
+                Urgency::Normal,
+            )
+        }
         Problem::NeedsMfa { device } => {
             let why = first.needs_mfa.as_ref().map(|(_, w)| w.as_str()).unwrap_or_default();
             let fix = format!("credd mfa {} CODE", sessions[0]);
@@ -314,7 +357,7 @@ fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification 
         body,
         fix,
         urgency,
-        refresh_action: managed && !matches!(p, Problem::NeedsMfa { .. }),
+        refresh_action: managed && !matches!(p, Problem::NeedsMfa { .. } | Problem::NeedsLogin),
     }
 }
 

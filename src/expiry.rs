@@ -124,6 +124,8 @@ pub enum State {
     Expiring,
     Refreshing,
     NeedsMfa,
+    /// An SSO token that cannot be refreshed: it needs a new `aws sso login` (before it expires).
+    NeedsLogin,
     Failing,
     Expired,
     Unknown,
@@ -136,6 +138,7 @@ impl State {
             State::Expiring => "expiring",
             State::Refreshing => "refreshing",
             State::NeedsMfa => "needs-mfa",
+            State::NeedsLogin => "needs-login",
             State::Failing => "failing",
             State::Expired => "expired",
             State::Unknown => "unknown",

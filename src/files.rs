@@ -33,6 +33,7 @@ impl AwsFiles {
             config: read_document(&self.config, FileKind::Config)?,
             credentials: read_document(&self.credentials, FileKind::Credentials)?,
             env: BTreeMap::new(),
+            sso: BTreeMap::new(),
         })
     }
 
@@ -59,6 +60,7 @@ impl AwsFiles {
                 previous.and_then(|p| p.credentials.as_ref()),
             ),
             env: BTreeMap::new(),
+            sso: BTreeMap::new(),
         };
         loaded.read_env_files(env_paths);
         loaded
@@ -73,6 +75,8 @@ pub struct Resolved<'a> {
     pub merged: Sections<'a>,
     /// Profiles whose keys the credentials file says are in the OS keyring (its marker comment).
     pub keyring_held: std::collections::BTreeSet<&'a str>,
+    /// The SSO token cache files that hold a token.
+    pub sso_cached: std::collections::BTreeSet<&'a Path>,
 }
 
 /// Both AWS files and the env files, as read at one moment.
@@ -82,6 +86,9 @@ pub struct Loaded {
     pub credentials: Option<Document>,
     /// The env files credd's config names (managed and watched), by path; `None` if absent.
     pub env: BTreeMap<PathBuf, Option<EnvFile>>,
+    /// The SSO token cache files of the SSO sessions the config file declares, by path; `None`
+    /// if absent (not signed in).
+    pub sso: BTreeMap<PathBuf, Option<crate::sso::cache::CachedToken>>,
 }
 
 impl Loaded {
@@ -94,6 +101,7 @@ impl Loaded {
             config: Some(parse(config, FileKind::Config, "/c")),
             credentials: Some(parse(credentials, FileKind::Credentials, "/k")),
             env: BTreeMap::new(),
+            sso: BTreeMap::new(),
         }
     }
 
@@ -125,6 +133,35 @@ impl Loaded {
                 Err(e) => tracing::error!("{e}"),
             }
         }
+    }
+
+    /// Also reads the token cache file of every SSO session the config file declares, from `dir`
+    /// (`~/.aws/sso/cache`). A file that does not parse is reported and counts as absent.
+    pub fn read_sso_tokens(&mut self, dir: &Path) {
+        self.sso.clear();
+        let Some(config) = &self.config else { return };
+        for spec in crate::sso::discover(&config.sections(), dir) {
+            let token = match crate::profile::read_quiet(&spec.cache) {
+                Ok(Some(bytes)) => match crate::sso::cache::CachedToken::parse(&bytes, &spec.cache) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        None
+                    }
+                },
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    None
+                }
+            };
+            self.sso.insert(spec.cache, token);
+        }
+    }
+
+    /// The SSO token cached at `path`, if it was read and exists.
+    pub fn sso_token(&self, path: &Path) -> Option<&crate::sso::cache::CachedToken> {
+        self.sso.get(path).and_then(Option::as_ref)
     }
 
     /// The credentials file alone, resolved.
@@ -163,6 +200,7 @@ impl Loaded {
             credentials: self.credentials(),
             merged: self.merged(),
             keyring_held: held.unwrap_or_default().into_iter().collect(),
+            sso_cached: self.sso.iter().filter(|(_, t)| t.is_some()).map(|(p, _)| p.as_path()).collect(),
         }
     }
 

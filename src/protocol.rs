@@ -125,6 +125,8 @@ pub enum Origin {
     EnvFile,
     /// A live shell that reported the session through the prompt hook.
     Shell,
+    /// An IAM Identity Center (SSO) token in `~/.aws/sso/cache`.
+    SsoCache,
 }
 
 impl Origin {
@@ -133,6 +135,7 @@ impl Origin {
             Origin::CredentialsFile => "credentials-file",
             Origin::EnvFile => "env-file",
             Origin::Shell => "shell",
+            Origin::SsoCache => "sso-cache",
         }
     }
 }
@@ -152,6 +155,10 @@ pub struct SessionStatus {
     pub last_refresh_at: Option<DateTime<Utc>>,
     pub identity: Option<String>,
     pub last_error: Option<LastError>,
+    /// For an SSO token (`origin: sso-cache`) that credd can refresh: until when (its client
+    /// registration's end). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshable_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,8 +65,11 @@ pub struct SessionSpec {
     pub name: String,
     /// Where its credentials live.
     pub home: Home,
-    /// How it is refreshed; `None` for a watch-only session another tool writes.
+    /// How it is refreshed; `None` for a watch-only session another tool writes (and for an
+    /// SSO token, which `sso` describes).
     pub managed: Option<Managed>,
+    /// Set for an IAM Identity Center token: the SSO session it belongs to.
+    pub sso: Option<Box<crate::sso::SsoSpec>>,
 }
 
 impl SessionSpec {
@@ -82,6 +85,7 @@ impl SessionSpec {
     pub fn recorded_expiry(&self, loaded: &Loaded, creds: &Sections) -> Option<DateTime<Utc>> {
         match &self.home {
             Home::EnvFile(p) => loaded.env_file(p).and_then(|f| f.expiry()),
+            Home::SsoCache(p) => loaded.sso_token(p).and_then(|t| t.expires_at()),
             Home::Profile | Home::Both(_) => current_expiry(creds, &self.name),
         }
     }
@@ -111,13 +115,20 @@ pub struct Host {
     pub user: String,
     pub host: String,
     pub runtime_dir: PathBuf,
+    /// `~/.aws/sso/cache`.
+    pub sso_cache_dir: PathBuf,
 }
 
 impl Host {
     /// A fixed host for tests.
     #[cfg(test)]
     pub fn test() -> Host {
-        Host { user: "u".into(), host: "h".into(), runtime_dir: PathBuf::from("/run/credd") }
+        Host {
+            user: "u".into(),
+            host: "h".into(),
+            runtime_dir: PathBuf::from("/run/credd"),
+            sso_cache_dir: PathBuf::from("/sso"),
+        }
     }
 
     /// Where the short-lived session of keyring-held `profile` is cached for
@@ -209,6 +220,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
             name: name.clone(),
             home: c.home.clone(),
             managed: Some(Managed { settings, chained, discovered: None, on_demand: false }),
+            sso: None,
         });
     }
 
@@ -245,6 +257,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
                 discovered: Some("aws-mfa"),
                 on_demand: false,
             }),
+            sso: None,
         });
     }
     // Zero config: a keyring-held profile gets a GetSessionToken session, cached in the runtime
@@ -271,6 +284,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
                 discovered: Some("keyring"),
                 on_demand: true,
             }),
+            sso: None,
         });
     }
     out.sessions.extend(held_sessions);
@@ -281,8 +295,25 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
             && meta::credential_kind(creds.profile(name).expect("listed")) == CredentialKind::Session
         {
             taken.insert(name.to_string());
-            out.sessions.push(SessionSpec { name: name.to_string(), home: Home::Profile, managed: None });
+            out.sessions.push(SessionSpec {
+                name: name.to_string(),
+                home: Home::Profile,
+                managed: None,
+                sso: None,
+            });
         }
+    }
+    // Zero config: every SSO session whose token is in the cache (`aws sso login` was run).
+    for spec in crate::sso::discover(merged, &host.sso_cache_dir) {
+        if !resolved.sso_cached.contains(spec.cache.as_path()) || !taken.insert(spec.name.clone()) {
+            continue;
+        }
+        out.sessions.push(SessionSpec {
+            name: spec.name.clone(),
+            home: Home::SsoCache(spec.cache.clone()),
+            managed: None,
+            sso: Some(Box::new(spec)),
+        });
     }
     for w in &config.watches {
         if !taken.insert(w.name.clone()) {
@@ -299,6 +330,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
             name: w.name.clone(),
             home: Home::EnvFile(w.env_file.clone()),
             managed: None,
+            sso: None,
         });
     }
     out.sessions.sort_by(|a, b| a.name.cmp(&b.name));

@@ -50,6 +50,7 @@ pub fn read(loc: &ExportLocation) -> Result<Exported, String> {
     let path = std::path::Path::new(&loc.path);
     let creds = match loc.origin {
         Origin::EnvFile => crate::envfile::read_credentials(path)?,
+        Origin::SsoCache => return Err(format!("\"{}\" is an SSO token, not credentials", loc.name)),
         Origin::CredentialsFile | Origin::Shell => {
             let doc = read_document(path, FileKind::Credentials).map_err(|e| e.to_string())?;
             let profile = loc.profile.as_deref().unwrap_or(&loc.name);
@@ -222,7 +223,7 @@ fn in_process(inv: &Invocation, name: &str, min_ttl: Option<Duration>) -> Result
             "credd: {name} needs an MFA code for {serial} to refresh; run `credd refresh {name} --code CODE`"
         ),
         Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
-        Outcome::Refreshed { .. } => {}
+        Outcome::Refreshed { .. } | Outcome::TokenRefreshed { .. } => {}
     }
     let now = Utc::now();
     engine.finish(name, outcome, now, 0.0);

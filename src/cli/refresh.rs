@@ -88,6 +88,7 @@ pub(super) fn engine_here(
     loaded.read_env_files(env_paths.iter().map(std::path::PathBuf::as_path));
     let host = host_user();
     loaded.read_keyring_sessions(|p| host.keyring_session_file(p));
+    loaded.read_sso_tokens(&host.sso_cache_dir);
     let engine = Engine::from_files(config, host, &loaded, Utc::now());
     let problems = engine.plan(&loaded).errors;
     Ok((files, engine, problems))
@@ -132,7 +133,6 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
     let used = Default::default();
     let mut ok = true;
     for spec in &targets {
-        let managed = spec.managed.as_ref().expect("the engine starts managed sessions only");
         let name = &spec.name;
         match refresh_here(&engine, spec, &files, code, &used)? {
             Outcome::Refreshed { issued, stored } => {
@@ -150,6 +150,12 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
                     ),
                 }
             }
+            Outcome::TokenRefreshed { expires_at, kept_newer } => println!(
+                "{name}: {}; expires {} (in {})",
+                if kept_newer { "kept the token signed in meanwhile" } else { "SSO token refreshed" },
+                expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                super::status::short_duration(Utc::now(), expires_at)
+            ),
             Outcome::NeedsMfa { serial, why } => {
                 ok = false;
                 eprintln!(
@@ -159,9 +165,15 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
             Outcome::Failed(e) => {
                 ok = false;
                 eprintln!("{name}: refresh failed: {e}");
-                let s = &managed.settings;
-                if let Some(fix) = crate::refresh::classify::fix_for(&e, &s.source_profile, s.method.as_str())
-                {
+                let fix = match (&spec.managed, &spec.sso) {
+                    (Some(m), _) => {
+                        let s = &m.settings;
+                        crate::refresh::classify::fix_for(&e, &s.source_profile, s.method.as_str())
+                    }
+                    (None, Some(sso)) => Some(sso.login_command()),
+                    (None, None) => None,
+                };
+                if let Some(fix) = fix {
                     eprintln!("  fix: {fix}");
                 }
             }

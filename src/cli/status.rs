@@ -147,7 +147,7 @@ pub fn needs_attention(s: &SessionStatus) -> bool {
 
 fn wants_attention(state: State, managed: bool) -> bool {
     match state {
-        State::NeedsMfa | State::Failing | State::Expired => true,
+        State::NeedsMfa | State::NeedsLogin | State::Failing | State::Expired => true,
         State::Expiring => !managed,
         State::Fresh | State::Refreshing | State::Unknown => false,
     }
@@ -175,6 +175,7 @@ pub fn prompt(status: &Status, now: DateTime<Utc>) -> String {
     for s in &status.sessions {
         let tag = match s.state {
             State::NeedsMfa => "MFA!".to_string(),
+            State::NeedsLogin => "LOGIN!".to_string(),
             State::Expired => "EXP".to_string(),
             State::Failing => "ERR".to_string(),
             State::Expiring => s.expires_at.map(|e| short_duration(now, e)).unwrap_or_else(|| "?".into()),
@@ -197,7 +198,7 @@ impl Style {
         let code = match state {
             State::Fresh => "32",
             State::Expiring | State::Refreshing | State::Unknown => "33",
-            State::NeedsMfa | State::Failing | State::Expired => "31",
+            State::NeedsMfa | State::NeedsLogin | State::Failing | State::Expired => "31",
         };
         format!("\x1b[{code}m{text}\x1b[0m")
     }
@@ -214,6 +215,7 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
             let expires =
                 s.expires_at.map(|e| if e <= now { "expired".into() } else { short_duration(now, e) });
             let next = match (s.managed, s.next_refresh_at) {
+                _ if s.state == State::NeedsLogin => "needs login".to_string(),
                 (false, _) => "watch-only".to_string(),
                 (true, Some(t)) => short_duration(now, t),
                 (true, None) if s.state == State::NeedsMfa => "needs code".into(),
@@ -312,6 +314,7 @@ mod tests {
             last_refresh_at: None,
             identity: None,
             last_error: None,
+            refreshable_until: None,
         }
     }
 

@@ -105,20 +105,22 @@ pub enum Home {
     EnvFile(PathBuf),
     /// The profile, and a copy in this dotenv file.
     Both(PathBuf),
+    /// An SSO token cache file (`~/.aws/sso/cache/<sha1>.json`): no credentials, a token.
+    SsoCache(PathBuf),
 }
 
 impl Home {
     /// The env file the session is read from or also written to.
     pub fn env_file(&self) -> Option<&Path> {
         match self {
-            Home::Profile => None,
+            Home::Profile | Home::SsoCache(_) => None,
             Home::EnvFile(p) | Home::Both(p) => Some(p),
         }
     }
 
     /// Whether the session has a profile in the credentials file.
     pub fn has_profile(&self) -> bool {
-        !matches!(self, Home::EnvFile(_))
+        matches!(self, Home::Profile | Home::Both(_))
     }
 }
 

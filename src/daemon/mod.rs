@@ -75,13 +75,17 @@ fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config, host
     let env_paths = crate::sessions::SessionSpec::env_paths(config);
     let mut loaded = files.read_keeping(previous, env_paths.iter().map(PathBuf::as_path));
     loaded.read_keyring_sessions(|p| host.keyring_session_file(p));
+    loaded.read_sso_tokens(&host.sso_cache_dir);
     loaded
 }
 
-fn watch_plan(files: &AwsFiles, config_path: &Path, config: &Config) -> WatchPlan {
+/// The files to watch: both AWS files, credd's config, the env files it names, and the SSO
+/// token cache files of the SSO sessions in the last reading (`aws sso login` rewrites them).
+fn watch_plan(files: &AwsFiles, config_path: &Path, config: &Config, loaded: Option<&Loaded>) -> WatchPlan {
     let env = crate::sessions::SessionSpec::env_paths(config);
     let fixed = [files.config.as_path(), files.credentials.as_path(), config_path];
-    WatchPlan::for_files(fixed.into_iter().chain(env.iter().map(PathBuf::as_path)))
+    let sso = loaded.into_iter().flat_map(|l| l.sso.keys().map(PathBuf::as_path));
+    WatchPlan::for_files(fixed.into_iter().chain(env.iter().map(PathBuf::as_path)).chain(sso))
 }
 
 /// The loop's state besides the engine: refreshes in flight and who waits for them.
@@ -307,9 +311,11 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let files = opts.files.clone();
     // Watch before the first read: an edit that lands between the two is then seen, not lost.
     let (change_tx, mut change_rx) = mpsc::unbounded_channel();
-    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config), change_tx)
+    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config, None), change_tx)
         .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
     let loaded = read_files(&files, None, &config, &opts.host_user);
+    // The SSO cache files are known once the config file is read; watch them from here.
+    watcher.update(watch_plan(&files, &opts.config_path, &config, Some(&loaded)));
     let (control_tx, mut control_rx) = mpsc::channel(256);
     let notifier = Notifier::new(config.notify.clone(), control_tx.clone());
     let engine = Engine::new(config, opts.host_user.clone());
@@ -371,7 +377,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
                 tokio::time::sleep(DEBOUNCE).await;
                 while change_rx.try_recv().is_ok() {}
                 r.files_changed();
-                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config()));
+                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded)));
             }
             Some((name, outcome)) = done_rx.recv() => r.finish(name, outcome),
             Some(c) = control_rx.recv() => {

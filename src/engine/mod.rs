@@ -23,9 +23,10 @@ use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::config::Config;
+use crate::config::{Config, Home};
 use crate::expiry::{self, Phase, Policy, State, Track};
 use crate::files::Loaded;
+use crate::finding::Code;
 use crate::profile::Sections;
 use crate::profile::meta;
 use crate::protocol::ShellSession;
@@ -46,11 +47,19 @@ struct Entry {
     identity: Option<String>,
     /// A fingerprint of the source profile's keys, to notice when the user fixes them.
     source_fp: Option<u64>,
+    /// For an SSO token: why it cannot be refreshed (a new `aws sso login` is needed).
+    needs_login: Option<String>,
+    /// For an SSO token that can be refreshed: until when (its client registration's end).
+    refreshable_until: Option<DateTime<Utc>>,
 }
 
 impl Entry {
     fn state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
-        self.track.state(now, policy)
+        match self.track.phase {
+            // A token that cannot be refreshed needs a sign-in, before and after it expires.
+            Phase::Idle | Phase::Failing { .. } if self.needs_login.is_some() => State::NeedsLogin,
+            _ => self.track.state(now, policy),
+        }
     }
 
     /// Forgets what the session was stuck on: an error, a wait for a code.
@@ -62,6 +71,41 @@ impl Entry {
 
     fn stuck(&self) -> bool {
         matches!(self.track.phase, Phase::Failing { .. } | Phase::NeedsMfa)
+    }
+
+    /// An SSO token as the cache file has it now: whether credd can refresh it, and until when.
+    /// One that cannot is left alone (no schedule) and shows `needs-login`.
+    fn judge_sso(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
+        let Home::SsoCache(path) = &self.spec.home else { return };
+        let refresh = loaded.sso_token(path).map(|t| t.refresh(now));
+        let (until, why) = match refresh {
+            Some(crate::sso::cache::Refresh::Until(t)) => (Some(t), None),
+            Some(crate::sso::cache::Refresh::No(why)) => (None, Some(why)),
+            None => (None, Some("the token is no longer in the cache".into())),
+        };
+        // IAM Identity Center's own refusal stands until the file changes (a new sign-in).
+        let refused =
+            self.last_error.as_ref().is_some_and(|e| e.finding == Some(Code::SsoTokenUnrefreshable));
+        let why = why.or_else(|| {
+            refused.then(|| self.last_error.as_ref().map(|e| e.message.clone()).unwrap_or_default())
+        });
+        if why != self.needs_login {
+            match &why {
+                Some(w) => tracing::warn!(
+                    "{}: cannot be refreshed ({w}); needs `{}`",
+                    self.spec.name,
+                    self.spec.sso.as_ref().map(|s| s.login_command()).unwrap_or_default()
+                ),
+                None => tracing::info!(
+                    "{}: can be refreshed until {}",
+                    self.spec.name,
+                    until.map(at).unwrap_or_default()
+                ),
+            }
+        }
+        self.track.managed = why.is_none();
+        self.refreshable_until = until;
+        self.needs_login = why;
     }
 }
 
@@ -129,10 +173,11 @@ impl Engine {
             let name = spec.name.clone();
             let file_expiry = spec.recorded_expiry(loaded, creds);
             let fp = fingerprint(merged, &spec);
-            let entry = match self.sessions.remove(&name) {
+            let mut entry = match self.sessions.remove(&name) {
                 None => Self::track(spec, file_expiry, fp),
                 Some(old) => Self::adopt(old, spec, file_expiry, fp),
             };
+            entry.judge_sso(loaded, now);
             next.insert(name, entry);
         }
         for name in self.sessions.keys() {
@@ -148,6 +193,7 @@ impl Engine {
     fn track(spec: SessionSpec, file_expiry: Option<DateTime<Utc>>, fp: Option<u64>) -> Entry {
         let name = &spec.name;
         let how = match &spec.managed {
+            None if spec.sso.is_some() => "an SSO token".to_string(),
             Some(m) => format!(
                 "managed ({}{}, source {})",
                 m.settings.method.as_str(),
@@ -163,7 +209,7 @@ impl Engine {
         Entry {
             track: Track {
                 name: name.clone(),
-                managed: spec.managed.is_some(),
+                managed: spec.managed.is_some() || spec.sso.is_some(),
                 expires_at: file_expiry,
                 lifetime: None,
                 phase: Phase::Idle,
@@ -175,6 +221,8 @@ impl Engine {
             needs_mfa: None,
             identity: None,
             source_fp: fp,
+            needs_login: None,
+            refreshable_until: None,
         }
     }
 
@@ -190,7 +238,7 @@ impl Engine {
         let name = spec.name.clone();
         if old.spec != spec {
             tracing::info!("{name}: configuration changed; rescheduling");
-            old.track.managed = spec.managed.is_some();
+            old.track.managed = spec.managed.is_some() || spec.sso.is_some();
             old.track.on_demand = spec.managed.as_ref().is_some_and(|m| m.on_demand);
             old.unstick();
             old.spec = spec;
@@ -306,6 +354,34 @@ impl Engine {
                         );
                     }
                 }
+            }
+            Outcome::TokenRefreshed { expires_at, kept_newer } => {
+                e.unstick();
+                e.last_refresh_at = Some(now);
+                e.track.expires_at = Some(expires_at);
+                e.track.lifetime = None;
+                if kept_newer {
+                    tracing::info!(
+                        "{name}: kept the token signed in meanwhile; expires at {}",
+                        at(expires_at)
+                    );
+                } else {
+                    let next = e.track.next_action(&policy).map(at).unwrap_or_default();
+                    tracing::info!(
+                        "{name}: SSO token refreshed; expires at {}; next refresh at {next}",
+                        at(expires_at)
+                    );
+                }
+            }
+            Outcome::Failed(err) if err.finding == Some(Code::SsoTokenUnrefreshable) => {
+                tracing::warn!(
+                    "{name}: {err}; needs `{}`",
+                    e.spec.sso.as_ref().map(|s| s.login_command()).unwrap_or_default()
+                );
+                e.track.fail(now, &policy, true, sample);
+                e.track.managed = false;
+                e.needs_login = Some(err.message.clone());
+                e.last_error = Some(err);
             }
             Outcome::NeedsMfa { serial, why } => {
                 e.track.phase = Phase::NeedsMfa;

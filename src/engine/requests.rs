@@ -76,12 +76,16 @@ impl Engine {
         let Some(entry) = self.sessions.get(name) else {
             return Err(unknown());
         };
-        let Some(managed) = &entry.spec.managed else {
+        if entry.spec.sso.is_some() {
+            if let Some(why) = &entry.needs_login {
+                return Err(Refusal::Unrefreshable { name: name.to_string(), why: why.clone() });
+            }
+        } else if entry.spec.managed.is_none() {
             return Err(Refusal::WatchOnly(name.to_string()));
-        };
+        }
         let refreshing = entry.track.phase == Phase::Refreshing;
         if with_code {
-            if managed.settings.mfa_serial.is_none() {
+            if entry.spec.managed.as_ref().is_none_or(|m| m.settings.mfa_serial.is_none()) {
                 return Err(Refusal::NoMfaSerial(name.to_string()));
             }
             // A code belongs to one attempt; joining a refresh that runs without it would drop it.
@@ -125,6 +129,12 @@ impl Engine {
             state,
             region: entry.spec.managed.as_ref().and_then(|m| m.settings.region.clone()),
         };
+        if entry.spec.sso.is_some() {
+            return Err(Refusal::Unrefreshable {
+                name: name.to_string(),
+                why: "it is an SSO token, not credentials; export one of the profiles that use it".into(),
+            });
+        }
         let Some(managed) = &entry.spec.managed else {
             return Ok(Export::Ready(location));
         };

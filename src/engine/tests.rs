@@ -41,6 +41,7 @@ fn loaded(creds: &str) -> Loaded {
         config: None,
         credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new(CREDS)).unwrap()),
         env: Default::default(),
+        sso: Default::default(),
     }
 }
 

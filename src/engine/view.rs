@@ -21,13 +21,14 @@ pub fn origin(home: &Home) -> Origin {
     match home {
         Home::EnvFile(_) => Origin::EnvFile,
         Home::Profile | Home::Both(_) => Origin::CredentialsFile,
+        Home::SsoCache(_) => Origin::SsoCache,
     }
 }
 
 /// The file a session is read from, and its profile there (none for an env file).
 pub fn location(spec: &SessionSpec, credentials: &Path) -> (String, Option<String>) {
     match &spec.home {
-        Home::EnvFile(p) => (p.display().to_string(), None),
+        Home::EnvFile(p) | Home::SsoCache(p) => (p.display().to_string(), None),
         Home::Profile | Home::Both(_) => (credentials.display().to_string(), Some(spec.name.clone())),
     }
 }
@@ -46,6 +47,9 @@ impl Engine {
     }
 
     fn fix(&self, e: &Entry, err: &RefreshError) -> Option<String> {
+        if let Some(sso) = &e.spec.sso {
+            return Some(sso.login_command());
+        }
         let m = e.spec.managed.as_ref()?;
         classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
     }
@@ -57,6 +61,14 @@ impl Engine {
                 finding: Some(Code::MfaCodeNeeded),
                 message: format!("needs an MFA code for {serial} ({why})"),
                 fix: Some(format!("credd mfa {} CODE", e.spec.name)),
+            });
+        }
+        if let (None, Some(why), Some(sso)) = (&e.last_error, &e.needs_login, &e.spec.sso) {
+            return Some(LastError {
+                code: None,
+                finding: Some(Code::SsoTokenUnrefreshable),
+                message: format!("the SSO token cannot be refreshed: {why}"),
+                fix: Some(sso.login_command()),
             });
         }
         e.last_error.as_ref().map(|err| LastError {
@@ -73,17 +85,23 @@ impl Engine {
             name: e.spec.name.clone(),
             origin: origin(&e.spec.home),
             profile: match &e.spec.home {
-                Home::EnvFile(p) => p.display().to_string(),
+                Home::EnvFile(p) | Home::SsoCache(p) => p.display().to_string(),
                 Home::Profile | Home::Both(_) => e.spec.name.clone(),
             },
-            managed: managed.is_some(),
+            managed: managed.is_some() || (e.spec.sso.is_some() && e.track.managed),
             method: managed.map(|m| m.settings.method),
             state: e.state(now, &self.policy),
             expires_at: e.track.expires_at,
             next_refresh_at: e.track.next_action(&self.policy).map(|t| t.max(now)),
             last_refresh_at: e.last_refresh_at,
-            identity: e.identity.clone(),
+            identity: match &e.spec.sso {
+                Some(sso) if !sso.profiles.is_empty() => {
+                    Some(format!("profiles {}", sso.profiles.join(", ")))
+                }
+                _ => e.identity.clone(),
+            },
             last_error: self.last_error(e),
+            refreshable_until: e.refreshable_until,
         }
     }
 
@@ -115,6 +133,7 @@ impl Engine {
                 crate::secret::short_key_id(&s.key_id)
             )),
             last_error: None,
+            refreshable_until: None,
         }
     }
 
@@ -149,10 +168,21 @@ impl Engine {
             let managed = e.spec.managed.as_ref();
             SessionView {
                 name: e.spec.name.clone(),
-                managed: managed.is_some(),
+                managed: managed.is_some() || (e.spec.sso.is_some() && e.track.managed),
                 refreshing: e.track.phase == Phase::Refreshing,
                 expires_at: e.track.expires_at,
                 needs_mfa: e.needs_mfa.clone(),
+                login: e.spec.sso.as_ref().and_then(|sso| {
+                    // A sign-in is needed when the token expires, if it cannot be refreshed, or
+                    // else when its client registration ends.
+                    let by = if e.needs_login.is_some() { e.track.expires_at } else { e.refreshable_until }?;
+                    Some(crate::alerts::LoginView {
+                        by,
+                        why: e.needs_login.clone(),
+                        fix: sso.login_command(),
+                        profiles: sso.profiles.clone(),
+                    })
+                }),
                 error: e.last_error.as_ref().map(|err| ErrorView {
                     fatal: err.is_fatal(),
                     finding: err.finding,

@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
+
 use super::mfa::{self, UsedCodes};
 use super::store::{self, Stored};
 use super::{CallContext, Issued, RefreshError};
@@ -85,6 +87,14 @@ pub enum Outcome {
         issued: Issued,
         stored: Stored,
     },
+    /// An SSO token was refreshed (or someone signed in meanwhile, and their token is kept): it
+    /// now expires at `expires_at`.
+    TokenRefreshed {
+        expires_at: DateTime<Utc>,
+        /// The cache file held a newer token than the one refreshed (`aws sso login` ran), which
+        /// was kept.
+        kept_newer: bool,
+    },
     /// The session needs an MFA code and none was to be had. `why` says what was tried.
     NeedsMfa {
         serial: String,
@@ -104,6 +114,9 @@ pub async fn refresh(
     used: &Arc<Mutex<UsedCodes>>,
 ) -> Outcome {
     let (name, home) = (session.name.as_str(), &session.home);
+    if let Some(sso) = &session.sso {
+        return crate::sso::refresh::refresh(sso, files, config, env).await;
+    }
     let Some(managed) = &session.managed else {
         return Outcome::Failed(RefreshError::local(Code::Internal, format!("\"{name}\" is watch-only")));
     };

@@ -10,6 +10,7 @@ pub mod keyring;
 pub mod moto;
 pub mod proxy;
 pub mod reference;
+pub mod sso;
 
 use std::path::PathBuf;
 
