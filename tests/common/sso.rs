@@ -1,0 +1,92 @@
+//! The fake IAM Identity Center (`tests/tools/sso_fake.py`: sso-oidc CreateToken and the sso
+//! portal's GetRoleCredentials, from botocore's service models) on a free loopback port, with
+//! the token cache files the tests start from.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct SsoFake {
+    child: Child,
+    pub port: u16,
+}
+
+impl SsoFake {
+    pub fn start() -> SsoFake {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/sso_fake.py");
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = Command::new(super::venv_bin("python"))
+                .arg(&script)
+                .arg(port.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the fake starts");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return SsoFake { child, port };
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("the SSO fake did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn http(&self, method: &str, path: &str, body: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    }
+
+    /// Merges `json` into the fake's settings (`grants`, `tokens`, `expires_in`, ...).
+    pub fn configure(&self, json: &serde_json::Value) {
+        self.http("POST", "/_fake/config", &json.to_string());
+    }
+
+    /// Every request the fake received, oldest first.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.http("GET", "/_fake/requests", "")).unwrap()
+    }
+
+    /// The requests to `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<serde_json::Value> {
+        self.requests().into_iter().filter(|r| r["path"] == path).collect()
+    }
+}
+
+impl Drop for SsoFake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `~/.aws/sso/cache/<sha1(key)>.json` under `home`.
+pub fn cache_file(home: &Path, key: &str) -> PathBuf {
+    let out = Command::new(super::venv_bin("python"))
+        .args(["-c", "import hashlib, sys; print(hashlib.sha1(sys.argv[1].encode()).hexdigest())", key])
+        .output()
+        .unwrap();
+    let hex = String::from_utf8(out.stdout).unwrap();
+    home.join(".aws/sso/cache").join(format!("{}.json", hex.trim()))
+}
