@@ -163,7 +163,12 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
             out.errors.push(err(config, loc, key, message, fix));
         };
         let source = merged.profile(&s.source_profile);
-        let chained = configured.contains_key(s.source_profile.as_str());
+        // An SSO profile's role credentials are a role session: a role assumed from them is a
+        // chained role, which AWS caps at 1 h.
+        let sso_source =
+            source.is_some_and(|p| p.get("sso_session").is_some() || p.get("sso_start_url").is_some());
+        let chained = configured.contains_key(s.source_profile.as_str())
+            || (sso_source && s.method == Method::AssumeRole);
         if source.is_none() && !chained {
             let names: Vec<&str> = merged.profile_names().collect();
             let fix = did_you_mean(&s.source_profile, names.iter().copied())
@@ -176,7 +181,29 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
             );
             continue;
         }
-        if !chained {
+        if s.method == Method::Sso && !sso_source {
+            problem(
+                "source_profile",
+                format!(
+                    "profile \"{}\" is not an SSO profile (it has no sso_session or sso_start_url)",
+                    s.source_profile
+                ),
+                Some("point source_profile at a profile `aws configure sso` wrote".into()),
+            );
+            continue;
+        }
+        if sso_source && s.method == Method::SessionToken {
+            problem(
+                "method",
+                format!(
+                    "GetSessionToken needs long-term keys, and \"{}\" is an SSO profile",
+                    s.source_profile
+                ),
+                Some("use method = \"sso\" for its own role, or \"assume-role\" for another role".into()),
+            );
+            continue;
+        }
+        if !chained && !sso_source {
             let kind = kind_of(&s.source_profile, source.expect("checked above"));
             if kind != CredentialKind::LongTerm {
                 let what = match kind {
@@ -486,6 +513,51 @@ mod tests {
             plan(&c, &files("", &creds), &Host::test()).errors[0]
                 .to_string()
                 .contains("holds no access keys")
+        );
+    }
+
+    #[test]
+    fn sso_profiles_source_assume_role_and_sso_sessions_only() {
+        let config = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+                      [profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n";
+        let creds = format!("[base]\n{LONG}");
+        let session = |method: &str, source: &str, extra: &str| {
+            cfg(&format!(
+                "[[session]]\nname = \"s\"\nmethod = \"{method}\"\nsource_profile = \"{source}\"\n{extra}"
+            ))
+        };
+        let role = "role_arn = \"arn:aws:iam::123456789012:role/r\"\n";
+        let p = plan(&session("assume-role", "dev", role), &files(config, &creds), &Host::test());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert!(p.sessions[0].managed.as_ref().unwrap().chained, "a role from SSO credentials is chained");
+        let p = plan(&session("sso", "dev", ""), &files(config, &creds), &Host::test());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        for (method, source, extra, want) in [
+            ("sso", "base", "", "is not an SSO profile"),
+            ("session-token", "dev", "", "is an SSO profile"),
+            ("assume-role", "dev", "duration = \"2h\"\n", "1h at most"),
+        ] {
+            let p = plan(
+                &session(
+                    method,
+                    source,
+                    &format!("{extra}{}", if method == "assume-role" { role } else { "" }),
+                ),
+                &files(config, &creds),
+                &Host::test(),
+            );
+            assert!(
+                p.errors.first().is_some_and(|e| e.to_string().contains(want)),
+                "{method} from {source}: {:?}",
+                p.errors
+            );
+        }
+        // credd's config refuses what an sso session takes from IAM Identity Center.
+        let e = Config::parse("[[session]]\nname = \"s\"\nmethod = \"sso\"\nsource_profile = \"dev\"\nduration = \"2h\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\n", Path::new("/c")).unwrap_err();
+        let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert!(
+            all.iter().any(|m| m.contains("`role_arn`")) && all.iter().any(|m| m.contains("`duration`")),
+            "{all:?}"
         );
     }
 }

@@ -266,3 +266,73 @@ fn an_invalid_grant_means_a_new_sign_in_and_a_new_login_is_adopted() {
     assert_eq!(v["refreshToken"], "rt-2");
     assert_ne!(v["accessToken"], "signed-in-again");
 }
+
+/// A signed-in token the fake's portal accepts, good for an hour.
+fn signed_in(s: &Setup) {
+    s.fake.configure(&serde_json::json!({"tokens": ["the-valid-access-token"]}));
+    let mut token = refreshable_token(60);
+    token["accessToken"] = "the-valid-access-token".into();
+    write_home(&s.home, &token);
+}
+
+#[test]
+fn an_sso_profile_sources_an_assume_role_chain_against_moto() {
+    let s = setup(&refreshable_token(60));
+    signed_in(&s);
+    s.home.write_config(
+        "[[session]]\nname = \"admin\"\nmethod = \"assume-role\"\nsource_profile = \"dev\"\nrole_arn = \"arn:aws:iam::123456789012:role/admin\"\nregion = \"us-east-1\"\n",
+    );
+    let out = s.home.command(&["refresh", "admin"]).envs(env(&s)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let portal = s.fake.requests_to("/federation/credentials");
+    assert_eq!(portal.len(), 1, "{portal:?}");
+    assert_eq!(portal[0]["bearer"], "the-valid-access-token");
+    let creds = std::fs::read_to_string(s.home.credentials()).unwrap();
+    assert!(creds.contains("[admin]") && creds.contains("aws_session_token"), "{creds}");
+    assert!(!creds.contains("ASIAFAKESSO"), "the SSO role's own credentials stay out of the file: {creds}");
+    // A chained role lasts 1 h at most: asking for more is refused before any call.
+    s.home.write_config(
+        "[[session]]\nname = \"admin\"\nmethod = \"assume-role\"\nsource_profile = \"dev\"\nrole_arn = \"arn:aws:iam::123456789012:role/admin\"\nduration = \"2h\"\n",
+    );
+    let out = s.home.command(&["config", "check"]).envs(env(&s)).output().unwrap();
+    assert!(!out.status.success() && text(&out).contains("1h at most"), "{}", text(&out));
+}
+
+#[test]
+fn a_method_sso_session_lands_in_the_credentials_file_for_tools_that_cannot_read_sso() {
+    let s = setup(&refreshable_token(60));
+    signed_in(&s);
+    s.home.write_config("[[session]]\nname = \"dev-keys\"\nmethod = \"sso\"\nsource_profile = \"dev\"\n");
+    let d = daemon(&s, &[]);
+    d.wait_for("dev-keys: refreshed (sso)", 1, WAIT);
+    let creds = std::fs::read_to_string(s.home.credentials()).unwrap();
+    assert!(creds.contains("[dev-keys]") && creds.contains("aws_access_key_id = ASIAFAKESSO"), "{creds}");
+    // The aws CLI reads it like any profile (and moto accepts the call).
+    let out = std::process::Command::new(common::venv_bin("aws"))
+        .args(["sts", "get-caller-identity", "--profile", "dev-keys"])
+        .env_clear()
+        .envs(env(&s))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let key = std::process::Command::new(common::venv_bin("aws"))
+        .args(["configure", "get", "aws_access_key_id", "--profile", "dev-keys"])
+        .env_clear()
+        .envs(env(&s))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&key.stdout).starts_with("ASIAFAKESSO"), "{}", text(&key));
+    // credential-process and export serve it like the others.
+    let out = s.home.command(&["credential-process", "dev-keys"]).envs(env(&s)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["AccessKeyId"].as_str().unwrap().starts_with("ASIAFAKESSO") && v["Expiration"].is_string(),
+        "{v}"
+    );
+    let st = s.home.command(&["status", "--json"]).envs(env(&s)).output().unwrap();
+    let st: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    let keys = st["sessions"].as_array().unwrap().iter().find(|x| x["name"] == "dev-keys").unwrap();
+    assert_eq!((keys["method"].as_str(), keys["state"].as_str()), (Some("sso"), Some("fresh")), "{keys}");
+    assert!(!d.log_text().contains("fakeSsoSecret"), "a secret was logged");
+}

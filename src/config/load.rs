@@ -202,7 +202,11 @@ impl Config {
             let Some(method) = c.one_of(
                 "method",
                 &s.method,
-                &[("assume-role", Method::AssumeRole), ("session-token", Method::SessionToken)],
+                &[
+                    ("assume-role", Method::AssumeRole),
+                    ("session-token", Method::SessionToken),
+                    ("sso", Method::Sso),
+                ],
             ) else {
                 continue;
             };
@@ -254,7 +258,35 @@ impl Config {
                         Some("use method = \"assume-role\", or remove role_arn".into()),
                     );
                 }
-                (Method::SessionToken, None) => {}
+                (Method::SessionToken, None) | (Method::Sso, None) => {}
+                (Method::Sso, Some(arn)) => {
+                    let l = c.loc(arn);
+                    c.error(
+                        l,
+                        "role_arn",
+                        "sso sessions get the role of their SSO profile (sso_role_name)".into(),
+                        Some("use method = \"assume-role\" with the SSO profile as source_profile to assume another role".into()),
+                    );
+                }
+            }
+            if method == Method::Sso {
+                for (key, v) in [
+                    ("external_id", &s.external_id),
+                    ("role_session_name", &s.role_session_name),
+                    ("mfa_serial", &s.mfa_serial),
+                    ("mfa_command", &s.mfa_command),
+                    ("duration", &s.duration),
+                ] {
+                    if let Some(v) = v {
+                        let l = c.loc(v);
+                        c.error(
+                            l,
+                            key,
+                            "sso sessions take this from IAM Identity Center (the permission set), not from credd".into(),
+                            None,
+                        );
+                    }
+                }
             }
             if method == Method::SessionToken {
                 for (key, v) in [("external_id", &s.external_id), ("role_session_name", &s.role_session_name)]
@@ -493,7 +525,8 @@ mod tests {
             .collect();
         let uncommented = uncommented.join("\n");
         let c = Config::parse(&uncommented, Path::new("config/credd.toml")).unwrap();
-        assert_eq!(c.sessions.len(), 2);
+        let methods: Vec<Method> = c.sessions.iter().map(|s| s.settings.method).collect();
+        assert_eq!(methods, [Method::AssumeRole, Method::SessionToken, Method::AssumeRole, Method::Sso]);
         assert_eq!(c.watches.len(), 1);
         assert!(c.sessions[0].home.env_file().is_some());
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));

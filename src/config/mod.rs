@@ -56,12 +56,15 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Which STS call keeps a session alive.
+/// Which call keeps a session alive: an STS call, or IAM Identity Center's GetRoleCredentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     AssumeRole,
     SessionToken,
+    /// An SSO profile's own role credentials, written where tools that cannot read SSO profiles
+    /// find them.
+    Sso,
 }
 
 impl Method {
@@ -69,13 +72,15 @@ impl Method {
         match self {
             Method::AssumeRole => "assume-role",
             Method::SessionToken => "session-token",
+            Method::Sso => "sso",
         }
     }
 
     /// The duration STS grants when none is configured.
     pub fn default_duration(self) -> Duration {
         match self {
-            Method::AssumeRole => Duration::from_secs(3600),
+            // The permission set decides; 1 h is its default.
+            Method::AssumeRole | Method::Sso => Duration::from_secs(3600),
             Method::SessionToken => Duration::from_secs(12 * 3600),
         }
     }
@@ -83,7 +88,7 @@ impl Method {
     /// The range STS accepts (role chaining narrows it further; see `sessions.rs`).
     pub fn duration_range(self) -> (Duration, Duration) {
         match self {
-            Method::AssumeRole => (Duration::from_secs(900), Duration::from_secs(12 * 3600)),
+            Method::AssumeRole | Method::Sso => (Duration::from_secs(900), Duration::from_secs(12 * 3600)),
             Method::SessionToken => (Duration::from_secs(900), Duration::from_secs(36 * 3600)),
         }
     }

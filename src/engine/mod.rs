@@ -124,11 +124,24 @@ fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn fingerprint(merged: &Sections, spec: &SessionSpec) -> Option<u64> {
+/// What the session's source signs in with: its keys, or for an SSO profile its cached token,
+/// hashed. A change (new keys, a new `aws sso login`) retries a session stuck on the old one.
+fn fingerprint(
+    loaded: &Loaded,
+    merged: &Sections,
+    spec: &SessionSpec,
+    sso_dir: &std::path::Path,
+) -> Option<u64> {
     let m = spec.managed.as_ref()?;
-    let c = meta::credentials(merged.profile(&m.settings.source_profile)?)?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (c.access_key_id.as_str(), c.secret_access_key.expose()).hash(&mut h);
+    let source = merged.profile(&m.settings.source_profile)?;
+    match meta::credentials(source) {
+        Some(c) => (c.access_key_id.as_str(), c.secret_access_key.expose()).hash(&mut h),
+        None => {
+            let p = crate::sso::portal::sso_profile(loaded, &m.settings.source_profile, sso_dir)?.ok()?;
+            loaded.sso_token(&p.cache)?.access_token()?.expose().hash(&mut h);
+        }
+    }
     Some(h.finish())
 }
 
@@ -172,7 +185,7 @@ impl Engine {
         for spec in plan.sessions {
             let name = spec.name.clone();
             let file_expiry = spec.recorded_expiry(loaded, creds);
-            let fp = fingerprint(merged, &spec);
+            let fp = fingerprint(loaded, merged, &spec, &self.host.sso_cache_dir);
             let mut entry = match self.sessions.remove(&name) {
                 None => Self::track(spec, file_expiry, fp),
                 Some(old) => Self::adopt(old, spec, file_expiry, fp),
@@ -393,6 +406,12 @@ impl Engine {
             Outcome::Failed(err) => {
                 e.needs_mfa = None;
                 e.track.fail(now, &policy, err.is_fatal(), sample);
+                // IAM Identity Center gets at most one token refresh a minute, as from botocore.
+                if e.spec.sso.is_some()
+                    && let Phase::Failing { retry_at: Some(t), .. } = &mut e.track.phase
+                {
+                    *t = (*t).max(now + chrono::Duration::seconds(60));
+                }
                 match e.track.next_action(&policy) {
                     Some(retry) => {
                         tracing::warn!("{name}: refresh failed, will retry at {}: {err}", at(retry))

@@ -248,6 +248,14 @@ pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String>
             format!("add the profile with `aws configure --profile {source}`, or fix source_profile")
         }
         Code::FileUnparseable => "fix the line named above; credd will not write a file it cannot parse".into(),
+        // The message names the SSO session's own login command.
+        Code::SsoTokenExpired => err
+            .message
+            .split_once("run `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(cmd, _)| cmd.to_string())
+            .unwrap_or_else(|| format!("aws sso login --profile {source}")),
+        Code::SsoConfigIncomplete => format!("run `aws configure sso --profile {source}`"),
         _ => return None,
     })
 }

@@ -105,5 +105,25 @@ pub fn provider(m: &Settings) -> Box<dyn Provider> {
             duration: m.duration,
         }),
         Method::SessionToken => Box::new(SessionToken { duration: m.duration }),
+        // `run` issues these from IAM Identity Center's portal before any provider is asked.
+        Method::Sso => Box::new(NotSts),
+    }
+}
+
+/// The provider of a method that is not an STS call: asking it is a bug, reported as one.
+struct NotSts;
+
+impl Provider for NotSts {
+    fn method(&self) -> Method {
+        Method::Sso
+    }
+
+    fn issue<'a>(&'a self, _: &'a CallContext) -> BoxFuture<'a, Result<Issued, RefreshError>> {
+        Box::pin(async {
+            Err(RefreshError::local(
+                crate::finding::Code::Internal,
+                "an sso session reached the STS call".into(),
+            ))
+        })
     }
 }

@@ -9,6 +9,7 @@ use super::mfa::{self, UsedCodes};
 use super::store::{self, Stored};
 use super::{CallContext, Issued, RefreshError};
 use crate::config::Config;
+use crate::config::Method;
 use crate::config::Settings;
 use crate::files::{AwsFiles, Loaded};
 use crate::finding::Code;
@@ -122,28 +123,80 @@ pub async fn refresh(
     };
     // What the call needs from the files, read fresh; the reading itself is let go before the
     // write, which parses the file again (a large file would otherwise be held twice).
-    let (source, endpoint) = match read_files(files).await {
+    let settings = &managed.settings;
+    let (from, endpoint) = match read_files(files).await {
         Ok(loaded) => {
-            let endpoint = super::endpoint::endpoint(&managed.settings, &loaded, config, env);
-            if source_in_keyring(&loaded, &managed.settings) {
-                (None, endpoint)
-            } else {
-                match source_credentials(&loaded, &managed.settings) {
-                    Ok(s) => (Some(s), endpoint),
-                    Err(e) => return Outcome::Failed(e),
+            let endpoint = super::endpoint::endpoint(settings, &loaded, config, env);
+            let sso = crate::sso::portal::sso_profile(
+                &loaded,
+                &settings.source_profile,
+                &crate::sso::cache_dir(env),
+            );
+            let from = match sso {
+                Some(Ok(p)) => {
+                    let url = super::endpoint::service_url("sso", &p.profile, &loaded, env);
+                    From::Sso(Box::new(p), url)
                 }
-            }
+                Some(Err(why)) => {
+                    return Outcome::Failed(RefreshError::local(Code::SsoConfigIncomplete, why));
+                }
+                None if source_in_keyring(&loaded, settings) => From::Keyring,
+                None => match source_credentials(&loaded, settings) {
+                    Ok(s) => From::Keys(s),
+                    Err(e) => return Outcome::Failed(e),
+                },
+            };
+            (from, endpoint)
         }
         Err(e) => return Outcome::Failed(e),
     };
-    let source = match source {
-        Some(s) => s,
-        None => match keyring_credentials(&*crate::keyring::system(), &managed.settings.source_profile).await
-        {
-            Ok(s) => s,
+    let source = match from {
+        From::Keys(s) => s,
+        From::Keyring => {
+            match keyring_credentials(&*crate::keyring::system(), &settings.source_profile).await {
+                Ok(s) => s,
+                Err(e) => return Outcome::Failed(e),
+            }
+        }
+        From::Sso(p, url) => match crate::sso::portal::role_credentials(&p, url, config.sts_timeout).await {
+            // `method = "sso"`: the SSO profile's own role credentials are the session.
+            Ok(c) if settings.method == Method::Sso => {
+                let identity =
+                    Some(format!("account {}, role {} (IAM Identity Center)", p.account_id, p.role_name));
+                let issued = Issued { credentials: c, identity };
+                return store_issued(name, home, files, issued, endpoint.region).await;
+            }
+            Ok(c) => ProfileCredentials {
+                access_key_id: c.access_key_id,
+                secret_access_key: c.secret_access_key,
+                session_token: Some(c.session_token),
+            },
             Err(e) => return Outcome::Failed(e),
         },
     };
+    let issued = match call_sts(managed, source, endpoint.clone(), code, used).await {
+        Ok(i) => i,
+        Err(outcome) => return outcome,
+    };
+    store_issued(name, home, files, issued, endpoint.region).await
+}
+
+/// Where a refresh gets the keys it calls with.
+enum From {
+    Keys(ProfileCredentials),
+    Keyring,
+    /// An SSO profile, and the portal's endpoint override.
+    Sso(Box<crate::sso::portal::SsoProfile>, Option<String>),
+}
+
+/// The STS call, with an MFA code when the session needs one.
+async fn call_sts(
+    managed: &crate::sessions::Managed,
+    source: ProfileCredentials,
+    endpoint: super::Endpoint,
+    code: Option<Secret>,
+    used: &Arc<Mutex<UsedCodes>>,
+) -> Result<Issued, Outcome> {
     let mfa = match &managed.settings.mfa_serial {
         None => None,
         Some(serial) => {
@@ -152,44 +205,51 @@ pub async fn refresh(
                 (None, Some(cmd)) => match mfa::run_command(cmd).await {
                     Ok(c) => c,
                     Err(why) => {
-                        return Outcome::NeedsMfa { serial: serial.clone(), why };
+                        return Err(Outcome::NeedsMfa { serial: serial.clone(), why });
                     }
                 },
                 (None, None) => {
-                    return Outcome::NeedsMfa {
+                    return Err(Outcome::NeedsMfa {
                         serial: serial.clone(),
                         why: "no mfa_command is configured".into(),
-                    };
+                    });
                 }
             };
             if !used.lock().expect("not poisoned").take(serial, &code) {
-                return Outcome::NeedsMfa {
+                return Err(Outcome::NeedsMfa {
                     serial: serial.clone(),
                     why: "that MFA code was already used; wait for the next one".into(),
-                };
+                });
             }
             Some((serial.clone(), code))
         }
     };
     let ctx = CallContext { source, mfa, endpoint };
     let key_id = ctx.source.access_key_id.clone();
-    let issued = match super::provider(&managed.settings).issue(&ctx).await {
-        Ok(i) => i,
-        Err(mut e) => {
-            e.key_id = Some(key_id);
-            // Roles that require MFA deny AssumeRole without a code in exactly this way.
-            if e.finding == Some(Code::AccessDenied)
-                && managed.settings.method == crate::config::Method::AssumeRole
-                && managed.settings.mfa_serial.is_none()
-            {
-                e.finding = Some(Code::MfaRequired);
-            }
-            return Outcome::Failed(e);
+    super::provider(&managed.settings).issue(&ctx).await.map_err(|mut e| {
+        e.key_id = Some(key_id);
+        // Roles that require MFA deny AssumeRole without a code in exactly this way.
+        if e.finding == Some(Code::AccessDenied)
+            && managed.settings.method == Method::AssumeRole
+            && managed.settings.mfa_serial.is_none()
+        {
+            e.finding = Some(Code::MfaRequired);
         }
-    };
+        Outcome::Failed(e)
+    })
+}
+
+/// Writes an issued session where it lives: its profile, its env file, or both.
+async fn store_issued(
+    name: &str,
+    home: &crate::config::Home,
+    files: &AwsFiles,
+    issued: Issued,
+    region: String,
+) -> Outcome {
     let path = files.credentials.clone();
     let (name, creds) = (name.to_string(), issued.credentials.clone());
-    let (home, region) = (home.clone(), ctx.endpoint.region.clone());
+    let home = home.clone();
     let stored = tokio::task::spawn_blocking(move || {
         let start = std::time::Instant::now();
         // A keyring-held profile's session lives in the runtime directory, which may not exist

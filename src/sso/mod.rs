@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod oidc;
+pub mod portal;
 pub mod refresh;
 
 use std::collections::BTreeMap;
