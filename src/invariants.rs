@@ -47,6 +47,40 @@ pub fn shared_file(data: &[u8]) {
     keyring_round_trip(&before, &profile);
 }
 
+/// An SSO token cache file: parsing never panics; what parses renders to bytes that parse to the
+/// same fields, in the same order, and render the same again; and a refresh changes only
+/// `accessToken`, `expiresAt` and `refreshToken`, keeping every other field where it was.
+pub fn sso_cache(data: &[u8]) {
+    use crate::sso::cache::{CachedToken, NewToken};
+    let Ok(token) = CachedToken::parse(data, Path::new("fuzz")) else { return };
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("in range");
+    let _ = (token.refresh(now), token.expires_at(), token.grant());
+    let rendered = token.render();
+    let again = CachedToken::parse(&rendered, Path::new("fuzz"))
+        .unwrap_or_else(|e| panic!("the rendering does not parse: {e}"));
+    assert!(again == token, "render then parse changed the fields");
+    assert_eq!(again.render(), rendered, "rendering is not stable");
+    let mut refreshed = token.clone();
+    let new = NewToken {
+        access_token: "FUZZ-ACCESS".into(),
+        expires_in: std::time::Duration::from_secs(3600),
+        refresh_token: None,
+    };
+    refreshed.apply(&new, now);
+    let keys = |t: &CachedToken| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_slice(&t.render()).expect("renders JSON");
+        v.as_object()
+            .expect("an object")
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "accessToken" | "expiresAt"))
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(keys(&refreshed), keys(&token), "a refresh changed another field, or moved one");
+    assert_eq!(refreshed.access_token().map(|s| s.expose().to_string()).as_deref(), Some("FUZZ-ACCESS"));
+    assert_eq!(refreshed.expires_at(), Some(now + chrono::Duration::hours(1)));
+}
+
 /// What a document reads as: every section's keys and values, positions left out.
 fn reading(doc: &Document) -> Vec<(SectionId, Vec<(String, String)>)> {
     let s = doc.sections();

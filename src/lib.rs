@@ -24,6 +24,8 @@
 //!   included), each with its settings and where it lives.
 //! - `alerts`: pure: which incidents to tell a human about, grouped, once each. `expiry`: pure
 //!   scheduling: lead, jitter, backoff, state.
+//! - `sso/`: IAM Identity Center: the SSO sessions the config declares, the token cache file,
+//!   the sso-oidc token refresh and the portal's role credentials.
 //! - `keyring`: the OS keyring behind one trait (Secret Service on the shared zbus; the macOS
 //!   Keychain through keyring-core), and the marker comment that says a profile's keys are there.
 //! - `files`: the AWS files and the env files as one reading, keeping the last good one.

@@ -14,6 +14,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("config_toml", credd::invariants::config),
     ("env_file", credd::invariants::env_file),
     ("control_frame", credd::invariants::control_frame),
+    ("sso_cache", credd::invariants::sso_cache),
 ];
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {

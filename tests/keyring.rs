@@ -42,25 +42,44 @@ fn boto3_credentials(env: &[(String, String)], profile: &str) -> serde_json::Val
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn setup(moto: &Moto) -> Home {
-    let home = Home::new(&moto.url());
+/// moto, a temp HOME as `fill` leaves it, and a real keyring on a private bus. Holds the
+/// serial lock for the test's whole run.
+struct Fixture {
+    home: Home,
+    ring: KeyringBus,
+    _moto: Moto,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Fixture {
+    fn start(fill: impl FnOnce(&Home)) -> Fixture {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let moto = Moto::start();
+        let home = Home::new(&moto.url());
+        fill(&home);
+        let ring = KeyringBus::start(home.path());
+        Fixture { home, ring, _moto: moto, _serial: serial }
+    }
+
+    /// credd with the keyring's bus.
+    fn run(&self, args: &[&str]) -> Output {
+        self.home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &self.ring.address).output().unwrap()
+    }
+}
+
+fn setup(home: &Home) {
     home.write_credentials(&original());
     std::fs::write(home.path().join(".aws/config"), "[default]\nregion = us-east-1\n").unwrap();
     home.write_config(
         "[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"work\"\nregion = \"us-east-1\"\n\
          [[session]]\nname = \"other\"\nmethod = \"session-token\"\nsource_profile = \"base\"\nregion = \"us-east-1\"\n",
     );
-    home
 }
 
 #[test]
 fn keys_move_into_the_keyring_and_sessions_come_from_there() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let moto = Moto::start();
-    let home = setup(&moto);
-    let ring = KeyringBus::start(home.path());
-    let run =
-        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+    let f = Fixture::start(setup);
+    let (home, ring, run) = (&f.home, &f.ring, |args: &[&str]| f.run(args));
 
     // Import: the secret leaves the file; every other byte stays, plus one comment.
     let out = run(&["keyring", "import", "work"]);
@@ -147,12 +166,8 @@ fn keys_move_into_the_keyring_and_sessions_come_from_there() {
 
 #[test]
 fn export_puts_the_keys_back_and_remove_refuses_to_delete_the_only_copy() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let moto = Moto::start();
-    let home = setup(&moto);
-    let ring = KeyringBus::start(home.path());
-    let run =
-        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+    let f = Fixture::start(setup);
+    let (home, ring, run) = (&f.home, &f.ring, |args: &[&str]| f.run(args));
     assert!(run(&["keyring", "import", "work"]).status.success());
     let refused = run(&["keyring", "remove", "work"]);
     assert!(!refused.status.success() && text(&refused).contains("only copy"), "{}", text(&refused));
@@ -174,12 +189,8 @@ fn export_puts_the_keys_back_and_remove_refuses_to_delete_the_only_copy() {
 
 #[test]
 fn through_the_daemon_the_keyring_session_starts_on_demand_and_stays_fresh() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let moto = Moto::start();
-    let home = setup(&moto);
-    let ring = KeyringBus::start(home.path());
-    let run =
-        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+    let f = Fixture::start(setup);
+    let (home, ring, run) = (&f.home, &f.ring, |args: &[&str]| f.run(args));
     assert!(run(&["keyring", "import", "work"]).status.success());
     let log = home.path().join("daemon.log");
     let child = home
@@ -227,16 +238,12 @@ fn through_the_daemon_the_keyring_session_starts_on_demand_and_stays_fresh() {
 
 #[test]
 fn the_aws_mfa_layout_works_with_its_long_term_keys_in_the_keyring() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let moto = Moto::start();
-    let home = Home::new(&moto.url());
-    let long_term = format!(
-        "[ops-long-term]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {CANARY}\naws_mfa_device = arn:aws:iam::123456789012:mfa/alice\n"
-    );
-    home.write_credentials(&long_term);
-    let ring = KeyringBus::start(home.path());
-    let run =
-        |args: &[&str]| home.command(args).env("DBUS_SESSION_BUS_ADDRESS", &ring.address).output().unwrap();
+    let f = Fixture::start(|home| {
+        home.write_credentials(&format!(
+            "[ops-long-term]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {CANARY}\naws_mfa_device = arn:aws:iam::123456789012:mfa/alice\n"
+        ))
+    });
+    let (home, run) = (&f.home, |args: &[&str]| f.run(args));
     let out = run(&["keyring", "import", "ops-long-term", "--no-credential-process"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!home.path().join(".aws/config").exists(), "--no-credential-process leaves the config alone");
