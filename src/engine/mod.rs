@@ -434,7 +434,8 @@ impl Engine {
         if self.generations.len() > self.sessions.len() {
             self.generations.retain(|name, _| self.sessions.contains_key(name));
         }
-        for (name, e) in &self.sessions {
+        // An SSO token is no shell's credentials: no stamp (and a start URL is no file name).
+        for (name, e) in self.sessions.iter().filter(|(_, e)| e.spec.sso.is_none()) {
             let now = e.track.expires_at;
             match self.generations.get_mut(name) {
                 Some(before) if *before != now => {
