@@ -141,20 +141,10 @@ impl Loaded {
         self.sso.clear();
         let Some(config) = &self.config else { return };
         for spec in crate::sso::discover(&config.sections(), dir) {
-            let token = match crate::profile::read_quiet(&spec.cache) {
-                Ok(Some(bytes)) => match crate::sso::cache::CachedToken::parse(&bytes, &spec.cache) {
-                    Ok(t) => Some(t),
-                    Err(e) => {
-                        tracing::error!("{e}");
-                        None
-                    }
-                },
-                Ok(None) => None,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    None
-                }
-            };
+            let token = crate::sso::cache::read(&spec.cache).unwrap_or_else(|e| {
+                tracing::error!("{e}");
+                None
+            });
             self.sso.insert(spec.cache, token);
         }
     }

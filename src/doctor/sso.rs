@@ -10,7 +10,7 @@ use super::regions;
 use super::{Finding, Severity, Source};
 use crate::finding::Code;
 use crate::profile::{SectionId, Sections};
-use crate::sso::cache::{CachedToken, Refresh, format_time};
+use crate::sso::cache::{Refresh, format_time};
 
 /// Checks every SSO profile (only `only`, when given) in the config file's `sections`; tokens
 /// are read from `cache_dir`.
@@ -98,10 +98,7 @@ pub fn check(
             _ => {}
         }
         let cache = crate::sso::cache_file(cache_dir, &key);
-        let token = crate::profile::read_quiet(&cache)
-            .ok()
-            .flatten()
-            .and_then(|b| CachedToken::parse(&b, &cache).ok());
+        let token = crate::sso::cache::read(&cache).ok().flatten();
         let Some(token) = token else {
             finding(
                 Code::SsoTokenExpired,

@@ -291,7 +291,7 @@ async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
 
 /// A file that does not parse (or an edit it refuses) waits for the user to fix it; a full disk,
 /// a permission flicker or another program holding the file busy is retried with backoff.
-fn file_failure(e: WriteError) -> RefreshError {
+pub(crate) fn file_failure(e: WriteError) -> RefreshError {
     match e {
         WriteError::Unparseable(_) | WriteError::Edit { .. } => {
             RefreshError::local(Code::FileUnparseable, e.to_string())

@@ -13,7 +13,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::profile::ParseError;
+use crate::profile::{ParseError, WriteError};
 use crate::secret::Secret;
 
 /// A token cache file's content. Debug shows which fields are present, never their values.
@@ -54,6 +54,15 @@ pub struct Grant {
     pub client_id: String,
     pub client_secret: Secret,
     pub refresh_token: Secret,
+}
+
+/// Reads the cache file at `path`, never half-way through another program's write. A missing
+/// file is `None` (not signed in).
+pub fn read(path: &Path) -> Result<Option<CachedToken>, WriteError> {
+    match crate::profile::read_quiet(path)? {
+        Some(bytes) => Ok(Some(CachedToken::parse(&bytes, path)?)),
+        None => Ok(None),
+    }
 }
 
 /// botocore's timestamps; dateutil reads more, and so does [`parse_time`].

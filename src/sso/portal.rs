@@ -11,7 +11,6 @@ use aws_sdk_sso::config::{BehaviorVersion, Region};
 use aws_sdk_sso::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::cache::CachedToken;
 use crate::files::Loaded;
 use crate::finding::Code;
 use crate::profile::SectionId;
@@ -84,9 +83,7 @@ pub async fn role_credentials(
     let signed_out =
         |what: String| RefreshError::local(Code::SsoTokenExpired, format!("{what}; run `{}`", p.login));
     let cache = p.cache.clone();
-    let read = tokio::task::spawn_blocking(move || {
-        crate::profile::read_quiet(&cache).ok().flatten().and_then(|b| CachedToken::parse(&b, &cache).ok())
-    });
+    let read = tokio::task::spawn_blocking(move || super::cache::read(&cache).ok().flatten());
     let token = read.await.ok().flatten().ok_or_else(|| {
         signed_out(format!("profile \"{}\" is not signed in to IAM Identity Center", p.profile))
     })?;

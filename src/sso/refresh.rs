@@ -1,28 +1,19 @@
 //! One SSO token refresh, end to end: read the cache file, check that it can be refreshed, call
 //! sso-oidc, and write the new token back, never over a token someone signed in with meanwhile.
 
-use std::path::Path;
-
 use chrono::Utc;
 
 use super::SsoSpec;
-use super::cache::{CachedToken, Refresh};
+use super::cache::{self, CachedToken, Refresh};
 use super::oidc::{self, Call};
 use crate::config::Config;
 use crate::files::AwsFiles;
 use crate::finding::Code;
 use crate::paths::Env;
 use crate::profile::write::{Format, update_with};
-use crate::profile::{EditError, WriteError};
+use crate::profile::EditError;
 use crate::refresh::RefreshError;
 use crate::refresh::run::Outcome;
-
-fn read(path: &Path) -> Result<Option<CachedToken>, WriteError> {
-    match crate::profile::read_quiet(path)? {
-        Some(bytes) => Ok(Some(CachedToken::parse(&bytes, path)?)),
-        None => Ok(None),
-    }
-}
 
 pub async fn refresh(spec: &SsoSpec, files: &AwsFiles, config: &Config, env: &(dyn Env + Sync)) -> Outcome {
     match run(spec, files, config, env).await {
@@ -41,7 +32,7 @@ async fn run(
         |e: tokio::task::JoinError| RefreshError::local(Code::Internal, format!("task failed: {e}"));
     let (path, aws) = (spec.cache.clone(), files.clone());
     let (token, loaded) =
-        tokio::task::spawn_blocking(move || (read(&path), aws.read())).await.map_err(internal)?;
+        tokio::task::spawn_blocking(move || (cache::read(&path), aws.read())).await.map_err(internal)?;
     let token = match token {
         Ok(Some(t)) => t,
         Ok(None) => {
@@ -117,9 +108,6 @@ async fn run(
             Code::SsoTokenExpired,
             format!("the token for {} left the SSO cache during the refresh (signed out?)", spec.name),
         )),
-        Err(e @ (WriteError::Io { .. } | WriteError::Contended { .. })) => {
-            Err(RefreshError::transient(&e.to_string()))
-        }
-        Err(e) => Err(RefreshError::local(Code::FileUnparseable, e.to_string())),
+        Err(e) => Err(crate::refresh::run::file_failure(e)),
     }
 }
