@@ -38,6 +38,9 @@ pub struct RefreshError {
     pub server_date: Option<DateTime<Utc>>,
     /// The access key ID that was used (not secret), so a fix can name it shortened.
     pub key_id: Option<String>,
+    /// The fix, when the code that failed knows it better than [`fix_for`] can (the SSO
+    /// session's own `aws sso login` command).
+    pub fix: Option<String>,
 }
 
 impl fmt::Display for RefreshError {
@@ -62,6 +65,7 @@ impl RefreshError {
             http_status: None,
             server_date: None,
             key_id: None,
+            fix: None,
         }
     }
 
@@ -75,6 +79,7 @@ impl RefreshError {
             http_status: None,
             server_date: None,
             key_id: None,
+            fix: None,
         }
     }
 
@@ -163,15 +168,7 @@ pub fn sdk_error<E>(err: &SdkError<E, HttpResponse>) -> RefreshError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let mut out = RefreshError {
-        retry: Retry::Retryable,
-        code: None,
-        finding: None,
-        message: String::new(),
-        http_status: None,
-        server_date: None,
-        key_id: None,
-    };
+    let mut out = RefreshError::transient("");
     match err {
         SdkError::TimeoutError(_) => {
             out.message = "STS did not answer in time (sts_timeout)".into();
@@ -219,6 +216,9 @@ where
 /// What fixes an error, in one line, for status and notifications. `source` is the source
 /// profile, `method` the STS call.
 pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String> {
+    if let Some(fix) = &err.fix {
+        return Some(fix.clone());
+    }
     let key = err.key_id.as_deref().map(crate::secret::short_key_id).unwrap_or_else(|| "in use".into());
     Some(match err.finding? {
         Code::KeyUnknown => format!(
@@ -248,13 +248,7 @@ pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String>
             format!("add the profile with `aws configure --profile {source}`, or fix source_profile")
         }
         Code::FileUnparseable => "fix the line named above; credd will not write a file it cannot parse".into(),
-        // The message names the SSO session's own login command.
-        Code::SsoTokenExpired => err
-            .message
-            .split_once("run `")
-            .and_then(|(_, rest)| rest.split_once('`'))
-            .map(|(cmd, _)| cmd.to_string())
-            .unwrap_or_else(|| format!("aws sso login --profile {source}")),
+        Code::SsoTokenExpired => format!("aws sso login --profile {source}"),
         Code::SsoConfigIncomplete => format!("run `aws configure sso --profile {source}`"),
         _ => return None,
     })
@@ -318,5 +312,13 @@ mod tests {
         assert_eq!(tag(moto, "Code"), Some("InvalidClientTokenId"));
         assert_eq!(tag(moto, "Message"), Some("The security token included in the request is invalid."));
         assert_eq!(tag("<x/>", "Code"), None);
+    }
+
+    #[test]
+    fn a_fix_the_failing_code_knows_beats_the_generic_one() {
+        let expired = RefreshError::local(Code::SsoTokenExpired, "signed out".into());
+        assert_eq!(fix_for(&expired, "dev", "sso").as_deref(), Some("aws sso login --profile dev"));
+        let known = RefreshError { fix: Some("aws sso login --sso-session corp".into()), ..expired };
+        assert_eq!(fix_for(&known, "dev", "sso").as_deref(), Some("aws sso login --sso-session corp"));
     }
 }

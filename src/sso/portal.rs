@@ -80,8 +80,10 @@ pub async fn role_credentials(
     url: Option<String>,
     timeout: Duration,
 ) -> Result<SessionCredentials, RefreshError> {
-    let signed_out =
-        |what: String| RefreshError::local(Code::SsoTokenExpired, format!("{what}; run `{}`", p.login));
+    let signed_out = |what: String| RefreshError {
+        fix: Some(p.login.clone()),
+        ..RefreshError::local(Code::SsoTokenExpired, format!("{what}; run `{}`", p.login))
+    };
     let cache = p.cache.clone();
     let read = tokio::task::spawn_blocking(move || super::cache::read(&cache).ok().flatten());
     let token = read.await.ok().flatten().ok_or_else(|| {
@@ -132,13 +134,16 @@ where
 {
     let code = err.as_service_error().and_then(|e| e.code()).map(str::to_string);
     let mut e = match code.as_deref() {
-        Some("UnauthorizedException") => RefreshError::local(
-            Code::SsoTokenExpired,
-            format!(
-                "IAM Identity Center no longer accepts the SSO token of profile \"{}\"; run `{}`",
-                p.profile, p.login
-            ),
-        ),
+        Some("UnauthorizedException") => RefreshError {
+            fix: Some(p.login.clone()),
+            ..RefreshError::local(
+                Code::SsoTokenExpired,
+                format!(
+                    "IAM Identity Center no longer accepts the SSO token of profile \"{}\"; run `{}`",
+                    p.profile, p.login
+                ),
+            )
+        },
         Some("ResourceNotFoundException") | Some("InvalidRequestException") => RefreshError::local(
             Code::SsoConfigIncomplete,
             format!(

@@ -10,8 +10,8 @@ use crate::config::Config;
 use crate::files::AwsFiles;
 use crate::finding::Code;
 use crate::paths::Env;
-use crate::profile::write::{Format, update_with};
 use crate::profile::EditError;
+use crate::profile::write::{Format, update_with};
 use crate::refresh::RefreshError;
 use crate::refresh::run::Outcome;
 
