@@ -109,12 +109,17 @@ impl Loaded {
     pub fn read_env_files<'a>(&mut self, paths: impl IntoIterator<Item = &'a Path>) {
         self.env.clear();
         for p in paths {
-            match crate::envfile::read(p) {
-                Ok(f) => {
-                    self.env.insert(p.to_path_buf(), f);
-                }
-                Err(e) => tracing::error!("{e}"),
+            self.read_env_file(p);
+        }
+    }
+
+    /// Reads one env file into the reading (a broken one is reported and skipped).
+    fn read_env_file(&mut self, p: &Path) {
+        match crate::envfile::read(p) {
+            Ok(f) => {
+                self.env.insert(p.to_path_buf(), f);
             }
+            Err(e) => tracing::error!("{e}"),
         }
     }
 
@@ -126,12 +131,7 @@ impl Loaded {
             None => return,
         };
         for p in paths {
-            match crate::envfile::read(&p) {
-                Ok(f) => {
-                    self.env.insert(p, f);
-                }
-                Err(e) => tracing::error!("{e}"),
-            }
+            self.read_env_file(&p);
         }
     }
 

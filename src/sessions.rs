@@ -73,6 +73,16 @@ pub struct SessionSpec {
 }
 
 impl SessionSpec {
+    /// Whether credd refreshes it (an SSO token until it turns out it cannot be refreshed).
+    pub fn refreshed(&self) -> bool {
+        self.managed.is_some() || self.sso.is_some()
+    }
+
+    /// Whether it waits to be asked for before its first refresh.
+    pub fn on_demand(&self) -> bool {
+        self.managed.as_ref().is_some_and(|m| m.on_demand)
+    }
+
     /// Every env file the config names, for reading and watching.
     pub fn env_paths(config: &Config) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> =
@@ -165,8 +175,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
         let source = merged.profile(&s.source_profile);
         // An SSO profile's role credentials are a role session: a role assumed from them is a
         // chained role, which AWS caps at 1 h.
-        let sso_source =
-            source.is_some_and(|p| p.get("sso_session").is_some() || p.get("sso_start_url").is_some());
+        let sso_source = source.is_some_and(crate::sso::signs_in_with_sso);
         let chained = configured.contains_key(s.source_profile.as_str())
             || (sso_source && s.method == Method::AssumeRole);
         if source.is_none() && !chained {

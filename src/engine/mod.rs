@@ -138,7 +138,7 @@ fn fingerprint(
     match meta::credentials(source) {
         Some(c) => (c.access_key_id.as_str(), c.secret_access_key.expose()).hash(&mut h),
         None => {
-            let p = crate::sso::portal::sso_profile(loaded, &m.settings.source_profile, sso_dir)?.ok()?;
+            let p = crate::sso::portal::sso_profile(merged, &m.settings.source_profile, sso_dir)?.ok()?;
             loaded.sso_token(&p.cache)?.access_token()?.expose().hash(&mut h);
         }
     }
@@ -222,11 +222,11 @@ impl Engine {
         Entry {
             track: Track {
                 name: name.clone(),
-                managed: spec.managed.is_some() || spec.sso.is_some(),
+                managed: spec.refreshed(),
                 expires_at: file_expiry,
                 lifetime: None,
                 phase: Phase::Idle,
-                on_demand: spec.managed.as_ref().is_some_and(|m| m.on_demand),
+                on_demand: spec.on_demand(),
             },
             spec,
             last_refresh_at: None,
@@ -251,8 +251,8 @@ impl Engine {
         let name = spec.name.clone();
         if old.spec != spec {
             tracing::info!("{name}: configuration changed; rescheduling");
-            old.track.managed = spec.managed.is_some() || spec.sso.is_some();
-            old.track.on_demand = spec.managed.as_ref().is_some_and(|m| m.on_demand);
+            old.track.managed = spec.refreshed();
+            old.track.on_demand = spec.on_demand();
             old.unstick();
             old.spec = spec;
         }

@@ -88,7 +88,8 @@ impl Engine {
                 Home::EnvFile(p) | Home::SsoCache(p) => p.display().to_string(),
                 Home::Profile | Home::Both(_) => e.spec.name.clone(),
             },
-            managed: managed.is_some() || (e.spec.sso.is_some() && e.track.managed),
+            // What the schedule says: the spec's, or for an SSO token whether it can be refreshed.
+            managed: e.track.managed,
             method: managed.map(|m| m.settings.method),
             state: e.state(now, &self.policy),
             expires_at: e.track.expires_at,
@@ -168,7 +169,8 @@ impl Engine {
             let managed = e.spec.managed.as_ref();
             SessionView {
                 name: e.spec.name.clone(),
-                managed: managed.is_some() || (e.spec.sso.is_some() && e.track.managed),
+                // What the schedule says: the spec's, or for an SSO token whether it can be refreshed.
+                managed: e.track.managed,
                 refreshing: e.track.phase == Phase::Refreshing,
                 expires_at: e.track.expires_at,
                 needs_mfa: e.needs_mfa.clone(),

@@ -127,8 +127,9 @@ pub async fn refresh(
     let (from, endpoint) = match read_files(files).await {
         Ok(loaded) => {
             let endpoint = super::endpoint::endpoint(settings, &loaded, config, env);
+            let sections = crate::sso::portal::sections_for(&loaded, &settings.source_profile);
             let sso = crate::sso::portal::sso_profile(
-                &loaded,
+                &sections,
                 &settings.source_profile,
                 &crate::sso::cache_dir(env),
             );

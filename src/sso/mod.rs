@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::paths::Env;
+use crate::profile::parse::Section;
 use crate::profile::{SectionId, Sections};
 
 /// One SSO session, as the config file declares it.
@@ -43,6 +44,12 @@ impl SsoSpec {
             (None, None) => "aws sso login".into(),
         }
     }
+}
+
+/// Whether a profile signs in through IAM Identity Center: it names an `sso_session`, or carries
+/// a (legacy) `sso_start_url` itself.
+pub fn signs_in_with_sso(profile: &Section) -> bool {
+    profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some()
 }
 
 /// `~/.aws/sso/cache`, where every SDK and the CLI keep SSO tokens.

@@ -13,8 +13,8 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::files::Loaded;
 use crate::finding::Code;
-use crate::profile::SectionId;
 use crate::profile::SessionCredentials;
+use crate::profile::{SectionId, Sections};
 use crate::refresh::RefreshError;
 use crate::secret::Secret;
 
@@ -31,19 +31,22 @@ pub struct SsoProfile {
     pub login: String,
 }
 
-/// Whether `profile` signs in through IAM Identity Center (`None` when not), and if so its
-/// settings, or what is missing from them.
-pub fn sso_profile(files: &Loaded, profile: &str, cache_dir: &Path) -> Option<Result<SsoProfile, String>> {
-    let merged = files.merged_where(|id| match id {
+/// The sections [`sso_profile`] reads for `profile`: the profile and every `[sso-session]`, both
+/// files merged. Without resolving the rest of a large file.
+pub fn sections_for<'a>(files: &'a Loaded, profile: &str) -> Sections<'a> {
+    files.merged_where(|id| match id {
         SectionId::Profile(n) => n == profile,
         SectionId::SsoSession(_) => true,
         _ => false,
-    });
-    let p = merged.profile(profile)?;
+    })
+}
+
+/// Whether `profile` signs in through IAM Identity Center (`None` when not), and if so its
+/// settings, or what is missing from them. `merged` holds at least the profile and the
+/// `[sso-session]` sections (see [`sections_for`]).
+pub fn sso_profile(merged: &Sections, profile: &str, cache_dir: &Path) -> Option<Result<SsoProfile, String>> {
+    let p = merged.profile(profile).filter(|p| super::signs_in_with_sso(p))?;
     let (session, legacy_url) = (p.get("sso_session"), p.get("sso_start_url"));
-    if session.is_none() && legacy_url.is_none() {
-        return None;
-    }
     Some((|| {
         let (key, region, login) = match session {
             Some(s) => {
@@ -172,16 +175,18 @@ mod tests {
                       [profile half]\nsso_session = corp\nsso_account_id = 1\n[profile lost]\nsso_session = gone\n[profile plain]\nregion = x\n";
         let files = Loaded::from_text(config, "");
         let dir = Path::new("/c");
-        let dev = sso_profile(&files, "dev", dir).unwrap().unwrap();
+        let dev = sso_profile(&files.merged(), "dev", dir).unwrap().unwrap();
         assert_eq!(
             (dev.account_id.as_str(), dev.role_name.as_str(), dev.region.as_str(), dev.login.as_str()),
             ("111122223333", "Dev", "eu-west-1", "aws sso login --sso-session corp")
         );
         assert_eq!(dev.cache, super::super::cache_file(dir, "corp"));
-        let old = sso_profile(&files, "old", dir).unwrap().unwrap();
+        let old = sso_profile(&files.merged(), "old", dir).unwrap().unwrap();
         assert_eq!(old.cache, super::super::cache_file(dir, "https://old.awsapps.com/start"));
-        assert!(sso_profile(&files, "half", dir).unwrap().unwrap_err().contains("sso_role_name"));
-        assert!(sso_profile(&files, "lost", dir).unwrap().unwrap_err().contains("no [sso-session gone]"));
-        assert!(sso_profile(&files, "plain", dir).is_none());
+        assert!(sso_profile(&files.merged(), "half", dir).unwrap().unwrap_err().contains("sso_role_name"));
+        assert!(
+            sso_profile(&files.merged(), "lost", dir).unwrap().unwrap_err().contains("no [sso-session gone]")
+        );
+        assert!(sso_profile(&files.merged(), "plain", dir).is_none());
     }
 }
