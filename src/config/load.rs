@@ -10,6 +10,9 @@ use toml::Spanned;
 
 use super::*;
 
+/// A key of a `[[session]]` table and its value as written, when it was.
+type Keyed<'a> = (&'static str, &'a Option<Spanned<String>>);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -269,32 +272,28 @@ impl Config {
                     );
                 }
             }
-            if method == Method::Sso {
-                for (key, v) in [
-                    ("external_id", &s.external_id),
-                    ("role_session_name", &s.role_session_name),
-                    ("mfa_serial", &s.mfa_serial),
-                    ("mfa_command", &s.mfa_command),
-                    ("duration", &s.duration),
-                ] {
-                    if let Some(v) = v {
-                        let l = c.loc(v);
-                        c.error(
-                            l,
-                            key,
-                            "sso sessions take this from IAM Identity Center (the permission set), not from credd".into(),
-                            None,
-                        );
-                    }
-                }
-            }
-            if method == Method::SessionToken {
-                for (key, v) in [("external_id", &s.external_id), ("role_session_name", &s.role_session_name)]
-                {
-                    if let Some(v) = v {
-                        let l = c.loc(v);
-                        c.error(l, key, "only assume-role sessions take this key".into(), None);
-                    }
+            // The keys a method does not take, and why.
+            let (refused, why): (&[Keyed], &str) = match method {
+                Method::AssumeRole => (&[], ""),
+                Method::SessionToken => (
+                    &[("external_id", &s.external_id), ("role_session_name", &s.role_session_name)],
+                    "only assume-role sessions take this key",
+                ),
+                Method::Sso => (
+                    &[
+                        ("external_id", &s.external_id),
+                        ("role_session_name", &s.role_session_name),
+                        ("mfa_serial", &s.mfa_serial),
+                        ("mfa_command", &s.mfa_command),
+                        ("duration", &s.duration),
+                    ],
+                    "sso sessions take this from IAM Identity Center (the permission set), not from credd",
+                ),
+            };
+            for (key, v) in refused {
+                if let Some(v) = v {
+                    let l = c.loc(v);
+                    c.error(l, key, why.into(), None);
                 }
             }
             if let Some(v) = &s.role_session_name {
