@@ -141,6 +141,13 @@ impl Host {
         }
     }
 
+    /// Reads what this host caches beside the AWS files into `loaded`: the sessions of
+    /// keyring-held profiles, and the SSO tokens.
+    pub fn read_caches(&self, loaded: &mut Loaded) {
+        loaded.read_keyring_sessions(|p| self.keyring_session_file(p));
+        loaded.read_sso_tokens(&self.sso_cache_dir);
+    }
+
     /// Where the short-lived session of keyring-held `profile` is cached for
     /// `credd credential-process`: the runtime directory, memory-backed on Linux, 0700.
     pub fn keyring_session_file(&self, profile: &str) -> PathBuf {

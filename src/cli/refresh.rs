@@ -87,8 +87,7 @@ pub(super) fn engine_here(
     let env_paths = SessionSpec::env_paths(&config);
     loaded.read_env_files(env_paths.iter().map(std::path::PathBuf::as_path));
     let host = host_user();
-    loaded.read_keyring_sessions(|p| host.keyring_session_file(p));
-    loaded.read_sso_tokens(&host.sso_cache_dir);
+    host.read_caches(&mut loaded);
     let engine = Engine::from_files(config, host, &loaded, Utc::now());
     let problems = engine.plan(&loaded).errors;
     Ok((files, engine, problems))
@@ -165,15 +164,7 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
             Outcome::Failed(e) => {
                 ok = false;
                 eprintln!("{name}: refresh failed: {e}");
-                let fix = match (&spec.managed, &spec.sso) {
-                    (Some(m), _) => {
-                        let s = &m.settings;
-                        crate::refresh::classify::fix_for(&e, &s.source_profile, s.method.as_str())
-                    }
-                    (None, Some(sso)) => Some(sso.login_command()),
-                    (None, None) => None,
-                };
-                if let Some(fix) = fix {
+                if let Some(fix) = crate::engine::fix(spec, &e) {
                     eprintln!("  fix: {fix}");
                 }
             }

@@ -74,8 +74,7 @@ pub enum DaemonError {
 fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config, host: &Host) -> Loaded {
     let env_paths = crate::sessions::SessionSpec::env_paths(config);
     let mut loaded = files.read_keeping(previous, env_paths.iter().map(PathBuf::as_path));
-    loaded.read_keyring_sessions(|p| host.keyring_session_file(p));
-    loaded.read_sso_tokens(&host.sso_cache_dir);
+    host.read_caches(&mut loaded);
     loaded
 }
 

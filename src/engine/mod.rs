@@ -17,6 +17,7 @@ mod tests;
 mod view;
 
 pub use requests::{Begin, Export, Refusal};
+pub use view::fix;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};

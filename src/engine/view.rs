@@ -33,6 +33,15 @@ pub fn location(spec: &SessionSpec, credentials: &Path) -> (String, Option<Strin
     }
 }
 
+/// The one thing that fixes `err` for this session: for an SSO token, signing in again.
+pub fn fix(spec: &SessionSpec, err: &RefreshError) -> Option<String> {
+    if let Some(sso) = &spec.sso {
+        return Some(sso.login_command());
+    }
+    let m = spec.managed.as_ref()?;
+    classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
+}
+
 fn shell_name(s: &ShellSession) -> String {
     format!("shell:{}", s.pid)
 }
@@ -44,14 +53,6 @@ impl Engine {
             self.sessions.values().map(|e| self.session_status(e, now)).collect();
         out.extend(self.shells.values().map(|s| self.shell_status(s, now)));
         out
-    }
-
-    fn fix(&self, e: &Entry, err: &RefreshError) -> Option<String> {
-        if let Some(sso) = &e.spec.sso {
-            return Some(sso.login_command());
-        }
-        let m = e.spec.managed.as_ref()?;
-        classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
     }
 
     fn last_error(&self, e: &Entry) -> Option<LastError> {
@@ -75,7 +76,7 @@ impl Engine {
             code: err.code.clone(),
             finding: err.finding,
             message: err.message.clone(),
-            fix: self.fix(e, err),
+            fix: fix(&e.spec, err),
         })
     }
 
@@ -190,7 +191,7 @@ impl Engine {
                     finding: err.finding,
                     code: err.code.clone(),
                     message: err.message.clone(),
-                    fix: self.fix(e, err),
+                    fix: fix(&e.spec, err),
                     source: managed.map(|m| m.settings.source_profile.clone()),
                     key_id: err.key_id.clone(),
                 }),
