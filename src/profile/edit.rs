@@ -81,6 +81,19 @@ enum Changed {
     Lines,
 }
 
+/// Every key a name SDKs accept, and every value one that reads back as itself.
+fn check_edits(edits: &[Edit]) -> Result<(), EditError> {
+    for e in edits {
+        if !is_identifier(e.key()) || e.key().is_empty() {
+            return Err(EditError::BadKey(e.key().to_string()));
+        }
+        if let Edit::Set(k, v) = e {
+            check_value(k, &v.0)?;
+        }
+    }
+    Ok(())
+}
+
 /// A value survives a round trip only if the parser will read it back unchanged.
 fn check_value(key: &str, value: &str) -> Result<(), EditError> {
     let bad = |why| Err(EditError::BadValue { key: key.to_string(), why });
@@ -111,14 +124,7 @@ impl Document {
         if !is_identifier(profile) || profile.is_empty() {
             return Err(EditError::BadProfileName(profile.to_string()));
         }
-        for e in edits {
-            if !is_identifier(e.key()) || e.key().is_empty() {
-                return Err(EditError::BadKey(e.key().to_string()));
-            }
-            if let Edit::Set(k, v) = e {
-                check_value(k, &v.0)?;
-            }
-        }
+        check_edits(edits)?;
         let id = SectionId::Profile(profile.to_string());
         let mut work = self.clone();
         let reparse = |work: Document| {
@@ -244,18 +250,13 @@ impl Document {
         let id = SectionId::Profile(profile.to_string());
         let at = (0..self.lines.len())
             .find(|&i| self.is_tagged(&self.lines[i], tag) && self.enclosing_section(i) == Some(&id));
+        let sets: Vec<Edit> = edits.iter().map(|(k, v)| Edit::set(k, v)).collect();
         let fallback = |doc: &mut Document| {
-            let sets: Vec<Edit> = edits.iter().map(|(k, v)| Edit::set(k, v)).collect();
             doc.edit_profile(profile, &sets)?;
             doc.note_profile(profile, tag, None)
         };
         let Some(at) = at else { return fallback(self) };
-        for (k, v) in edits {
-            if !is_identifier(k) || k.is_empty() {
-                return Err(EditError::BadKey(k.to_string()));
-            }
-            check_value(k, v)?;
-        }
+        check_edits(&sets)?;
         let mut work = self.clone();
         let eol = work.dominant_eol();
         let note = work.lines.remove(at);
