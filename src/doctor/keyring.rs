@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::{Finding, Severity, Source};
 use crate::files::Loaded;
 use crate::finding::Code;
-use crate::keyring::{Keyring, KeyringError, MARKER};
+use crate::keyring::{Keyring, MARKER};
 use crate::profile::meta::{self, CredentialKind, ProfileCredentials};
 
 /// Findings for the held profiles (only `only`, when given), and the keys the keyring gave.
@@ -32,14 +32,7 @@ pub async fn check(
         };
         match ring.get(profile).await {
             Ok(Some(k)) => {
-                keys.insert(
-                    profile.to_string(),
-                    ProfileCredentials {
-                        access_key_id: k.access_key_id,
-                        secret_access_key: k.secret_access_key,
-                        session_token: None,
-                    },
-                );
+                keys.insert(profile.to_string(), k.into());
             }
             Ok(None) => findings.push(finding(
                 Code::KeyringMissing,
@@ -47,7 +40,7 @@ pub async fn check(
                 format!("restore the keys with `aws configure --profile {profile}`, then `credd keyring import {profile}`"),
             )),
             Err(e) => {
-                let code = if e == KeyringError::Locked { Code::KeyringLocked } else { Code::KeyringUnavailable };
+                let code = e.finding();
                 findings.push(finding(
                     code,
                     format!("the keys of [{profile}] are in the OS keyring, and {e}; credd cannot refresh sessions from them"),
@@ -62,8 +55,8 @@ pub async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyring::LongTermKey;
     use crate::keyring::memory::Memory;
+    use crate::keyring::{KeyringError, LongTermKey};
 
     const FILE: &str = "[work]\n# credd-keyring: the keys are in the OS keyring\nregion = eu-west-1\n[gone]\n# credd-keyring: x\n[back]\n# credd-keyring: x\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
 

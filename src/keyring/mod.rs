@@ -54,6 +54,13 @@ impl fmt::Debug for LongTermKey {
     }
 }
 
+impl From<LongTermKey> for crate::profile::meta::ProfileCredentials {
+    /// What signs a call: the keyring's key, with no session token.
+    fn from(k: LongTermKey) -> Self {
+        Self { access_key_id: k.access_key_id, secret_access_key: k.secret_access_key, session_token: None }
+    }
+}
+
 /// One item, as listed: never its secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Held {
@@ -77,6 +84,17 @@ pub enum KeyringError {
 }
 
 impl KeyringError {
+    /// The finding code it is reported under.
+    pub fn finding(&self) -> crate::finding::Code {
+        match self {
+            KeyringError::Locked => crate::finding::Code::KeyringLocked,
+            // A keyring that refuses is reported as not usable, with its own message.
+            KeyringError::Unavailable(_) | KeyringError::Failed(_) => {
+                crate::finding::Code::KeyringUnavailable
+            }
+        }
+    }
+
     /// The one thing to do about it.
     pub fn fix(&self) -> &'static str {
         match self {

@@ -57,27 +57,22 @@ pub async fn keyring_credentials(
     profile: &str,
 ) -> Result<ProfileCredentials, RefreshError> {
     use crate::keyring::KeyringError;
-    let waiting = |finding: Code, e: &KeyringError| RefreshError {
-        finding: Some(finding),
+    let waiting = |e: &KeyringError| RefreshError {
+        finding: Some(e.finding()),
         ..RefreshError::transient(&format!(
             "the keys of \"{profile}\" are in the OS keyring, but {e}; {}",
             e.fix()
         ))
     };
     match ring.get(profile).await {
-        Ok(Some(k)) => Ok(ProfileCredentials {
-            access_key_id: k.access_key_id,
-            secret_access_key: k.secret_access_key,
-            session_token: None,
-        }),
+        Ok(Some(k)) => Ok(k.into()),
         Ok(None) => Err(RefreshError::local(
             Code::KeyringMissing,
             format!(
                 "the credentials file says the keys of \"{profile}\" are in the OS keyring, but it holds none; put them back with `aws configure --profile {profile}`, then `credd keyring import {profile}`"
             ),
         )),
-        Err(e @ KeyringError::Locked) => Err(waiting(Code::KeyringLocked, &e)),
-        Err(e) => Err(waiting(Code::KeyringUnavailable, &e)),
+        Err(e) => Err(waiting(&e)),
     }
 }
 
