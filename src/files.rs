@@ -1,5 +1,6 @@
 //! The files credd reads as one set: where the two AWS files are ([`AwsFiles`]) and one reading
-//! of them plus the env files the config names ([`Loaded`]), merged the way SDKs merge them.
+//! of them plus the env files the config names, the cached sessions of keyring-held profiles and
+//! the SSO token cache files ([`Loaded`]), merged the way SDKs merge them.
 //!
 //! It owns *which* files make up a reading and what happens when one of them is broken (the last
 //! good reading is kept). How each file is parsed, edited and written belongs to `profile` and

@@ -3,11 +3,12 @@
 //! storing it belong to `refresh`, deciding when to belong to the engine.
 //!
 //! - Configured `[[session]]`s are managed, once checked against the files: the source exists and
-//!   holds long-term keys (or is itself a managed session: role chaining, 1 h at most), and no
-//!   chain of sources loops.
+//!   holds long-term keys (in the file or, marked so, in the OS keyring), or is itself a managed
+//!   session or an SSO profile (role chaining, 1 h at most), and no chain of sources loops.
 //! - Zero config: every profile in the credentials file that carries a session token is tracked
-//!   watch-only, and aws-mfa's layout (`[X-long-term]` with `aws_mfa_device`) makes `[X]` a managed
-//!   session-token session.
+//!   watch-only; aws-mfa's layout (`[X-long-term]` with `aws_mfa_device`) makes `[X]` a managed
+//!   session-token session; each keyring-held profile gets an on-demand session for
+//!   `credd credential-process`; and each SSO session whose token is cached is tracked as a token.
 //!
 //! A session that fails these checks is reported and left out; the others carry on.
 

@@ -7,6 +7,8 @@
 //! - `checks`: everything that can be known offline (environment, files, keys, regions, roles).
 //! - `live`: the STS calls, and clock skew from the server's `Date` header.
 //! - `regions`: known and opt-in regions.
+//! - `keyring`: profiles whose keys are in the OS keyring: is it there, unlocked, holding them.
+//! - `sso`: IAM Identity Center profiles and their cached tokens, offline.
 //!
 //! The classification of STS errors is `refresh::classify`'s, shared with the daemon, so doctor,
 //! `status` and notifications always name the same cause. The codes are documented in

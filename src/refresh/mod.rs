@@ -3,7 +3,7 @@
 //! that decides what an STS error means (`classify.rs`).
 //!
 //! - `endpoint`: which region and URL a session's STS calls go to.
-//! - `run`: one refresh end to end (source keys, MFA code, STS, store).
+//! - `run`: one refresh end to end (source credentials, MFA code, STS, store).
 //! - `store`: writing an issued session back where it lives.
 //!
 //! Providers only talk to STS. Choosing *when* to refresh belongs to the engine.

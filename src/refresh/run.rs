@@ -1,5 +1,7 @@
-//! One refresh, end to end: read the source keys, obtain an MFA code if one is needed, call STS,
-//! write the result back. The daemon runs this in a task; `credd refresh` runs it directly.
+//! One refresh, end to end: get the source's credentials (long-term keys from the files or the OS
+//! keyring, a chained session, or an SSO profile's role credentials), obtain an MFA code if one
+//! is needed, call STS (not for `method = "sso"`), write the result back. An SSO token's own
+//! refresh is `sso::refresh`'s. The daemon runs this in a task; `credd refresh` runs it directly.
 
 use std::sync::{Arc, Mutex};
 

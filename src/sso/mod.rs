@@ -1,6 +1,7 @@
-//! IAM Identity Center (SSO): which SSO sessions the config file holds and where their tokens are
-//! cached (this file), the token cache file itself (`cache`), and refreshing a token through
-//! sso-oidc `CreateToken` (`oidc`).
+//! IAM Identity Center (SSO): which SSO sessions the config file holds, which profiles sign in
+//! through one, and where their tokens are cached (this file); the token cache file itself
+//! (`cache`); refreshing a token through sso-oidc `CreateToken` (`oidc`), end to end (`refresh`);
+//! and an SSO profile's role credentials from the portal (`portal`).
 //!
 //! An SSO session is an `[sso-session NAME]` section, or a legacy profile that carries
 //! `sso_start_url` itself. Its token is cached in `~/.aws/sso/cache/<sha1>.json`, keyed by the
