@@ -31,8 +31,14 @@ pub struct RequestFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "kebab-case")]
 pub enum Request {
-    /// `credd status`: every session, its state and why.
-    Status,
+    /// `credd status`: every session, its state and why. With `pretty` (`credd status --json`
+    /// sends it) the answer is a [`Reply::StatusDocument`] line followed by the status frame
+    /// itself, indented and ready to print: the client copies bytes instead of parsing and
+    /// indenting a few MB. A daemon that predates `pretty` ignores it and sends a one-line `status`.
+    Status {
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pretty: bool,
+    },
     /// `credd refresh NAME` or `--all` (`name` absent): refresh now and wait for the outcome.
     Refresh {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +88,10 @@ pub struct ReplyFrame {
 pub enum Reply {
     /// Answers `status`.
     Status(Status),
+    /// Answers `status` with `pretty`. The `status` frame follows on the connection, indented as
+    /// `serde_json::to_string_pretty` writes it, with a final newline, and the connection then
+    /// ends. `attention` is [`Status::needs_attention`], the exit code `credd status` gives.
+    StatusDocument { attention: bool },
     /// Answers `refresh` and `mfa`: one result per session refreshed.
     Refreshed { results: Vec<RefreshResult> },
     /// Answers `reload`.
@@ -115,6 +125,13 @@ pub struct Status {
     pub config_path: String,
     pub files: Vec<String>,
     pub sessions: Vec<SessionStatus>,
+}
+
+impl Status {
+    /// Whether `credd status` exits 1: some session needs the user.
+    pub fn needs_attention(&self) -> bool {
+        self.sessions.iter().any(SessionStatus::needs_attention)
+    }
 }
 
 /// Where a session's credentials live: `credentials-file`, `env-file` or `shell`.
@@ -161,6 +178,18 @@ pub struct SessionStatus {
     pub refreshable_until: Option<DateTime<Utc>>,
 }
 
+impl SessionStatus {
+    /// Needs the user: an MFA code, a sign-in, a failure or an expiry, or a session credd does not
+    /// refresh running out. A managed session that is expiring is credd's job, not theirs.
+    pub fn needs_attention(&self) -> bool {
+        match self.state {
+            State::NeedsMfa | State::NeedsLogin | State::Failing | State::Expired => true,
+            State::Expiring => !self.managed,
+            State::Fresh | State::Refreshing | State::Unknown => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastError {
     /// STS's error code when there is one, e.g. `InvalidClientTokenId`.
@@ -203,7 +232,14 @@ mod tests {
         let f = RequestFrame { protocol: 1, request: Request::Refresh { name: Some("dev".into()) } };
         assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"protocol":1,"request":"refresh","name":"dev"}"#);
         let back: RequestFrame = serde_json::from_str(r#"{"protocol":1,"request":"status"}"#).unwrap();
-        assert_eq!(back.request, Request::Status);
+        assert_eq!(back.request, Request::Status { pretty: false });
+        let pretty = RequestFrame { protocol: 1, request: Request::Status { pretty: true } };
+        assert_eq!(
+            serde_json::to_string(&pretty).unwrap(),
+            r#"{"protocol":1,"request":"status","pretty":true}"#
+        );
+        let plain = RequestFrame { protocol: 1, request: Request::Status { pretty: false } };
+        assert_eq!(serde_json::to_string(&plain).unwrap(), r#"{"protocol":1,"request":"status"}"#);
         let all: RequestFrame = serde_json::from_str(r#"{"protocol":1,"request":"refresh"}"#).unwrap();
         assert_eq!(all.request, Request::Refresh { name: None });
         let r = ReplyFrame {

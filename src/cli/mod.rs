@@ -182,7 +182,7 @@ fn socket(inv: &Invocation) -> PathBuf {
 /// Sends one request to the daemon. Status and reload answer at once; the others may wait for STS.
 fn ask(inv: &Invocation, req: Request) -> Result<ReplyFrame, ClientError> {
     let timeout = match req {
-        Request::Status | Request::Reload => Duration::from_secs(10),
+        Request::Status { .. } | Request::Reload => Duration::from_secs(10),
         _ => Duration::from_secs(330),
     };
     client::request(&socket(inv), req, timeout)

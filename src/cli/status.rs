@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 
 use super::{Failure, Invocation, StatusFormat, ask, unexpected};
 use crate::ipc::client::ClientError;
-use crate::protocol::{Reply, Request, SessionStatus, State, Status};
+use crate::protocol::{Reply, Request, State, Status};
 
 pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failure> {
     if format == StatusFormat::Json {
         return status_json(inv);
     }
-    let frame = match ask(inv, Request::Status) {
+    let frame = match ask(inv, Request::Status { pretty: false }) {
         Ok(f) => f,
         // A prompt must stay quiet when there is no daemon; the exit code still says so.
         Err(ClientError::NoDaemon { .. }) if format == StatusFormat::Prompt => {
@@ -39,38 +39,65 @@ pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failu
             print!("{}", table(st, now, color));
         }
     }
-    if st.sessions.iter().any(needs_attention) { Err(Failure::Failed(None)) } else { Ok(()) }
+    if st.needs_attention() { Err(Failure::Failed(None)) } else { Ok(()) }
 }
 
-/// `--json`: the daemon's reply, indented as it was sent. Scripts get every field the daemon
-/// knows, and the client reads only what the exit code needs: with thousands of sessions,
-/// parsing the reply into types and printing it again was most of the command's time.
+/// `--json`: the daemon renders the status frame for printing, and the client copies it out as
+/// it arrives. With thousands of sessions, parsing the reply into types and printing it again was
+/// most of the command's time. A daemon that predates that gets the old treatment: its one-line
+/// frame, indented here.
 fn status_json(inv: &Invocation) -> Result<(), Failure> {
-    let timeout = std::time::Duration::from_secs(10);
-    let raw = crate::ipc::client::request_raw(&super::socket(inv), Request::Status, timeout)?;
-    if raw.kind.as_deref() != Some("status") {
-        let frame: crate::protocol::ReplyFrame =
-            serde_json::from_slice(&raw.bytes).map_err(anyhow::Error::from)?;
-        return Err(unexpected(frame.reply));
-    }
-    #[derive(serde::Deserialize)]
-    struct States {
-        sessions: Vec<StateOf>,
-    }
-    #[derive(serde::Deserialize)]
-    struct StateOf {
-        state: State,
-        managed: bool,
-    }
-    let states: States = serde_json::from_slice(&raw.bytes).map_err(anyhow::Error::from)?;
-    let mut out = pretty_json(&raw.bytes);
-    out.push(b'\n');
+    use crate::ipc::client::{StatusDocument, status_document};
     use std::io::Write;
-    std::io::stdout().lock().write_all(&out).map_err(anyhow::Error::from)?;
-    if states.sessions.iter().any(|s| wants_attention(s.state, s.managed)) {
-        Err(Failure::Failed(None))
-    } else {
+    let socket = super::socket(inv);
+    let timeout = std::time::Duration::from_secs(10);
+    let mut stdout = std::io::stdout().lock();
+    let attention = match status_document(&socket, timeout)? {
+        StatusDocument::Follows { rest, attention } => {
+            copy_document(rest, &mut stdout, &socket)?;
+            attention
+        }
+        StatusDocument::Line(raw) if raw.kind.as_deref() == Some("status") => {
+            let status: Status = serde_json::from_slice(&raw.bytes).map_err(anyhow::Error::from)?;
+            let mut document = pretty_json(&raw.bytes);
+            document.push(b'\n');
+            stdout.write_all(&document).map_err(anyhow::Error::from)?;
+            status.needs_attention()
+        }
+        StatusDocument::Line(raw) => {
+            let frame: crate::protocol::ReplyFrame =
+                serde_json::from_slice(&raw.bytes).map_err(anyhow::Error::from)?;
+            return Err(unexpected(frame.reply));
+        }
+    };
+    stdout.flush().map_err(anyhow::Error::from)?;
+    if attention { Err(Failure::Failed(None)) } else { Ok(()) }
+}
+
+/// Copies the document to `out` as it arrives, and fails if the daemon ended it early (it died
+/// mid-reply): the output then is not a whole document, and the exit code must say so.
+fn copy_document(
+    mut rest: impl std::io::BufRead,
+    out: &mut impl std::io::Write,
+    socket: &std::path::Path,
+) -> Result<(), Failure> {
+    let daemon = |e: std::io::Error| ClientError::Io { socket: socket.to_path_buf(), message: e.to_string() };
+    let mut end = Vec::with_capacity(8);
+    loop {
+        let piece = rest.fill_buf().map_err(daemon)?;
+        if piece.is_empty() {
+            break;
+        }
+        out.write_all(piece).map_err(anyhow::Error::from)?;
+        end.extend_from_slice(&piece[piece.len().saturating_sub(3)..]);
+        end.drain(..end.len().saturating_sub(3));
+        let n = piece.len();
+        rest.consume(n);
+    }
+    if crate::ipc::document::is_complete(&end) {
         Ok(())
+    } else {
+        Err(daemon(std::io::Error::other("the daemon's reply ended before the document did")).into())
     }
 }
 
@@ -138,19 +165,6 @@ fn pretty_json(compact: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-/// Exit code 1: something needs attention.
-pub fn needs_attention(s: &SessionStatus) -> bool {
-    wants_attention(s.state, s.managed)
-}
-
-fn wants_attention(state: State, managed: bool) -> bool {
-    match state {
-        State::NeedsMfa | State::NeedsLogin | State::Failing | State::Expired => true,
-        State::Expiring => !managed,
-        State::Fresh | State::Refreshing | State::Unknown => false,
-    }
 }
 
 /// `42m`, `3h05m`, `2d`: short, for columns and prompts.
@@ -298,6 +312,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::protocol::SessionStatus;
     use chrono::TimeZone;
 
     fn s(name: &str, state: State, managed: bool, expires_in: i64) -> SessionStatus {
@@ -335,12 +350,28 @@ mod tests {
     }
 
     #[test]
+    fn a_document_is_copied_whole_and_one_cut_short_is_an_error() {
+        let doc = b"{\n  \"sessions\": [\n    {\n      \"name\": \"a\"\n    }\n  ]\n}\n";
+        let sock = std::path::Path::new("/run/s.sock");
+        // A reader that hands the bytes over in small pieces, as a socket does.
+        let pieces = |b: &[u8]| std::io::BufReader::with_capacity(5, std::io::Cursor::new(b.to_vec()));
+        let mut out = Vec::new();
+        assert!(copy_document(pieces(doc), &mut out, sock).is_ok());
+        assert_eq!(out, doc);
+        for cut in [0, 1, doc.len() - 1, doc.len() - 2] {
+            let mut out = Vec::new();
+            assert!(copy_document(pieces(&doc[..cut]), &mut out, sock).is_err(), "cut at {cut}");
+            assert_eq!(out, &doc[..cut]);
+        }
+    }
+
+    #[test]
     fn attention_rules() {
-        assert!(!needs_attention(&s("a", State::Fresh, true, 1)));
-        assert!(!needs_attention(&s("a", State::Expiring, true, 1)));
-        assert!(needs_attention(&s("a", State::Expiring, false, 1)));
+        assert!(!s("a", State::Fresh, true, 1).needs_attention());
+        assert!(!s("a", State::Expiring, true, 1).needs_attention());
+        assert!(s("a", State::Expiring, false, 1).needs_attention());
         for st in [State::NeedsMfa, State::Failing, State::Expired] {
-            assert!(needs_attention(&s("a", st, true, 1)));
+            assert!(s("a", st, true, 1).needs_attention());
         }
     }
 

@@ -58,6 +58,40 @@ pub struct RawReply {
 
 /// Sends `request` and returns the reply unparsed, once its protocol is known to be ours.
 pub fn request_raw(socket: &Path, request: Request, timeout: Duration) -> Result<RawReply, ClientError> {
+    exchange(socket, request, timeout).map(|(_, raw)| raw)
+}
+
+/// What `status` with `pretty` brings back.
+pub enum StatusDocument {
+    /// The status frame as the daemon rendered it for printing follows on `rest`, to its end;
+    /// `attention` is whether anything needs the user.
+    Follows { rest: BufReader<UnixStream>, attention: bool },
+    /// A daemon that predates `pretty` sent the one-line frame (or an error) instead.
+    Line(RawReply),
+}
+
+/// Asks for the status as a document ready to print (see `Request::Status`).
+pub fn status_document(socket: &Path, timeout: Duration) -> Result<StatusDocument, ClientError> {
+    let (rest, raw) = exchange(socket, Request::Status { pretty: true }, timeout)?;
+    if raw.kind.as_deref() != Some("status-document") {
+        return Ok(StatusDocument::Line(raw));
+    }
+    #[derive(serde::Deserialize)]
+    struct Header {
+        attention: bool,
+    }
+    let header: Header = serde_json::from_slice(&raw.bytes)
+        .map_err(|e| ClientError::Io { socket: socket.to_path_buf(), message: e.to_string() })?;
+    Ok(StatusDocument::Follows { rest, attention: header.attention })
+}
+
+/// Sends `request`, reads the reply's first line and checks its protocol. The reader is returned
+/// for a reply that goes on past that line.
+fn exchange(
+    socket: &Path,
+    request: Request,
+    timeout: Duration,
+) -> Result<(BufReader<UnixStream>, RawReply), ClientError> {
     let io = |e: std::io::Error| ClientError::Io { socket: socket.to_path_buf(), message: e.to_string() };
     let mut stream = match UnixStream::connect(socket) {
         Ok(s) => s,
@@ -73,8 +107,10 @@ pub fn request_raw(socket: &Path, request: Request, timeout: Duration) -> Result
     let mut line = serde_json::to_vec(&RequestFrame { protocol: PROTOCOL, request }).expect("serializes");
     line.push(b'\n');
     stream.write_all(&line).map_err(io)?;
+    // Large enough that a status document streams in few reads.
+    let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut reply = Vec::new();
-    BufReader::new(&stream).take(MAX_REPLY).read_until(b'\n', &mut reply).map_err(io)?;
+    (&mut reader).take(MAX_REPLY).read_until(b'\n', &mut reply).map_err(io)?;
     if reply.is_empty() {
         return Err(ClientError::Io {
             socket: socket.to_path_buf(),
@@ -99,7 +135,7 @@ pub fn request_raw(socket: &Path, request: Request, timeout: Duration) -> Result
     if probe.protocol != PROTOCOL {
         return Err(ClientError::Protocol { ours: PROTOCOL, theirs: probe.protocol, version });
     }
-    Ok(RawReply { kind: probe.reply, version, pid: probe.pid, bytes: reply })
+    Ok((reader, RawReply { kind: probe.reply, version, pid: probe.pid, bytes: reply }))
 }
 
 use std::io::Read as _;
