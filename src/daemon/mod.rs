@@ -400,9 +400,12 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
             sd.send(&format!("STATUS={summary}"));
             last_summary = summary;
         }
-        // Whatever this turn read, resolved or answered is freed by now; give the free pages
-        // back before sleeping, so that the daemon's footprint between events is what it keeps.
-        crate::sys::release_free_memory();
+        // Whatever this turn read or resolved is freed by now; give the free pages back before
+        // sleeping, so that the daemon's footprint between events is what it keeps. A status
+        // turn keeps them: the next status reuses them (see `ipc::server::handle`).
+        if stale {
+            crate::sys::release_free_memory();
+        }
     }
     sd.send("STOPPING=1");
     server_task.abort();
