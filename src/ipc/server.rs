@@ -164,9 +164,8 @@ async fn handle(mut stream: UnixStream, owner: u32, control: mpsc::Sender<Contro
     };
     write.write_all(&frame(reply)).await?;
     // What a reply allocated goes back to the allocator, not to the system: the next status
-    // reuses it instead of page-faulting a few MB in afresh, which was half the time of
-    // `status --json` with 5,000 sessions. The daemon's loop hands free pages back after any
-    // turn that changed something, so this is at most one reply's worth.
+    // reuses it. The daemon's loop hands free pages back after any turn that changed
+    // something, and a little after the last status (`daemon::STATUS_TRIM`).
     write.shutdown().await
 }
 
