@@ -41,7 +41,9 @@ async fn run(
                 format!("no token for {} in the SSO cache (signed out?)", spec.name),
             ));
         }
-        Err(e) => return Err(RefreshError::local(Code::FileUnparseable, e.to_string())),
+        // A cache file that does not parse waits for a new sign-in; one that cannot be read
+        // right now is tried again, as for the credentials file.
+        Err(e) => return Err(crate::refresh::run::file_failure(e)),
     };
     let now = Utc::now();
     let grant = match (token.refresh(now), token.grant()) {
@@ -109,5 +111,47 @@ async fn run(
             format!("the token for {} left the SSO cache during the refresh (signed out?)", spec.name),
         )),
         Err(e) => Err(crate::refresh::run::file_failure(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn spec(cache: std::path::PathBuf) -> SsoSpec {
+        SsoSpec {
+            name: "sso-session corp".into(),
+            session: Some("corp".into()),
+            start_url: "https://corp.awsapps.com/start".into(),
+            region: Some("us-east-1".into()),
+            cache,
+            profiles: vec!["dev".into()],
+        }
+    }
+
+    async fn failure(cache: std::path::PathBuf, dir: &std::path::Path) -> RefreshError {
+        let files = AwsFiles { config: dir.join("config"), credentials: dir.join("credentials") };
+        let env: HashMap<String, String> = HashMap::new();
+        match refresh(&spec(cache), &files, &Config::default(), &env).await {
+            Outcome::Failed(e) => e,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_cache_is_retried_and_an_unparseable_one_waits_for_a_sign_in() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the file should be: reading it fails, as a permission flicker would.
+        let unreadable = dir.path().join("unreadable.json");
+        std::fs::create_dir(&unreadable).unwrap();
+        let e = failure(unreadable, dir.path()).await;
+        assert!(!e.is_fatal(), "{e:?}");
+        let broken = dir.path().join("broken.json");
+        std::fs::write(&broken, "[not an object]").unwrap();
+        let e = failure(broken, dir.path()).await;
+        assert_eq!((e.is_fatal(), e.finding), (true, Some(Code::FileUnparseable)), "{e:?}");
+        let e = failure(dir.path().join("absent.json"), dir.path()).await;
+        assert_eq!((e.is_fatal(), e.finding), (true, Some(Code::SsoTokenExpired)), "{e:?}");
     }
 }
