@@ -196,6 +196,12 @@ fn a_token_near_expiry_is_refreshed_as_botocore_would_and_botocore_uses_it() {
         until.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         token["registrationExpiresAt"].as_str().unwrap()
     );
+
+    // `refresh --all` takes in the token credd can refresh.
+    let out = s.home.command(&["refresh", "--all"]).envs(env(&s)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("sso-session corp"), "{}", text(&out));
+    assert_eq!(s.fake.requests_to("/token").len(), 3);
     assert!(
         !d.log_text().contains("fake-access-token") && !d.log_text().contains("csecret-1"),
         "a token was logged"
