@@ -31,13 +31,14 @@ pub struct RequestFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "kebab-case")]
 pub enum Request {
-    /// `credd status`: every session, its state and why. With `pretty` (`credd status --json`
-    /// sends it) the answer is a [`Reply::StatusDocument`] line followed by the status frame
-    /// itself, indented and ready to print: the client copies bytes instead of parsing and
-    /// indenting a few MB. A daemon that predates `pretty` ignores it and sends a one-line `status`.
+    /// `credd status`: every session, its state and why. A `form` asks the daemon to render the
+    /// answer as the client prints it, so the client copies bytes instead of parsing a few MB
+    /// with thousands of sessions: `document` for `--json` ([`Reply::StatusDocument`]),
+    /// `prompt` for `--prompt` ([`Reply::StatusPrompt`]). A daemon that predates `form` ignores
+    /// it and sends the one-line `status`, which the client renders itself.
     Status {
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        pretty: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        form: Option<StatusForm>,
     },
     /// `credd refresh NAME` or `--all` (`name` absent): refresh now and wait for the outcome.
     Refresh {
@@ -60,6 +61,14 @@ pub enum Request {
     },
     /// The shell hook: this shell holds a session (no secret: the key ID and expiry only).
     RegisterShell(ShellSession),
+}
+
+/// How the daemon renders a status for the client (see [`Request::Status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusForm {
+    Document,
+    Prompt,
 }
 
 /// A live shell's session, as its prompt hook reports it.
@@ -88,10 +97,14 @@ pub struct ReplyFrame {
 pub enum Reply {
     /// Answers `status`.
     Status(Status),
-    /// Answers `status` with `pretty`. The `status` frame follows on the connection, indented as
-    /// `serde_json::to_string_pretty` writes it, with a final newline, and the connection then
-    /// ends. `attention` is [`Status::needs_attention`], the exit code `credd status` gives.
+    /// Answers `status` with `form: document`. The `status` frame follows on the connection,
+    /// indented as `serde_json::to_string_pretty` writes it, with a final newline, and the
+    /// connection then ends. `attention` is [`Status::needs_attention`], the exit code
+    /// `credd status` gives.
     StatusDocument { attention: bool },
+    /// Answers `status` with `form: prompt`: the line `credd status --prompt` prints (empty when
+    /// all is well), and the exit code's `attention`.
+    StatusPrompt { line: String, attention: bool },
     /// Answers `refresh` and `mfa`: one result per session refreshed.
     Refreshed { results: Vec<RefreshResult> },
     /// Answers `reload`.
@@ -232,13 +245,16 @@ mod tests {
         let f = RequestFrame { protocol: 1, request: Request::Refresh { name: Some("dev".into()) } };
         assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"protocol":1,"request":"refresh","name":"dev"}"#);
         let back: RequestFrame = serde_json::from_str(r#"{"protocol":1,"request":"status"}"#).unwrap();
-        assert_eq!(back.request, Request::Status { pretty: false });
-        let pretty = RequestFrame { protocol: 1, request: Request::Status { pretty: true } };
+        assert_eq!(back.request, Request::Status { form: None });
+        let doc = RequestFrame { protocol: 1, request: Request::Status { form: Some(StatusForm::Document) } };
         assert_eq!(
-            serde_json::to_string(&pretty).unwrap(),
-            r#"{"protocol":1,"request":"status","pretty":true}"#
+            serde_json::to_string(&doc).unwrap(),
+            r#"{"protocol":1,"request":"status","form":"document"}"#
         );
-        let plain = RequestFrame { protocol: 1, request: Request::Status { pretty: false } };
+        let prompt: RequestFrame =
+            serde_json::from_str(r#"{"protocol":1,"request":"status","form":"prompt"}"#).unwrap();
+        assert_eq!(prompt.request, Request::Status { form: Some(StatusForm::Prompt) });
+        let plain = RequestFrame { protocol: 1, request: Request::Status { form: None } };
         assert_eq!(serde_json::to_string(&plain).unwrap(), r#"{"protocol":1,"request":"status"}"#);
         let all: RequestFrame = serde_json::from_str(r#"{"protocol":1,"request":"refresh"}"#).unwrap();
         assert_eq!(all.request, Request::Refresh { name: None });

@@ -299,27 +299,35 @@ fn version_mismatches_are_explained_both_ways() {
     assert!(err.contains("the daemon (credd 9.0.0) speaks protocol 2, this credd speaks 1"), "{err}");
 }
 
-/// A daemon that predates `pretty` ignores it and sends its one-line `status`: `status --json`
-/// still prints it indented, and still exits 1 when something needs attention.
+/// A daemon that predates `form` ignores it and sends its one-line `status`: `status --json`
+/// still prints it indented and `--prompt` still prints the line, and both still exit 1 when
+/// something needs attention.
 #[test]
-fn status_json_from_a_daemon_without_pretty_is_indented_by_the_client() {
+fn status_from_a_daemon_without_forms_is_rendered_by_the_client() {
     let home = Home::new("http://127.0.0.1:9");
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("old.sock");
     let listener = UnixListener::bind(&fake).unwrap();
     let compact = r#"{"protocol":1,"version":"0.0.9","pid":1,"reply":"status","started_at":"2026-01-01T00:00:00Z","config_path":"/c","files":[],"sessions":[{"name":"saml","origin":"credentials-file","profile":"saml","managed":false,"method":null,"state":"expired","expires_at":"2026-01-01T00:00:00Z","next_refresh_at":null,"last_refresh_at":null,"identity":null,"last_error":null}]}"#;
+    let (seen_tx, seen) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             let mut line = String::new();
             let _ = BufReader::new(&conn).read_line(&mut line);
-            assert!(line.contains("\"pretty\":true"), "{line}");
+            let _ = seen_tx.send(line);
             let _ = (&conn).write_all(format!("{compact}\n").as_bytes());
         }
     });
-    let (code, json, err) = out(&home.run(&["status", "--json", "--socket", fake.to_str().unwrap()]));
+    let socket = fake.to_str().unwrap();
+    let (code, json, err) = out(&home.run(&["status", "--json", "--socket", socket]));
+    assert!(seen.recv().unwrap().contains(r#""form":"document""#));
     let v: serde_json::Value = serde_json::from_str(compact).unwrap();
     assert_eq!(json, serde_json::to_string_pretty(&v).unwrap() + "\n", "{err}");
     assert_eq!(code, Some(1), "an expired watch-only session needs attention");
+
+    let (code, prompt, err) = out(&home.run(&["status", "--prompt", "--socket", socket]));
+    assert!(seen.recv().unwrap().contains(r#""form":"prompt""#));
+    assert_eq!((code, prompt.as_str()), (Some(1), "saml EXP\n"), "{err}");
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn print_result(r: &RefreshResult) {
                 format!(
                     "; expires {} (in {})",
                     e.to_rfc3339_opts(SecondsFormat::Secs, true),
-                    super::status::short_duration(now, e)
+                    crate::ipc::prompt::short_duration(now, e)
                 )
             })
             .unwrap_or_default();
@@ -141,7 +141,7 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
                         "{name}: refreshed; key {}, expires {} (in {})",
                         crate::secret::short_key_id(&issued.credentials.access_key_id),
                         exp.to_rfc3339_opts(SecondsFormat::Secs, true),
-                        super::status::short_duration(Utc::now(), exp)
+                        crate::ipc::prompt::short_duration(Utc::now(), exp)
                     ),
                     Stored::KeptNewer(t) => println!(
                         "{name}: the file already holds a session lasting longer (until {}); kept it",
@@ -153,7 +153,7 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
                 "{name}: {}; expires {} (in {})",
                 if kept_newer { "kept the token signed in meanwhile" } else { "SSO token refreshed" },
                 expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                super::status::short_duration(Utc::now(), expires_at)
+                crate::ipc::prompt::short_duration(Utc::now(), expires_at)
             ),
             Outcome::NeedsMfa { serial, why } => {
                 ok = false;

@@ -6,13 +6,16 @@ use chrono::{DateTime, Utc};
 
 use super::{Failure, Invocation, StatusFormat, ask, unexpected};
 use crate::ipc::client::ClientError;
-use crate::protocol::{Reply, Request, State, Status};
+use crate::ipc::prompt::{prompt, short_duration};
+use crate::protocol::{Reply, Request, State, Status, StatusForm};
 
 pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failure> {
-    if format == StatusFormat::Json {
-        return status_json(inv);
-    }
-    let frame = match ask(inv, Request::Status { pretty: false }) {
+    let form = match format {
+        StatusFormat::Json => return status_json(inv),
+        StatusFormat::Prompt => Some(StatusForm::Prompt),
+        StatusFormat::Table => None,
+    };
+    let frame = match ask(inv, Request::Status { form }) {
         Ok(f) => f,
         // A prompt must stay quiet when there is no daemon; the exit code still says so.
         Err(ClientError::NoDaemon { .. }) if format == StatusFormat::Prompt => {
@@ -20,26 +23,33 @@ pub(super) fn status(inv: &Invocation, format: StatusFormat) -> Result<(), Failu
         }
         Err(e) => return Err(e.into()),
     };
-    let Reply::Status(st) = &frame.reply else {
-        return Err(unexpected(frame.reply));
-    };
     let now = Utc::now();
-    match format {
-        StatusFormat::Json => unreachable!("answered above"),
-        StatusFormat::Prompt => {
-            let line = prompt(st, now);
-            if !line.is_empty() {
-                println!("{line}");
-            }
+    let attention = match (&frame.reply, format) {
+        (Reply::StatusPrompt { line, attention }, _) => {
+            print_prompt(line);
+            *attention
         }
-        StatusFormat::Table => {
+        // A daemon that predates the prompt form sends the whole status.
+        (Reply::Status(st), StatusFormat::Prompt) => {
+            print_prompt(&prompt(st, now));
+            st.needs_attention()
+        }
+        (Reply::Status(st), _) => {
             use std::io::IsTerminal;
             let color =
                 std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             print!("{}", table(st, now, color));
+            st.needs_attention()
         }
+        _ => return Err(unexpected(frame.reply)),
+    };
+    if attention { Err(Failure::Failed(None)) } else { Ok(()) }
+}
+
+fn print_prompt(line: &str) {
+    if !line.is_empty() {
+        println!("{line}");
     }
-    if st.needs_attention() { Err(Failure::Failed(None)) } else { Ok(()) }
 }
 
 /// `--json`: the daemon renders the status frame for printing, and the client copies it out as
@@ -165,39 +175,6 @@ fn pretty_json(compact: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-/// `42m`, `3h05m`, `2d`: short, for columns and prompts.
-pub fn short_duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    let secs = (to - from).num_seconds();
-    if secs <= 0 {
-        return "now".into();
-    }
-    let (d, h, m) = (secs / 86400, (secs % 86400) / 3600, (secs % 3600) / 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{secs}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h{m:02}m"),
-        (d, h, _) => format!("{d}d{h:02}h"),
-    }
-}
-
-/// The prompt line: nothing when all is well; otherwise the sessions that want attention or are
-/// about to expire, e.g. `dev 42m` or `dev MFA! prod EXP`.
-pub fn prompt(status: &Status, now: DateTime<Utc>) -> String {
-    let mut parts = Vec::new();
-    for s in &status.sessions {
-        let tag = match s.state {
-            State::NeedsMfa => "MFA!".to_string(),
-            State::NeedsLogin => "LOGIN!".to_string(),
-            State::Expired => "EXP".to_string(),
-            State::Failing => "ERR".to_string(),
-            State::Expiring => s.expires_at.map(|e| short_duration(now, e)).unwrap_or_else(|| "?".into()),
-            State::Fresh | State::Refreshing | State::Unknown => continue,
-        };
-        parts.push(format!("{} {tag}", s.name));
-    }
-    parts.join(" ")
 }
 
 struct Style {
@@ -338,18 +315,6 @@ mod tests {
     }
 
     #[test]
-    fn prompt_is_quiet_when_all_is_well() {
-        let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
-        assert_eq!(prompt(&status(vec![s("dev", State::Fresh, true, 3600)]), now), "");
-        let st = status(vec![
-            s("dev", State::Expiring, false, 42 * 60),
-            s("prod", State::NeedsMfa, true, 60),
-            s("x", State::Fresh, true, 9),
-        ]);
-        assert_eq!(prompt(&st, now), "dev 42m prod MFA!");
-    }
-
-    #[test]
     fn a_document_is_copied_whole_and_one_cut_short_is_an_error() {
         let doc = b"{\n  \"sessions\": [\n    {\n      \"name\": \"a\"\n    }\n  ]\n}\n";
         let sock = std::path::Path::new("/run/s.sock");
@@ -373,16 +338,6 @@ mod tests {
         for st in [State::NeedsMfa, State::Failing, State::Expired] {
             assert!(s("a", st, true, 1).needs_attention());
         }
-    }
-
-    #[test]
-    fn durations() {
-        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let d = |secs| short_duration(t, t + chrono::Duration::seconds(secs));
-        assert_eq!(
-            (d(-5), d(30), d(42 * 60), d(3 * 3600 + 5 * 60), d(2 * 86400 + 3600)),
-            ("now".into(), "30s".into(), "42m".into(), "3h05m".into(), "2d01h".into())
-        );
     }
 
     #[test]

@@ -61,18 +61,19 @@ pub fn request_raw(socket: &Path, request: Request, timeout: Duration) -> Result
     exchange(socket, request, timeout).map(|(_, raw)| raw)
 }
 
-/// What `status` with `pretty` brings back.
+/// What `status` with `form: document` brings back.
 pub enum StatusDocument {
     /// The status frame as the daemon rendered it for printing follows on `rest`, to its end;
     /// `attention` is whether anything needs the user.
     Follows { rest: BufReader<UnixStream>, attention: bool },
-    /// A daemon that predates `pretty` sent the one-line frame (or an error) instead.
+    /// A daemon that predates `form` sent the one-line frame (or an error) instead.
     Line(RawReply),
 }
 
 /// Asks for the status as a document ready to print (see `Request::Status`).
 pub fn status_document(socket: &Path, timeout: Duration) -> Result<StatusDocument, ClientError> {
-    let (rest, raw) = exchange(socket, Request::Status { pretty: true }, timeout)?;
+    let (rest, raw) =
+        exchange(socket, Request::Status { form: Some(crate::protocol::StatusForm::Document) }, timeout)?;
     if raw.kind.as_deref() != Some("status-document") {
         return Ok(StatusDocument::Line(raw));
     }

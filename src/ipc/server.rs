@@ -20,7 +20,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::document;
 use crate::inbox::Control;
-use crate::protocol::{ErrorCode, MAX_REQUEST, PROTOCOL, Reply, ReplyFrame, Request, RequestFrame, Status};
+use crate::protocol::{
+    ErrorCode, MAX_REQUEST, PROTOCOL, Reply, ReplyFrame, Request, RequestFrame, Status, StatusForm,
+};
 use crate::secret::Secret;
 
 /// How long a client has to send its request.
@@ -151,15 +153,18 @@ async fn handle(mut stream: UnixStream, owner: u32, control: mpsc::Sender<Contro
     };
     let reply = match request {
         Err((code, message)) => error(code, message),
-        Ok(Request::Status { pretty: true }) => {
-            match dispatch(Request::Status { pretty: true }, &control).await {
-                Reply::Status(status) => {
-                    send_document(&mut write, &status).await?;
-                    return write.shutdown().await;
-                }
-                other => other,
+        Ok(request @ Request::Status { form: Some(form) }) => match (dispatch(request, &control).await, form)
+        {
+            (Reply::Status(status), StatusForm::Document) => {
+                send_document(&mut write, &status).await?;
+                return write.shutdown().await;
             }
-        }
+            (Reply::Status(status), StatusForm::Prompt) => Reply::StatusPrompt {
+                line: super::prompt::prompt(&status, chrono::Utc::now()),
+                attention: status.needs_attention(),
+            },
+            (other, _) => other,
+        },
         Ok(request) => dispatch(request, &control).await,
     };
     write.write_all(&frame(reply)).await?;
@@ -169,7 +174,7 @@ async fn handle(mut stream: UnixStream, owner: u32, control: mpsc::Sender<Contro
     write.shutdown().await
 }
 
-/// The answer to `status` with `pretty`: a `status-document` line, then the status frame as the
+/// The answer to `status` with `form: document`: a `status-document` line, then the status frame as the
 /// client prints it, written a piece at a time as it is rendered. The pieces are reused, so the
 /// reply costs the same small buffer for 50 sessions or 5,000, and the client reads one piece
 /// while the next is rendered.
