@@ -113,6 +113,20 @@ pub fn tune_malloc() {
     }
 }
 
+/// Restores the default action for SIGPIPE, which Rust's runtime sets to "ignore": a command
+/// whose output goes to `head` or a pager that quits then ends quietly, as `cat` does, instead
+/// of panicking in `println!` with a backtrace. Sockets are unaffected: std, tokio and zbus write
+/// them with `MSG_NOSIGNAL`. Not for the daemon: its log may be a pipe (journald, a terminal's
+/// pager), and a reader going away must never kill it.
+pub fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default is async-signal-safe and has no
+    // handler to race with; done once, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Returns the allocator's free pages to the system (glibc's `malloc_trim`, which also releases
 /// whole free pages inside the heap, not only at its top). A large file's reading leaves a few
 /// MB of small freed blocks that the next reading reuses but RSS would otherwise keep counting.

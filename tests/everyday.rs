@@ -145,6 +145,32 @@ fn completion_scripts_parse_in_the_real_shells() {
     }
 }
 
+/// `credd list | head` and the like: when the reader goes away, credd ends quietly by SIGPIPE, as
+/// `cat` does, and never panics with a backtrace.
+#[test]
+fn output_to_a_reader_that_goes_away_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let home = Home::new("http://127.0.0.1:9");
+    // Far more listing than a pipe holds, so credd is still writing when the reader is gone.
+    let creds: String = (0..5000)
+        .map(|i| format!("[p{i}]\naws_access_key_id = AKIA{i:016}\naws_secret_access_key = x\n"))
+        .collect();
+    home.write_credentials(&creds);
+    for args in [&["list"][..], &["list", "--json"]] {
+        let mut child = home
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?}: {:?} {stderr}", out.status);
+    }
+}
+
 #[test]
 fn the_man_page_covers_every_verb() {
     let home = Home::new("http://127.0.0.1:9");

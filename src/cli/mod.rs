@@ -101,6 +101,9 @@ fn unexpected(reply: Reply) -> Failure {
 
 /// Runs what the user asked for and returns the exit status.
 pub fn run(inv: Invocation) -> ExitCode {
+    if inv.command != Command::Daemon {
+        crate::sys::default_sigpipe();
+    }
     let result = match &inv.command {
         Command::Daemon => daemon::daemon(&inv),
         Command::Reload => daemon::reload(&inv),
