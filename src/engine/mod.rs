@@ -330,9 +330,9 @@ impl Engine {
 
     /// Every session credd refreshes (what `credd refresh` with no name means).
     pub fn managed_names(&self) -> Vec<String> {
-        // An SSO token counts while credd can refresh it; one that needs a sign-in would only fail.
-        let refreshes = |e: &Entry| e.spec.managed.is_some() || (e.spec.sso.is_some() && e.track.managed);
-        self.sessions.iter().filter(|(_, e)| refreshes(e)).map(|(n, _)| n.clone()).collect()
+        // What the schedule says, as status shows it: an SSO token counts while credd can refresh
+        // it; one that needs a sign-in would only fail.
+        self.sessions.iter().filter(|(_, e)| e.track.managed).map(|(n, _)| n.clone()).collect()
     }
 
     /// Records how a refresh ended. `sample` in [0, 1) draws the backoff jitter.
