@@ -29,7 +29,7 @@ pub enum ClientError {
 const MAX_REPLY: u64 = 16 * 1024 * 1024;
 
 pub fn request(socket: &Path, request: Request, timeout: Duration) -> Result<ReplyFrame, ClientError> {
-    let raw = request_raw(socket, request, timeout)?;
+    let (_, raw) = exchange(socket, request, timeout)?;
     let bad = |e: serde_json::Error| ClientError::Io { socket: socket.to_path_buf(), message: e.to_string() };
     // `Reply` is tagged inside the frame, which makes serde buffer the whole reply before it can
     // pick a variant. A status (the one large reply) is read straight into its type instead:
@@ -54,11 +54,6 @@ pub struct RawReply {
     pub pid: u32,
     /// The whole frame, without its newline.
     pub bytes: Vec<u8>,
-}
-
-/// Sends `request` and returns the reply unparsed, once its protocol is known to be ours.
-pub fn request_raw(socket: &Path, request: Request, timeout: Duration) -> Result<RawReply, ClientError> {
-    exchange(socket, request, timeout).map(|(_, raw)| raw)
 }
 
 /// What `status` with `form: document` brings back.
@@ -86,8 +81,8 @@ pub fn status_document(socket: &Path, timeout: Duration) -> Result<StatusDocumen
     Ok(StatusDocument::Follows { rest, attention: header.attention })
 }
 
-/// Sends `request`, reads the reply's first line and checks its protocol. The reader is returned
-/// for a reply that goes on past that line.
+/// Sends `request`, reads the reply's first line unparsed and checks its protocol. The reader is
+/// returned for a reply that goes on past that line.
 fn exchange(
     socket: &Path,
     request: Request,
