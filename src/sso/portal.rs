@@ -83,18 +83,14 @@ pub async fn role_credentials(
     url: Option<String>,
     timeout: Duration,
 ) -> Result<SessionCredentials, RefreshError> {
-    let signed_out = |what: String| RefreshError {
-        fix: Some(p.login.clone()),
-        ..RefreshError::local(Code::SsoTokenExpired, format!("{what}; run `{}`", p.login))
-    };
     let cache = p.cache.clone();
     let read = tokio::task::spawn_blocking(move || super::cache::read(&cache).ok().flatten());
     let token = read.await.ok().flatten().ok_or_else(|| {
-        signed_out(format!("profile \"{}\" is not signed in to IAM Identity Center", p.profile))
+        signed_out(p, format!("profile \"{}\" is not signed in to IAM Identity Center", p.profile))
     })?;
     let access = match (token.access_token(), token.expires_at()) {
         (Some(t), Some(e)) if e > Utc::now() => t,
-        _ => return Err(signed_out(format!("the SSO token of profile \"{}\" has expired", p.profile))),
+        _ => return Err(signed_out(p, format!("the SSO token of profile \"{}\" has expired", p.profile))),
     };
     let mut b = aws_sdk_sso::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -130,6 +126,14 @@ pub async fn role_credentials(
     })
 }
 
+/// The profile needs a new sign-in: `what` is why, and the fix is its own login command.
+fn signed_out(p: &SsoProfile, what: String) -> RefreshError {
+    RefreshError {
+        fix: Some(p.login.clone()),
+        ..RefreshError::local(Code::SsoTokenExpired, format!("{what}; run `{}`", p.login))
+    }
+}
+
 fn classify<E, R>(err: &SdkError<E, R>, p: &SsoProfile) -> RefreshError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -137,16 +141,10 @@ where
 {
     let code = err.as_service_error().and_then(|e| e.code()).map(str::to_string);
     let mut e = match code.as_deref() {
-        Some("UnauthorizedException") => RefreshError {
-            fix: Some(p.login.clone()),
-            ..RefreshError::local(
-                Code::SsoTokenExpired,
-                format!(
-                    "IAM Identity Center no longer accepts the SSO token of profile \"{}\"; run `{}`",
-                    p.profile, p.login
-                ),
-            )
-        },
+        Some("UnauthorizedException") => signed_out(
+            p,
+            format!("IAM Identity Center no longer accepts the SSO token of profile \"{}\"", p.profile),
+        ),
         Some("ResourceNotFoundException") | Some("InvalidRequestException") => RefreshError::local(
             Code::SsoConfigIncomplete,
             format!(
