@@ -1,6 +1,7 @@
-//! The control protocol: newline-delimited JSON over a Unix stream socket. Only the types live
-//! here (a leaf: the engine, the CLI and the socket all speak them); `ipc::server` and
-//! `ipc::client` move them.
+//! The control protocol: newline-delimited JSON over a Unix stream socket, one request and one
+//! reply line per connection; only a `status-document` reply has the document it announces
+//! after its line. Only the types live here (a leaf: the engine, the CLI and the socket all
+//! speak them); `ipc::server` and `ipc::client` move them.
 //!
 //! Every frame carries `protocol`. A daemon answers a request of another version with an error
 //! that names both versions, and a client checks the reply's version the same way, so a
@@ -239,6 +240,21 @@ pub struct RefreshResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attention_rules() {
+        let s = |state: State, managed: bool| SessionStatus {
+            state,
+            managed,
+            ..crate::ipc::document::tests::plain("a")
+        };
+        assert!(!s(State::Fresh, true).needs_attention());
+        assert!(!s(State::Expiring, true).needs_attention());
+        assert!(s(State::Expiring, false).needs_attention());
+        for st in [State::NeedsMfa, State::Failing, State::Expired] {
+            assert!(s(st, true).needs_attention());
+        }
+    }
 
     #[test]
     fn wire_format() {

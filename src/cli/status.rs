@@ -334,16 +334,6 @@ mod tests {
     }
 
     #[test]
-    fn attention_rules() {
-        assert!(!s("a", State::Fresh, true, 1).needs_attention());
-        assert!(!s("a", State::Expiring, true, 1).needs_attention());
-        assert!(s("a", State::Expiring, false, 1).needs_attention());
-        for st in [State::NeedsMfa, State::Failing, State::Expired] {
-            assert!(s("a", st, true, 1).needs_attention());
-        }
-    }
-
-    #[test]
     fn table_has_the_columns_and_no_color_when_asked() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
         let t = table(&status(vec![s("dev", State::Fresh, true, 3600)]), now, false);
