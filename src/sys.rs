@@ -1,5 +1,6 @@
-//! The few things credd asks the OS directly: who we are, whether a process still exists, and
-//! file leases. One place for the `unsafe` libc calls, each with its safety argument.
+//! The few things credd asks the OS directly: who we are, whether a process still exists, file
+//! leases, the allocator's tuning and SIGPIPE's disposition. One place for the `unsafe` libc
+//! calls, each with its safety argument.
 
 /// The real user ID of this process.
 pub fn uid() -> u32 {

@@ -1,6 +1,7 @@
 //! `credd daemon`: the long-running process. One task owns the [`Engine`] and waits, in one
 //! `select!`, for the earliest of: the next deadline (a wall-clock timer), a file change, a
-//! finished refresh, a control request (the inbox), a signal, or shutdown. It wakes only when
+//! finished refresh, a control request (the inbox), a signal, shutdown, or (once, two seconds
+//! after a run of status requests) the moment to hand their memory back. It wakes only when
 //! something is due or something changed, so an idle daemon costs nothing.
 //!
 //! This file does the I/O the engine's answers ask for: reading files, spawning refreshes, replying
