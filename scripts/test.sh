@@ -43,7 +43,12 @@ cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 # The benchmarks are built (tests/bench_*.rs) and checked (scripts/bench.py) but not timed here.
-"$VENV/bin/python" -m py_compile scripts/bench.py
+"$VENV/bin/python" -m py_compile scripts/bench.py scripts/hot-text.py
+# The release build, as `cargo install` makes it, and its code layout: link/hot-text.ld must
+# still name the functions this toolchain and Cargo.lock produce (see build.rs).
+echo "==> cargo build --release, and its hot-first code layout"
+cargo build --release --locked
+"$VENV/bin/python" scripts/hot-text.py --check target/release/credd
 # The fuzz targets need nightly. tests/fuzz_corpus.rs checks the same properties on stable, so
 # without nightly only the exploration is skipped. CREDD_FUZZ_SECONDS=0 skips it on purpose.
 fuzz_seconds="${CREDD_FUZZ_SECONDS:-5}"
