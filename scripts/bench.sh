@@ -9,12 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV="${CREDD_TEST_VENV:-$PWD/.venv}"
-if [ ! -x "$VENV/bin/moto_server" ]; then
-  echo "==> python venv in $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
-fi
+. scripts/venv.sh
 echo "==> cargo build --release" >&2
 cargo build --release --locked >&2
 CREDD_TEST_VENV="$VENV" "$VENV/bin/python" scripts/bench.py
