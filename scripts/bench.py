@@ -5,6 +5,7 @@ Run it through scripts/bench.sh, which builds the release binary and the Python 
 Each measurement runs against a real moto server on loopback, in a throwaway HOME.
 
 Rows:
+  - the release binary's size, and how much code it places first as link/hot-text.ld lists
   - `credd status --json` vs `aws configure list` (whole-process medians with the output going to
     /dev/null, as hyperfine times commands, and the ratio), and `credd status` and
     `credd --version` next to them
@@ -194,6 +195,16 @@ def aws_env(home):
     return env
 
 
+def hot_text():
+    """(placed, listed) bytes: the binary's `.text.hot` section against what link/hot-text.ld
+    listed when it was recorded. Far apart, the list is stale (see build.rs)."""
+    sections = subprocess.run(["readelf", "-SW", CREDD], capture_output=True, text=True).stdout
+    m = re.search(r"\.text\.hot\s+PROGBITS\s+\S+\s+\S+\s+([0-9a-f]+)", sections)
+    with open(os.path.join(ROOT, "link", "hot-text.ld")) as f:
+        listed = int(re.search(r"hot-bytes: (\d+)", f.read()).group(1))
+    return (int(m.group(1), 16) if m else 0), listed
+
+
 def main():
     if not os.path.exists(CREDD):
         raise SystemExit(f"{CREDD} is missing: run scripts/bench.sh, which builds it")
@@ -202,6 +213,12 @@ def main():
     try:
         size = os.path.getsize(CREDD) / 1e6
         rows.append(("release binary", f"{size:.1f} MB", "", ""))
+        placed, listed = hot_text()
+        rows.append(("code placed hot-first, of what `link/hot-text.ld` lists",
+                     f"{placed / 1e6:.1f} of {listed / 1e6:.1f} MB", "", ""))
+        if placed < 0.9 * listed:
+            print("warning: link/hot-text.ld no longer matches this build's functions; "
+                  "run scripts/hot-text.sh", file=sys.stderr)
 
         # credd status vs aws configure list, at 50 profiles.
         home = Home(moto, 50)
