@@ -8,7 +8,7 @@ Rows:
   - the release binary's size, and how much code it places first as link/hot-text.ld lists
   - `credd status --json` vs `aws configure list` (whole-process medians with the output going to
     /dev/null, as hyperfine times commands, and the ratio), and `credd status` and
-    `credd --version` next to them
+    `credd --version` next to them, and `/bin/true` timed the same way
   - 100 due sessions refreshed by credd vs a loop of `aws sts assume-role` (and the ratio)
   - at 50, 1,000 and 5,000 profiles: daemon RSS after the first scan and after 100 refreshes
     (and how much of it is the daemon's own memory, not pages of the binary and libc),
@@ -224,9 +224,13 @@ def main():
         home = Home(moto, 50)
         try:
             home.start(51)
+            # As below: let the daemon finish its start-up pass (and the first refresh of `dev`)
+            # before timing what it answers at rest.
+            time.sleep(1)
             credd = median_ms(lambda: home.timed("status", "--json"))
             table = median_ms(lambda: home.timed("status"))
             version = median_ms(lambda: home.timed("--version"))
+            spawn = median_ms(lambda: subprocess.run(["/bin/true"], stdout=subprocess.DEVNULL))
             aws = os.path.join(VENV, "bin", "aws")
             env = aws_env(home)
             awsl = median_ms(
@@ -236,6 +240,8 @@ def main():
                          f"{credd:.1f} ms", f"{awsl:.0f} ms", f"{awsl / credd:.0f}× faster"))
             rows.append(("`credd status` (the table) and `credd --version` (start-up alone), 50 profiles",
                          f"{table:.1f} ms, {version:.1f} ms", "", ""))
+            rows.append(("`/bin/true` through the same timer (what starting any process costs here)",
+                         f"{spawn:.1f} ms", "", ""))
         finally:
             home.close()
 

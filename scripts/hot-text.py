@@ -19,6 +19,7 @@ valgrind lacks (AVX-512, say) is missed; it stays in its usual place and costs o
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,7 +115,8 @@ def main():
     daemon = sorted(n for n in groups["daemon"] if n in sizes)
     client = sorted(n for n in groups["client"] - groups["daemon"] if n in sizes)
     if len(daemon) < 500:
-        raise SystemExit(f"only {len(daemon)} daemon functions recorded: is {binary} stripped?")
+        raise SystemExit(f"only {len(daemon)} daemon functions recorded: is {binary} stripped, or "
+                         "built with the hot-first layout (valgrind sees only `.text`)?")
     hot = sum(sizes[n] for n in daemon + client)
     rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip()
     with open(out, "w") as f:
@@ -132,7 +134,7 @@ def main():
         f.write("  }\n}\nINSERT BEFORE .text;\n")
     print(f"{out}: {len(daemon)} + {len(client)} functions, {hot / 1e6:.2f} MB", file=sys.stderr)
     if not os.environ.get("CREDD_HOT_TEXT_KEEP"):
-        subprocess.run(["rm", "-rf", work], check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
