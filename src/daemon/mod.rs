@@ -417,9 +417,11 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         }
         // Whatever this turn read or resolved is freed by now; give the free pages back before
         // sleeping, so that the daemon's footprint between events is what it keeps. A status
-        // turn keeps them for the next status, until STATUS_TRIM has passed.
+        // turn keeps them for the next status, until STATUS_TRIM has passed; a trim here hands
+        // those back too, so a pending STATUS_TRIM would only repeat it.
         if stale {
             crate::sys::release_free_memory();
+            trim_at = None;
         }
     }
     sd.send("STOPPING=1");

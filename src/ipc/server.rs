@@ -174,10 +174,10 @@ async fn handle(mut stream: UnixStream, owner: u32, control: mpsc::Sender<Contro
     write.shutdown().await
 }
 
-/// The answer to `status` with `form: document`: a `status-document` line, then the status frame as the
-/// client prints it, written a piece at a time as it is rendered. The pieces are reused, so the
-/// reply costs the same small buffer for 50 sessions or 5,000, and the client reads one piece
-/// while the next is rendered.
+/// The answer to `status` with `form: document`: a `status-document` line, then the status
+/// frame as the client prints it, written a piece at a time as it is rendered. The pieces are
+/// reused, so the reply costs the same small buffer for 50 sessions or 5,000, and the client
+/// reads one piece while the next is rendered.
 async fn send_document(write: &mut (impl AsyncWriteExt + Unpin), status: &Status) -> io::Result<()> {
     const PIECE: usize = 64 * 1024;
     let mut piece = frame(Reply::StatusDocument { attention: status.needs_attention() });
