@@ -157,20 +157,39 @@ class Home:
             time.sleep(0.05)
         raise SystemExit("the daemon never tracked every session")
 
-    def rss_mb(self):
+    def proc_status(self):
         with open(f"/proc/{self.daemon.pid}/status") as f:
-            kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-        return kb / 1024
+            return f.read()
+
+    def rss_mb(self):
+        return int(re.search(r"VmRSS:\s+(\d+)", self.proc_status()).group(1)) / 1024
 
     def anon_mb(self):
-        with open(f"/proc/{self.daemon.pid}/status") as f:
-            kb = int(re.search(r"RssAnon:\s+(\d+)", f.read()).group(1))
-        return kb / 1024
+        return int(re.search(r"RssAnon:\s+(\d+)", self.proc_status()).group(1)) / 1024
 
     def switches(self):
-        with open(f"/proc/{self.daemon.pid}/status") as f:
-            t = f.read()
-        return sum(int(x) for x in re.findall(r"ctxt_switches:\s+(\d+)", t))
+        return sum(int(x) for x in re.findall(r"ctxt_switches:\s+(\d+)", self.proc_status()))
+
+    def write_later_expiry(self, profile):
+        """What another tool does: rewrites `profile`'s expiry in place, nine hours out. Returns
+        the stamp written."""
+        later = stamp(datetime.now(timezone.utc) + timedelta(hours=9))
+        with open(self.creds) as f:
+            text = f.read()
+        head, header, tail = text.partition(f"[{profile}]\n")
+        block, sep, rest = tail.partition("\n[")
+        block = re.sub(r"x_security_token_expires = .*", f"x_security_token_expires = {later}", block)
+        with open(self.creds, "w") as f:
+            f.write(head + header + block + sep + rest)
+        return later
+
+    def shows_expiry(self, profile, later):
+        """Whether `credd status --json` shows `later` for `profile`. A search of the document,
+        not a parse of all 1.7 MB: a poll should cost little next to what it measures. The
+        fields before `expires_at` are plain values, so `[^{}]` keeps the search inside the
+        profile's own entry."""
+        seen = r'"name": "' + re.escape(profile) + r'",[^{}]*?"expires_at": "' + re.escape(later[:16])
+        return re.search(seen, self.run("status", "--json").stdout) is not None
 
     def daemon_log(self):
         with open(os.path.join(self.dir, "daemon.log")) as f:
@@ -294,22 +313,9 @@ def main():
                     rows.append((f"idle wakeups per minute, {n:,} sessions",
                                  str(home.switches() - before), "", ""))
                     # An outside edit: another tool writes a later expiry for acct-00007.
-                    later = stamp(datetime.now(timezone.utc) + timedelta(hours=9))
-                    with open(home.creds) as f:
-                        text = f.read()
-                    text = text.replace("[acct-00007]\n", "[acct-00007]\n", 1)
-                    head, _, tail = text.partition("[acct-00007]\n")
-                    block, sep, rest = tail.partition("[acct-00008]")
-                    block = re.sub(r"x_security_token_expires = .*", f"x_security_token_expires = {later}", block)
-                    with open(home.creds, "w") as f:
-                        f.write(head + "[acct-00007]\n" + block + sep + rest)
+                    later = home.write_later_expiry("acct-00007")
                     start = time.perf_counter()
-                    # Poll with a search of the document, not a parse of all 1.7 MB: the poll
-                    # should cost little next to what it measures.
-                    seen_at = re.compile(r'"name": "acct-00007",.*?"expires_at": "' + re.escape(later[:16]), re.S)
-                    while True:
-                        if seen_at.search(home.run("status", "--json").stdout):
-                            break
+                    while not home.shows_expiry("acct-00007", later):
                         if time.perf_counter() - start > 30:
                             raise SystemExit("the outside edit never showed")
                     seen = (time.perf_counter() - start) * 1000

@@ -18,13 +18,11 @@ valgrind lacks (AVX-512, say) is missed; it stays in its usual place and costs o
 
 import glob
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (the benchmark's moto server and HOME)
@@ -44,15 +42,9 @@ def drive():
         # The daemon hands back a status's memory two seconds after the last one.
         time.sleep(3)
         # Another tool writes a later expiry for a watch-only profile; wait until status shows it.
-        later = bench.stamp(datetime.now(timezone.utc) + timedelta(hours=9))
-        with open(home.creds) as f:
-            text = f.read()
-        text = re.sub(r"(\[acct-00007\]\n(?:.*\n){3})x_security_token_expires = .*",
-                      r"\g<1>x_security_token_expires = " + later, text)
-        with open(home.creds, "w") as f:
-            f.write(text)
+        later = home.write_later_expiry("acct-00007")
         deadline = time.time() + 60
-        while later[:16] not in home.run("status", "--json").stdout:
+        while not home.shows_expiry("acct-00007", later):
             if time.time() > deadline:
                 raise SystemExit("the outside edit never showed")
             time.sleep(0.2)
