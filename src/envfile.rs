@@ -131,6 +131,15 @@ impl EnvFile {
         self.lines.iter().filter_map(|l| l.assign.as_ref().map(|(k, _)| k.clone())).collect()
     }
 
+    /// Whether it holds a long-term key credd must never overwrite (`meta::is_long_term_key`).
+    pub fn holds_long_term_key(&self) -> bool {
+        let token = self.get("AWS_SESSION_TOKEN").or_else(|| self.get("AWS_SECURITY_TOKEN"));
+        crate::profile::meta::is_long_term_key(
+            self.get("AWS_ACCESS_KEY_ID").as_deref(),
+            token.is_some_and(|t| !t.is_empty()),
+        )
+    }
+
     /// Sets `key`, keeping its line's `export ` and quote style, or appends `KEY=value`.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), EditError> {
         if value.contains(['\n', '\r', '"', '\'']) || value.is_empty() {
@@ -210,6 +219,11 @@ pub fn store(path: &Path, session: &SessionCredentials, region: Option<&str>) ->
         path,
         &format,
         |f| {
+            // The same guard as a profile's: a long-term key in a project's .env is as lost once
+            // overwritten as one in ~/.aws/credentials.
+            if f.holds_long_term_key() {
+                return Err(EditError::LongTermKey { place: path.display().to_string() });
+            }
             f.set("AWS_ACCESS_KEY_ID", &session.access_key_id)?;
             f.set("AWS_SECRET_ACCESS_KEY", session.secret_access_key.expose())?;
             f.set("AWS_SESSION_TOKEN", session.session_token.expose())?;

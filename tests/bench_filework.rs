@@ -42,6 +42,7 @@ fn bench_file_work() {
         let clone = median(|| drop(doc.clone()));
         let render = median(|| drop(doc.render()));
         let edits = credd::profile::meta::session_edits(
+            "acct-00007",
             &credd::profile::SessionCredentials {
                 access_key_id: "ASIANEWKEY0000000000".into(),
                 secret_access_key: credd::secret::Secret::new("s"),
@@ -49,7 +50,8 @@ fn bench_file_work() {
                 expiration: chrono::Utc::now(),
             },
             doc.sections().profile("acct-00007"),
-        );
+        )
+        .unwrap();
         let edit = median(|| {
             let mut d = doc.clone();
             d.edit_profile("acct-00007", &edits).unwrap();

@@ -229,7 +229,7 @@ fn the_aws_cli_reads_back_what_credd_wrote() {
     };
     profile::update(&path, FileKind::Credentials, |doc| {
         let current = doc.sections().profile("dev").cloned();
-        doc.edit_profile("dev", &profile::meta::session_edits(&session, current.as_ref()))
+        doc.edit_profile("dev", &profile::meta::session_edits("dev", &session, current.as_ref())?)
     })
     .unwrap();
     let aws = common::venv_bin("aws");

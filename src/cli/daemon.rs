@@ -43,13 +43,31 @@ pub(super) fn reload(inv: &Invocation) -> Result<(), Failure> {
 pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
     let (path, _) = config_path(inv);
     let config = load_config(inv)?;
-    let loaded = AwsFiles::from_env(&ProcessEnv).read().map_err(|e| {
+    let files = AwsFiles::from_env(&ProcessEnv);
+    let loaded = files.read().map_err(|e| {
         eprintln!("{e}");
         Failure::Usage(None)
     })?;
     let plan = crate::sessions::plan(&config, &loaded, &host_user());
     if !plan.errors.is_empty() {
         return Err(config_errors(plan.errors));
+    }
+    // What the daemon would refuse at its first refresh, said now: a session that would be
+    // written over long-term keys, or where credd cannot write.
+    let mut refused = false;
+    for s in plan.sessions.iter().filter(|s| s.managed.is_some()) {
+        if let Err(e) = crate::refresh::store::check(&s.name, &s.home, &files.credentials, &loaded) {
+            let err = crate::refresh::run::file_failure(e);
+            let finding = err.finding.map(|f| format!(" [{f}]")).unwrap_or_default();
+            eprintln!("session \"{}\": {err}{finding}", s.name);
+            if let Some(fix) = &err.fix {
+                eprintln!("  fix: {fix}");
+            }
+            refused = true;
+        }
+    }
+    if refused {
+        return Err(Failure::Usage(None));
     }
     match &config.path {
         Some(_) => println!("{}: ok", path.display()),

@@ -150,7 +150,7 @@ pub async fn run(sets: Vec<CredSet>, now: DateTime<Utc>) -> (Vec<Finding>, Vec<I
             Err(e) => {
                 let code = e.finding.unwrap_or(Code::StsRejected);
                 let fix = fix_for(
-                    &RefreshError { key_id: Some(set.creds.access_key_id.clone()), ..e.clone() },
+                    &RefreshError { key_id: Some(set.creds.access_key_id.as_str().into()), ..e.clone() },
                     profile.unwrap_or("the environment"),
                     "GetCallerIdentity",
                 )

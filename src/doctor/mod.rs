@@ -9,6 +9,7 @@
 //! - `regions`: known and opt-in regions.
 //! - `keyring`: profiles whose keys are in the OS keyring: is it there, unlocked, holding them.
 //! - `sso`: IAM Identity Center profiles and their cached tokens, offline.
+//! - `sessions`: the sessions credd refreshes: could each be written where it lives.
 //!
 //! The classification of STS errors is `refresh::classify`'s, shared with the daemon, so doctor,
 //! `status` and notifications always name the same cause. The codes are documented in
@@ -18,6 +19,7 @@ pub mod checks;
 mod keyring;
 pub mod live;
 pub mod regions;
+mod sessions;
 mod sso;
 
 use std::collections::BTreeMap;
@@ -77,14 +79,18 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         report.findings.extend(sso::check(&c.sections(), &dir, &selected, opts.profile.as_deref(), now));
     }
     let loaded = Loaded { config, credentials, env: Default::default(), sso: Default::default() };
-    let config_problems: Vec<String> = match crate::config::Config::load(&opts.credd_config, false) {
-        Ok(c) => crate::sessions::plan(&c, &loaded, &opts.host_user)
+    let credd_config = crate::config::Config::load(&opts.credd_config, false);
+    let config_problems: Vec<String> = match &credd_config {
+        Ok(c) => crate::sessions::plan(c, &loaded, &opts.host_user)
             .errors
             .iter()
             .map(ToString::to_string)
             .collect(),
         Err(errors) => errors.iter().map(ToString::to_string).collect(),
     };
+    if let Ok(c) = &credd_config {
+        report.findings.extend(sessions::check(c, &loaded, &opts.host_user, &opts.aws_credentials));
+    }
     for message in config_problems {
         report.findings.push(Finding::new(
             Code::CreddConfigInvalid,

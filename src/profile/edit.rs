@@ -51,7 +51,7 @@ impl Edit {
         }
     }
 
-    fn key(&self) -> &str {
+    pub fn key(&self) -> &str {
         match self {
             Edit::Set(k, _) | Edit::Remove(k) => k,
         }
@@ -70,6 +70,12 @@ pub enum EditError {
     /// credd, reported instead of written.
     #[error("refusing to write: the edit to [{profile}] would also change {what}; this is a credd bug")]
     WouldChangeOthers { profile: String, what: String },
+    /// A session was about to be written over a long-term key (see
+    /// `meta::is_long_term_key`). Refused wherever the session came from.
+    #[error(
+        "{place} holds long-term keys (an AKIA… key, or a key without a session token); credd never writes a session over them"
+    )]
+    LongTermKey { place: String },
 }
 
 /// What one edit changed, which decides how much is parsed again.

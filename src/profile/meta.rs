@@ -20,7 +20,7 @@
 
 use chrono::{DateTime, Local, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 
-use super::edit::Edit;
+use super::edit::{Edit, EditError};
 use super::parse::Section;
 use crate::secret::Secret;
 
@@ -178,12 +178,38 @@ pub fn format_expiry(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Whether an access key is one credd must never overwrite: an `AKIA…` key, or any key that has
+/// no session token beside it (except an `ASIA…` one, which is a session whose token was lost).
+/// A long-term key that is overwritten is gone for good, so this errs on the side of keeping.
+pub fn is_long_term_key(key_id: Option<&str>, has_token: bool) -> bool {
+    match key_id.map(str::trim).filter(|k| !k.is_empty()) {
+        None => false,
+        Some(k) => k.starts_with("AKIA") || (!has_token && !k.starts_with("ASIA")),
+    }
+}
+
+/// Whether the profile holds a long-term key (see [`is_long_term_key`]).
+pub fn holds_long_term_key(section: &Section) -> bool {
+    let token = value(section, "aws_session_token").or(value(section, "aws_security_token"));
+    is_long_term_key(value(section, "aws_access_key_id"), token.is_some())
+}
+
 /// The edits that write `session` into a profile whose current keys are `current`.
 ///
 /// Besides the three credential keys and `x_security_token_expires`, it updates the keys other
 /// tools left there, in their own format, so that those tools agree with credd: the legacy
 /// `aws_security_token` (botocore reads it first) and any other expiry key.
-pub fn session_edits(session: &SessionCredentials, current: Option<&Section>) -> Vec<Edit> {
+///
+/// It refuses a profile that holds a long-term key, whoever put it there: this is the one
+/// function that turns a session into edits of a profile, so no caller can write over one.
+pub fn session_edits(
+    profile: &str,
+    session: &SessionCredentials,
+    current: Option<&Section>,
+) -> Result<Vec<Edit>, EditError> {
+    if current.is_some_and(holds_long_term_key) {
+        return Err(EditError::LongTermKey { place: format!("[{profile}]") });
+    }
     let token = session.session_token.expose();
     let mut edits = vec![
         Edit::set("aws_access_key_id", &session.access_key_id),
@@ -191,7 +217,7 @@ pub fn session_edits(session: &SessionCredentials, current: Option<&Section>) ->
         Edit::set("aws_session_token", token),
         Edit::set("x_security_token_expires", &format_expiry(session.expiration)),
     ];
-    let Some(current) = current else { return edits };
+    let Some(current) = current else { return Ok(edits) };
     if current.get("aws_security_token").is_some() {
         edits.push(Edit::set("aws_security_token", token));
     }
@@ -210,7 +236,7 @@ pub fn session_edits(session: &SessionCredentials, current: Option<&Section>) ->
         };
         edits.push(Edit::set("expiration", &v));
     }
-    edits
+    Ok(edits)
 }
 
 #[cfg(test)]
@@ -275,7 +301,7 @@ mod tests {
             session_token: "tok".into(),
             expiration: at("2026-05-01T17:00:00Z"),
         };
-        let edits = session_edits(&session, Some(&section("manager = awsume\nexpiration = x")));
+        let edits = session_edits("p", &session, Some(&section("manager = awsume\nexpiration = x"))).unwrap();
         let local = at("2026-05-01T17:00:00Z").with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string();
         let written = edits.iter().find_map(|e| match e {
             Edit::Set(k, v) if k == "expiration" => Some(v.0.clone()),
@@ -344,7 +370,7 @@ mod tests {
             Path::new("t"),
         )
         .unwrap();
-        d.edit_profile("p", &session_edits(&session, Some(&s))).unwrap();
+        d.edit_profile("p", &session_edits("p", &session, Some(&s)).unwrap()).unwrap();
         let p = d.sections().profile("p").unwrap().clone();
         assert_eq!(p.get("aws_security_token"), Some("tok"));
         assert_eq!(p.get("aws_session_token"), Some("tok"));

@@ -1,4 +1,6 @@
-//! A real `moto_server` on a free loopback port, killed when dropped.
+//! A real `moto_server` on a free loopback port, killed when dropped. It runs through
+//! `tests/tools/moto_server.py`, which only renames the fixed AKIA key moto hands out for
+//! GetSessionToken to the ASIA key real STS would (credd never overwrites an AKIA key).
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -24,8 +26,10 @@ impl Moto {
     fn spawn(no_auth_count: Option<u32>) -> Moto {
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let mut cmd = Command::new(super::venv_bin("moto_server"));
-            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto's own server, with temporary keys named ASIA… as real STS names them.
+            let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/moto_server.py");
+            let mut cmd = Command::new(super::venv_bin("python"));
+            cmd.args([launcher, "-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             if let Some(n) = no_auth_count {
