@@ -79,6 +79,15 @@ impl SessionSpec {
         self.managed.is_some() || self.sso.is_some()
     }
 
+    /// How long a session of its own lasts, as far as the config says: its `duration`, for
+    /// the STS methods. `None` when the issuer decides (IAM Identity Center) or credd does not
+    /// refresh it. The schedule's lead is at most half of it, so a 15-minute session is
+    /// refreshed once per lifetime whoever wrote the one in the file.
+    pub fn lifetime(&self) -> Option<Duration> {
+        let m = self.managed.as_ref()?;
+        (m.settings.method != Method::Sso).then_some(m.settings.duration)
+    }
+
     /// Whether it waits to be asked for before its first refresh.
     pub fn on_demand(&self) -> bool {
         self.managed.as_ref().is_some_and(|m| m.on_demand)
@@ -128,6 +137,8 @@ pub struct Host {
     pub runtime_dir: PathBuf,
     /// `~/.aws/sso/cache`.
     pub sso_cache_dir: PathBuf,
+    /// `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`), for messages that name it.
+    pub credentials_file: PathBuf,
 }
 
 impl Host {
@@ -139,6 +150,7 @@ impl Host {
             host: "h".into(),
             runtime_dir: PathBuf::from("/run/credd"),
             sso_cache_dir: PathBuf::from("/sso"),
+            credentials_file: PathBuf::from("/home/u/.aws/credentials"),
         }
     }
 

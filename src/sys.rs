@@ -1,5 +1,5 @@
 //! The few things credd asks the OS directly: who we are, whether a process still exists, file
-//! leases, the allocator's tuning and SIGPIPE's disposition. One place for the `unsafe` libc
+//! leases, whether a directory may be written, the allocator's tuning and SIGPIPE's disposition. One place for the `unsafe` libc
 //! calls, each with its safety argument.
 
 /// The real user ID of this process.
@@ -19,6 +19,17 @@ pub fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 performs only the existence and permission check.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Whether this process may create and rename files in directory `dir`: `access(W_OK | X_OK)`,
+/// which also says `EROFS` for a read-only filesystem. A check before an STS call, so that a
+/// session whose home cannot be written costs no call; the write itself stays the last word.
+pub fn access_writable_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    let rc = unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) };
+    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
 }
 
 /// A file lease's state, as `F_GETLEASE` reports it (Linux only).

@@ -222,7 +222,9 @@ fn in_process(inv: &Invocation, name: &str, min_ttl: Option<Duration>) -> Result
         Outcome::NeedsMfa { serial, .. } => eprintln!(
             "credd: {name} needs an MFA code for {serial} to refresh; run `credd refresh {name} --code CODE`"
         ),
-        Outcome::Failed(e) => eprintln!("credd: refreshing {name} failed: {e}"),
+        Outcome::Failed(e) | Outcome::PartlyStored { error: e, .. } => {
+            eprintln!("credd: refreshing {name} failed: {e}")
+        }
         Outcome::Refreshed { .. } | Outcome::TokenRefreshed { .. } => {}
     }
     let now = Utc::now();

@@ -166,6 +166,7 @@ fn host_user() -> crate::sessions::Host {
         host,
         runtime_dir: paths::runtime_dir(&ProcessEnv),
         sso_cache_dir: crate::sso::cache_dir(&ProcessEnv),
+        credentials_file: paths::aws_credentials_file(&ProcessEnv),
     }
 }
 

@@ -117,6 +117,8 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
         eprintln!("{e}");
     }
     let names = match name {
+        // A code for a role waiting on its source session is that session's code.
+        Some(n) if code.is_some() => vec![engine.mfa_target(n)],
         Some(n) => vec![n.to_string()],
         None => engine.managed_names(),
     };
@@ -161,7 +163,7 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
                     "{name}: needs an MFA code for {serial} ({why}); run `credd refresh {name} --code CODE`"
                 );
             }
-            Outcome::Failed(e) => {
+            Outcome::Failed(e) | Outcome::PartlyStored { error: e, .. } => {
                 ok = false;
                 eprintln!("{name}: refresh failed: {e}");
                 if let Some(fix) = crate::engine::fix(spec, &e) {

@@ -58,6 +58,85 @@ pub enum WriteError {
     Contended { path: PathBuf, attempts: u32 },
 }
 
+impl WriteError {
+    /// For an error that retrying cannot fix (permission denied, a read-only filesystem, a path
+    /// that is a directory or runs through a file, a symlink loop), the path where it has to be
+    /// fixed. `None` for anything that may pass by itself (a full disk, a busy file) or that is
+    /// about the content (which the file's own change fixes).
+    pub fn stuck_at(&self) -> Option<&Path> {
+        let WriteError::Io { path, source, .. } = self else { return None };
+        let permanent = matches!(
+            source.raw_os_error(),
+            Some(
+                libc::EACCES
+                    | libc::EPERM
+                    | libc::EROFS
+                    | libc::ENOTDIR
+                    | libc::EISDIR
+                    | libc::ELOOP
+                    | libc::ENAMETOOLONG
+            )
+        ) || source.kind() == io::ErrorKind::Other && source.to_string().contains("symlinks");
+        permanent.then_some(path.as_path())
+    }
+
+    /// The one thing that fixes an error [`WriteError::stuck_at`] names, or a session written over
+    /// long-term keys.
+    pub fn fix(&self) -> Option<String> {
+        if let WriteError::Edit { source: EditError::LongTermKey { place }, .. } = self {
+            return Some(format!(
+                "keep those keys: give the session another `name` (or `env_file`) in credd's config, or move the keys to their own profile and point `source_profile` at it; if {place} holds no keys of yours, delete them"
+            ));
+        }
+        let at = self.stuck_at()?.display();
+        let WriteError::Io { source, .. } = self else { return None };
+        Some(match source.raw_os_error() {
+            Some(libc::ENOTDIR) => format!(
+                "{at} is a file where a directory should be: move it away, or point the session's env_file elsewhere"
+            ),
+            Some(libc::EISDIR) => format!(
+                "{at} is a directory where credd writes a file: remove it, or point the session elsewhere"
+            ),
+            Some(libc::EROFS) => {
+                format!("{at} is on a read-only filesystem: point the session's env_file elsewhere")
+            }
+            Some(libc::ELOOP) => format!("{at} is a symlink loop: fix the link"),
+            _ => format!(
+                "let yourself write {at} (`chmod u+w {at}`), or point the session's env_file elsewhere"
+            ),
+        })
+    }
+}
+
+/// Checks, without writing anything, that an update of `path` can succeed as far as the
+/// filesystem goes: the path is not a directory, and its directory (or, when that is still to be
+/// created, its nearest existing ancestor) is a directory this process may write. A caller that
+/// is about to spend an STS call on a write asks first.
+pub fn check_writable(path: &Path) -> Result<(), WriteError> {
+    let target = resolve_symlinks(path)?;
+    if fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+        return Err(io_err(&target, "write it")(io::Error::from_raw_os_error(libc::EISDIR)));
+    }
+    let mut dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    loop {
+        match fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {
+                return crate::sys::access_writable_dir(dir).map_err(io_err(dir, "write in the directory"));
+            }
+            Ok(_) => {
+                let e = io::Error::from_raw_os_error(libc::ENOTDIR);
+                return Err(io_err(dir, "use it as a directory (it is a file)")(e));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match dir.parent() {
+                // Missing directories are created on write, in the nearest one that exists.
+                Some(p) if !p.as_os_str().is_empty() => dir = p,
+                _ => return Ok(()),
+            },
+            Err(e) => return Err(io_err(dir, "reach the directory")(e)),
+        }
+    }
+}
+
 fn io_err(path: &Path, action: &'static str) -> impl FnOnce(io::Error) -> WriteError {
     let path = path.to_path_buf();
     move |source| WriteError::Io { path, action, source }
@@ -270,7 +349,8 @@ fn write_temp(
         .create_new(true)
         .mode(0o600)
         .open(&tmp)
-        .map_err(io_err(&tmp, "create a temp file"))?;
+        // Name the directory, which is what the user can fix, not a temp file that never was.
+        .map_err(io_err(dir, "create a file in the directory"))?;
     let result = (|| {
         if let Some(m) = original {
             // Keep the owner (matters when root edits a user's file) before the mode, since

@@ -37,10 +37,13 @@ pub struct RefreshError {
     /// The server's `Date` header, for clock-skew checks.
     pub server_date: Option<DateTime<Utc>>,
     /// The access key ID that was used (not secret), so a fix can name it shortened.
-    pub key_id: Option<String>,
+    pub key_id: Option<Box<str>>,
     /// The fix, when the code that failed knows it better than [`fix_for`] can (the SSO
     /// session's own `aws sso login` command).
-    pub fix: Option<String>,
+    pub fix: Option<Box<str>>,
+    /// For a local error retrying cannot fix (a directory credd may not write): the path whose
+    /// change is worth another try. The daemon watches it; nothing else retries the session.
+    pub blocked_at: Option<Box<std::path::Path>>,
 }
 
 impl fmt::Display for RefreshError {
@@ -66,6 +69,7 @@ impl RefreshError {
             server_date: None,
             key_id: None,
             fix: None,
+            blocked_at: None,
         }
     }
 
@@ -80,6 +84,7 @@ impl RefreshError {
             server_date: None,
             key_id: None,
             fix: None,
+            blocked_at: None,
         }
     }
 
@@ -217,7 +222,7 @@ where
 /// profile, `method` the STS call.
 pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String> {
     if let Some(fix) = &err.fix {
-        return Some(fix.clone());
+        return Some(fix.to_string());
     }
     let key = err.key_id.as_deref().map(crate::secret::short_key_id).unwrap_or_else(|| "in use".into());
     Some(match err.finding? {

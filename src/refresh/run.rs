@@ -93,6 +93,12 @@ pub enum Outcome {
         /// was kept.
         kept_newer: bool,
     },
+    /// STS issued a session and its profile holds it (until `expires_at`), but its env file
+    /// could not be written: `error` says so, naming both.
+    PartlyStored {
+        expires_at: DateTime<Utc>,
+        error: RefreshError,
+    },
     /// The session needs an MFA code and none was to be had. `why` says what was tried.
     NeedsMfa {
         serial: String,
@@ -123,6 +129,11 @@ pub async fn refresh(
     let settings = &managed.settings;
     let (from, endpoint) = match read_files(files).await {
         Ok(loaded) => {
+            // Before any STS call: a session that could not be written (a directory credd may
+            // not write, long-term keys where it lives) must not cost one, let alone one per retry.
+            if let Err(e) = store::check(name, home, &files.credentials, &loaded) {
+                return Outcome::Failed(file_failure(e));
+            }
             let endpoint = super::endpoint::endpoint(settings, &loaded, config, env);
             let sections = crate::sso::portal::sections_for(&loaded, &settings.source_profile);
             let sso = crate::sso::portal::sso_profile(
@@ -141,6 +152,23 @@ pub async fn refresh(
                 None if source_in_keyring(&loaded, settings) => From::Keyring,
                 None => match source_credentials(&loaded, settings) {
                     Ok(s) => From::Keys(s),
+                    // A source that is itself a session credd refreshes has simply not been
+                    // issued yet: say so, and name its refresh, not `aws configure`.
+                    Err(e) if managed.chained => {
+                        let src = &settings.source_profile;
+                        return Outcome::Failed(RefreshError {
+                            fix: Some(
+                                format!(
+                                    "refresh it first: `credd refresh {src}` (or `credd mfa {src} CODE` if it takes an MFA code)"
+                                )
+                                .into(),
+                            ),
+                            ..RefreshError::local(
+                                e.finding.unwrap_or(Code::SourceProfileMissing),
+                                format!("its source session \"{src}\" holds no credentials yet"),
+                            )
+                        });
+                    }
                     Err(e) => return Outcome::Failed(e),
                 },
             };
@@ -225,7 +253,7 @@ async fn call_sts(
     let ctx = CallContext { source, mfa, endpoint };
     let key_id = ctx.source.access_key_id.clone();
     super::provider(&managed.settings).issue(&ctx).await.map_err(|mut e| {
-        e.key_id = Some(key_id);
+        e.key_id = Some(key_id.into());
         // Roles that require MFA deny AssumeRole without a code in exactly this way.
         if e.finding == Some(Code::AccessDenied)
             && managed.settings.method == Method::AssumeRole
@@ -246,6 +274,7 @@ async fn store_issued(
     region: String,
 ) -> Outcome {
     let path = files.credentials.clone();
+    let session_name = name.to_string();
     let (name, creds) = (name.to_string(), issued.credentials.clone());
     let home = home.clone();
     let stored = tokio::task::spawn_blocking(move || {
@@ -265,18 +294,48 @@ async fn store_issued(
         }
         let stored = if home.has_profile() { store::store(&path, &name, &creds)? } else { Stored::Written };
         let env_file = home.env_file();
-        if let (Some(env), Stored::Written) = (env_file, stored) {
-            crate::envfile::store(env, &creds, Some(&region))?;
+        if let (Some(env), Stored::Written) = (env_file, stored)
+            && let Err(e) = crate::envfile::store(env, &creds, Some(&region))
+        {
+            // Say exactly which write landed: the profile holds the new session, the env file not.
+            return Err(match home.has_profile() {
+                true => Partial::ProfileOnly(path.clone(), e),
+                false => Partial::Nothing(e),
+            });
         }
         // Read, parse, edit, render, write, fsync and swap: what the scale benchmark reports.
         tracing::debug!("{name}: stored in {:.2} ms", start.elapsed().as_secs_f64() * 1000.0);
-        Ok::<_, crate::profile::WriteError>(stored)
+        Ok::<_, Partial>(stored)
     })
     .await;
     match stored {
         Ok(Ok(stored)) => Outcome::Refreshed { issued, stored },
-        Ok(Err(e)) => Outcome::Failed(file_failure(e)),
+        Ok(Err(Partial::Nothing(e))) => Outcome::Failed(file_failure(e)),
+        Ok(Err(Partial::ProfileOnly(path, e))) => {
+            let mut error = file_failure(e);
+            error.message = format!(
+                "wrote the new session to [{}] in {}, but not to its env file: {}",
+                session_name,
+                path.display(),
+                error.message
+            );
+            Outcome::PartlyStored { expires_at: issued.credentials.expiration, error }
+        }
         Err(e) => Outcome::Failed(RefreshError::local(Code::Internal, format!("write task failed: {e}"))),
+    }
+}
+
+/// How far a store got when it failed.
+enum Partial {
+    /// Nothing was written.
+    Nothing(WriteError),
+    /// The profile (in this credentials file) holds the new session; the env file does not.
+    ProfileOnly(std::path::PathBuf, WriteError),
+}
+
+impl std::convert::From<WriteError> for Partial {
+    fn from(e: WriteError) -> Self {
+        Partial::Nothing(e)
     }
 }
 
@@ -290,6 +349,21 @@ async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
 /// A file that does not parse (or an edit it refuses) waits for the user to fix it; a full disk,
 /// a permission flicker or another program holding the file busy is retried with backoff.
 pub(crate) fn file_failure(e: WriteError) -> RefreshError {
+    if let WriteError::Edit { source: crate::profile::EditError::LongTermKey { .. }, .. } = &e {
+        return RefreshError {
+            fix: e.fix().map(Into::into),
+            ..RefreshError::local(Code::LongTermKeyInSessionProfile, e.to_string())
+        };
+    }
+    // Permission denied, a read-only filesystem, a file where a directory should be: retrying
+    // cannot help, so the session waits until that path changes (the daemon watches it).
+    if let Some(at) = e.stuck_at() {
+        return RefreshError {
+            fix: e.fix().map(Into::into),
+            blocked_at: Some(at.into()),
+            ..RefreshError::local(Code::FileNotWritable, e.to_string())
+        };
+    }
     match e {
         WriteError::Unparseable(_) | WriteError::Edit { .. } => {
             RefreshError::local(Code::FileUnparseable, e.to_string())

@@ -129,7 +129,7 @@ pub async fn role_credentials(
 /// The profile needs a new sign-in: `what` is why, and the fix is its own login command.
 fn signed_out(p: &SsoProfile, what: String) -> RefreshError {
     RefreshError {
-        fix: Some(p.login.clone()),
+        fix: Some(p.login.as_str().into()),
         ..RefreshError::local(Code::SsoTokenExpired, format!("{what}; run `{}`", p.login))
     }
 }
