@@ -83,13 +83,32 @@ fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config, host
     loaded
 }
 
-/// The files to watch: both AWS files, credd's config, the env files it names, and the SSO
-/// token cache files of the SSO sessions in the last reading (`aws sso login` rewrites them).
-fn watch_plan(files: &AwsFiles, config_path: &Path, config: &Config, loaded: Option<&Loaded>) -> WatchPlan {
+/// The files to watch: both AWS files, credd's config, the env files it names, the SSO token
+/// cache files of the SSO sessions in the last reading (`aws sso login` rewrites them), and the
+/// paths sessions stuck on a local error wait for (a chmod of a directory is an event there).
+fn watch_plan(
+    files: &AwsFiles,
+    config_path: &Path,
+    config: &Config,
+    loaded: Option<&Loaded>,
+    blocked: &[PathBuf],
+) -> WatchPlan {
     let env = crate::sessions::SessionSpec::env_paths(config);
     let fixed = [files.config.as_path(), files.credentials.as_path(), config_path];
     let sso = loaded.into_iter().flat_map(|l| l.sso.keys().map(PathBuf::as_path));
-    WatchPlan::for_files(fixed.into_iter().chain(env.iter().map(PathBuf::as_path)).chain(sso))
+    let waits = blocked.iter().map(PathBuf::as_path);
+    WatchPlan::for_files(fixed.into_iter().chain(env.iter().map(PathBuf::as_path)).chain(sso).chain(waits))
+}
+
+/// A path's device, inode, mode, owner and change time.
+type Probe = (u64, u64, u32, u32, i64, i64);
+
+/// What a path looks like now, as far as a permission or a file-versus-directory problem goes:
+/// any change to it is worth one more try of the sessions waiting for it.
+fn probe(path: &Path) -> Option<Probe> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.dev(), m.ino(), m.mode(), m.uid(), m.ctime(), m.ctime_nsec()))
 }
 
 /// The loop's state besides the engine: refreshes in flight and who waits for them.
@@ -106,6 +125,8 @@ struct Runner {
     waiters: HashMap<String, Vec<oneshot::Sender<RefreshResult>>>,
     alerts: Alerts,
     notifier: Notifier,
+    /// The paths sessions stuck on a local error wait for, as they looked when that was seen.
+    blocked: HashMap<PathBuf, Option<Probe>>,
 }
 
 impl Runner {
@@ -127,6 +148,27 @@ impl Runner {
         for w in self.waiters.remove(&name).unwrap_or_default() {
             let _ = w.send(self.engine.result(&name, now));
         }
+        self.note_blocked();
+    }
+
+    /// Keeps `blocked` in step with the engine: a path newly waited for is probed as it is now.
+    fn note_blocked(&mut self) {
+        let paths = self.engine.blocked_paths();
+        self.blocked.retain(|p, _| paths.contains(p));
+        for p in paths {
+            self.blocked.entry(p).or_insert_with_key(|p| probe(p));
+        }
+    }
+
+    /// Tells the engine which waited-for paths changed since they were seen.
+    fn check_blocked(&mut self) {
+        let now = Utc::now();
+        let changed: Vec<PathBuf> =
+            self.blocked.iter().filter(|(p, seen)| probe(p) != **seen).map(|(p, _)| p.clone()).collect();
+        for p in changed {
+            self.blocked.remove(&p);
+            self.engine.unblock(&p, now);
+        }
     }
 
     fn files_changed(&mut self) {
@@ -142,6 +184,8 @@ impl Runner {
             Ok(Some(config)) => self.engine.set_config(config, &self.loaded, now),
             _ => self.engine.reconcile(&self.loaded, now),
         }
+        self.check_blocked();
+        self.note_blocked();
     }
 
     /// Starts (or joins) a refresh of `name` and returns where its result will arrive.
@@ -192,6 +236,8 @@ impl Runner {
                 reply_when_done(pending, reply);
             }
             Control::Mfa { name, code, reply } => {
+                // A role waiting for its source session's code hands the code to that session.
+                let name = self.engine.mfa_target(&name);
                 tracing::info!("{name}: MFA code received from the control socket");
                 match self.refresh(&name, Some(code)) {
                     Ok(rx) => reply_when_done(vec![rx], reply),
@@ -213,6 +259,8 @@ impl Runner {
                         self.loaded =
                             read_files(&self.files, Some(&self.loaded), &config, &self.opts.host_user);
                         self.engine.set_config(config, &self.loaded, Utc::now());
+                        self.check_blocked();
+                        self.note_blocked();
                         Vec::new()
                     }
                     Err(errors) => errors,
@@ -315,11 +363,11 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     let files = opts.files.clone();
     // Watch before the first read: an edit that lands between the two is then seen, not lost.
     let (change_tx, mut change_rx) = mpsc::unbounded_channel();
-    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config, None), change_tx)
+    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config, None, &[]), change_tx)
         .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
     let loaded = read_files(&files, None, &config, &opts.host_user);
     // The SSO cache files are known once the config file is read; watch them from here.
-    watcher.update(watch_plan(&files, &opts.config_path, &config, Some(&loaded)));
+    watcher.update(watch_plan(&files, &opts.config_path, &config, Some(&loaded), &[]));
     let (control_tx, mut control_rx) = mpsc::channel(256);
     let notifier = Notifier::new(config.notify.clone(), control_tx.clone());
     let engine = Engine::new(config, opts.host_user.clone());
@@ -337,6 +385,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         alerts: Alerts::default(),
         notifier,
         opts,
+        blocked: HashMap::new(),
     };
     match &r.engine.config().path {
         Some(p) => tracing::info!("credd {} started; config {}", env!("CARGO_PKG_VERSION"), p.display()),
@@ -364,6 +413,11 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     // nothing, so a run of them (a prompt, a script, thousands of sessions) skips it.
     let (mut stale, mut wake) = (true, None);
     let mut trim_at: Option<tokio::time::Instant> = None;
+    // When the last burst of file events settles, the files are read again. A deadline, not a
+    // sleep in the loop: a refresh that finishes meanwhile is answered at once, not after the
+    // debounce and a re-read of its own write.
+    let mut reread_at: Option<tokio::time::Instant> = None;
+    let mut watched_blocked: Vec<PathBuf> = Vec::new();
     loop {
         if stale {
             for name in r.engine.due(Utc::now()) {
@@ -376,15 +430,29 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         }
         stale = true;
         tokio::select! {
-            _ = wallclock::sleep_until(&timer, wake) => {}
+            // Finished refreshes first: their waiting clients are answered before anything else.
+            biased;
+            Some((name, outcome)) = done_rx.recv() => {
+                r.finish(name, outcome);
+                let blocked = r.engine.blocked_paths();
+                if blocked != watched_blocked {
+                    watched_blocked = blocked;
+                    watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &watched_blocked));
+                }
+            }
             Some(()) = change_rx.recv() => {
-                // Let the burst settle, then take everything that queued up as one change.
-                tokio::time::sleep(DEBOUNCE).await;
+                // Let the burst settle (events that come meanwhile join it), then read once.
+                stale = false;
+                reread_at.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE);
+            }
+            _ = tokio::time::sleep_until(reread_at.unwrap_or_else(tokio::time::Instant::now)), if reread_at.is_some() => {
+                reread_at = None;
                 while change_rx.try_recv().is_ok() {}
                 r.files_changed();
-                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded)));
+                watched_blocked = r.engine.blocked_paths();
+                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &watched_blocked));
             }
-            Some((name, outcome)) = done_rx.recv() => r.finish(name, outcome),
+            _ = wallclock::sleep_until(&timer, wake) => {}
             _ = tokio::time::sleep_until(trim_at.unwrap_or_else(tokio::time::Instant::now)), if trim_at.is_some() => {
                 // Nothing changed; the trim below hands back what the last status freed.
                 stale = false;

@@ -13,27 +13,29 @@
 
 mod requests;
 #[cfg(test)]
+mod simulation;
+#[cfg(test)]
 mod tests;
 mod view;
 
 pub use requests::{Begin, Export, Refusal};
 pub use view::fix;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::config::{Config, Home};
 use crate::expiry::{self, Phase, Policy, State, Track};
-use crate::files::Loaded;
+use crate::files::{Loaded, Resolved};
 use crate::finding::Code;
 use crate::profile::Sections;
 use crate::profile::meta;
 use crate::protocol::ShellSession;
 use crate::refresh::RefreshError;
-use crate::refresh::run::Outcome;
-use crate::refresh::store::Stored;
+use crate::refresh::run::{Outcome, file_failure};
+use crate::refresh::store::{self, Stored};
 use crate::sessions::{self, SessionSpec};
 
 /// One tracked session.
@@ -45,6 +47,9 @@ struct Entry {
     last_error: Option<RefreshError>,
     /// Set while the session waits for an MFA code: the device and what was tried.
     needs_mfa: Option<(String, String)>,
+    /// Set while the code it waits for is its source session's (a role assumed from a
+    /// `session-token` session with MFA): that session's name, which `credd mfa` then takes.
+    waits_for: Option<String>,
     identity: Option<String>,
     /// A fingerprint of the source profile's keys, to notice when the user fixes them.
     source_fp: Option<u64>,
@@ -52,6 +57,10 @@ struct Entry {
     needs_login: Option<String>,
     /// For an SSO token that can be refreshed: until when (its client registration's end).
     refreshable_until: Option<DateTime<Utc>>,
+    /// The expiry credd itself last wrote where the session is read from. Seeing it in the
+    /// file again is credd's own write coming back through the watcher, never another
+    /// program's: it changes nothing, so a write of one session cannot make any session due.
+    written: Option<DateTime<Utc>>,
 }
 
 impl Entry {
@@ -68,10 +77,39 @@ impl Entry {
         self.track.phase = Phase::Idle;
         self.last_error = None;
         self.needs_mfa = None;
+        self.waits_for = None;
     }
 
     fn stuck(&self) -> bool {
         matches!(self.track.phase, Phase::Failing { .. } | Phase::NeedsMfa)
+    }
+
+    fn stuck_on(&self, finding: Code) -> bool {
+        self.last_error.as_ref().is_some_and(|e| e.finding == Some(finding))
+    }
+
+    /// Whether writing this session would destroy long-term keys, as the files read now
+    /// (`conflict`, from `refresh::store::conflict`). Such a session fails at once, without an
+    /// STS call, and waits; once the keys are gone (or the session renamed) it carries on.
+    fn judge_keys(&mut self, conflict: Option<RefreshError>) {
+        let name = &self.spec.name;
+        match conflict {
+            Some(err) if !self.stuck_on(Code::LongTermKeyInSessionProfile) => {
+                tracing::error!(
+                    "{name}: will not refresh: {err} [{}]; fix: {}",
+                    Code::LongTermKeyInSessionProfile,
+                    err.fix.as_deref().unwrap_or_default()
+                );
+                self.needs_mfa = None;
+                self.track.phase = Phase::Failing { failures: 1, retry_at: None };
+                self.last_error = Some(err);
+            }
+            None if self.stuck_on(Code::LongTermKeyInSessionProfile) => {
+                tracing::info!("{name}: no long-term keys where it lives any more; refreshing it again");
+                self.unstick();
+            }
+            _ => {}
+        }
     }
 
     /// An SSO token as the cache file has it now: whether credd can refresh it, and until when.
@@ -119,6 +157,13 @@ pub struct Engine {
     /// The expiry each session had when its generation was last handed out.
     generations: HashMap<String, Option<DateTime<Utc>>>,
     host: sessions::Host,
+}
+
+/// An expiry to whole seconds, as every file credd reads records it (some writers keep
+/// milliseconds, some STS answers carry them): an expiry read back must equal the one written.
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(0)
 }
 
 fn at(t: DateTime<Utc>) -> String {
@@ -185,13 +230,15 @@ impl Engine {
         let mut next = BTreeMap::new();
         for spec in plan.sessions {
             let name = spec.name.clone();
-            let file_expiry = spec.recorded_expiry(loaded, creds);
+            let file_expiry = spec.recorded_expiry(loaded, creds).map(whole_seconds);
             let fp = fingerprint(loaded, merged, &spec, &self.host.sso_cache_dir);
+            let conflict = self.conflict(&spec, loaded, &resolved);
             let mut entry = match self.sessions.remove(&name) {
                 None => Self::track(spec, file_expiry, fp),
                 Some(old) => Self::adopt(old, spec, file_expiry, fp),
             };
             entry.judge_sso(loaded, now);
+            entry.judge_keys(conflict);
             next.insert(name, entry);
         }
         for name in self.sessions.keys() {
@@ -201,6 +248,17 @@ impl Engine {
         }
         self.sessions = next;
         self.log_schedule(now);
+    }
+
+    /// Why a session credd writes must not be written now (see [`Entry::judge_keys`]).
+    fn conflict(&self, spec: &SessionSpec, loaded: &Loaded, resolved: &Resolved) -> Option<RefreshError> {
+        spec.managed.as_ref()?;
+        let found = store::Found {
+            profile: resolved.credentials.profile(&spec.name),
+            keyring_held: resolved.keyring_held.contains(spec.name.as_str()),
+            env: spec.home.env_file().and_then(|p| loaded.env_file(p)),
+        };
+        store::conflict(&spec.name, &spec.home, &self.host.credentials_file, &found).map(file_failure)
     }
 
     /// A session seen for the first time.
@@ -225,7 +283,7 @@ impl Engine {
                 name: name.clone(),
                 managed: spec.refreshed(),
                 expires_at: file_expiry,
-                lifetime: None,
+                lifetime: spec.lifetime(),
                 phase: Phase::Idle,
                 on_demand: spec.on_demand(),
             },
@@ -233,10 +291,12 @@ impl Engine {
             last_refresh_at: None,
             last_error: None,
             needs_mfa: None,
+            waits_for: None,
             identity: None,
             source_fp: fp,
             needs_login: None,
             refreshable_until: None,
+            written: None,
         }
     }
 
@@ -254,6 +314,7 @@ impl Engine {
             tracing::info!("{name}: configuration changed; rescheduling");
             old.track.managed = spec.refreshed();
             old.track.on_demand = spec.on_demand();
+            old.track.lifetime = spec.lifetime();
             old.unstick();
             old.spec = spec;
         }
@@ -266,7 +327,13 @@ impl Engine {
             }
             old.source_fp = fp;
         }
-        if file_expiry != old.track.expires_at && old.track.phase != Phase::Refreshing {
+        if file_expiry.is_some() && file_expiry == old.written {
+            // credd's own write, seen through the watcher (perhaps before its refresh finished
+            // here): nothing another program did, so nothing to adopt or reschedule.
+            if old.track.phase != Phase::Refreshing {
+                old.track.expires_at = file_expiry;
+            }
+        } else if file_expiry != old.track.expires_at && old.track.phase != Phase::Refreshing {
             // Another program (aws configure, saml2aws, a second credd) wrote this profile. What
             // is in the file is what every SDK uses: adopt it.
             match file_expiry {
@@ -279,7 +346,11 @@ impl Engine {
                 None => tracing::info!("{name}: the file no longer records an expiry"),
             }
             old.track.expires_at = file_expiry;
-            old.track.lifetime = None;
+            // How long the other program's session was issued for is unknown: schedule it as
+            // one of this session's own (its `duration`), never by the time left now, which
+            // would make a short session due the moment it is adopted.
+            old.track.lifetime = old.spec.lifetime();
+            old.written = None;
             // A new session in the file resolves whatever we were stuck on.
             if old.stuck() {
                 old.unstick();
@@ -319,13 +390,51 @@ impl Engine {
         }
     }
 
-    /// Sessions whose refresh is due now.
-    pub fn due(&self, now: DateTime<Utc>) -> Vec<String> {
-        self.sessions
+    /// Sessions whose refresh is due now. A role chained from another session credd refreshes
+    /// waits for that one: while it refreshes or is due itself (it comes first), and while it
+    /// needs an MFA code, which is then this session's code too (it shows `needs-mfa`, and
+    /// its fix names the source). Its source's new keys make it due again (`adopt`).
+    pub fn due(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        let due: BTreeSet<String> = self
+            .sessions
             .iter()
             .filter(|(_, e)| e.track.is_due(now, &self.policy))
             .map(|(n, _)| n.clone())
-            .collect()
+            .collect();
+        let mut out = Vec::with_capacity(due.len());
+        for name in &due {
+            let e = &self.sessions[name];
+            match self.source_of(e).map(|(n, s)| (n.to_string(), s)) {
+                Some((src_name, src)) if src.track.phase == Phase::NeedsMfa => {
+                    let serial = src.needs_mfa.as_ref().map(|(s, _)| s.clone()).unwrap_or_default();
+                    tracing::warn!(
+                        "{name}: due, but its source session \"{src_name}\" needs an MFA code first; run `credd mfa {src_name} CODE`"
+                    );
+                    let e = self.sessions.get_mut(name).expect("listed");
+                    e.track.phase = Phase::NeedsMfa;
+                    e.needs_mfa = Some((serial, format!("its source session \"{src_name}\" waits for one")));
+                    e.waits_for = Some(src_name);
+                }
+                _ if self.starts_now(e, &due) => out.push(name.clone()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Whether a due session starts in this pass, or waits for its source session's refresh,
+    /// which is running or starts in this pass too (chains are acyclic: `sessions` refuses loops).
+    fn starts_now(&self, e: &Entry, due: &BTreeSet<String>) -> bool {
+        match self.source_of(e) {
+            Some((_, src)) if src.track.phase == Phase::Refreshing => false,
+            Some((name, src)) if due.contains(name) => !self.starts_now(src, due),
+            _ => true,
+        }
+    }
+
+    /// The session an MFA code for `name` is for: its source's, while it waits for that one.
+    pub fn mfa_target(&self, name: &str) -> String {
+        self.sessions.get(name).and_then(|e| e.waits_for.clone()).unwrap_or_else(|| name.to_string())
     }
 
     /// Every session credd refreshes (what `credd refresh` with no name means).
@@ -351,8 +460,13 @@ impl Engine {
                 }
                 match stored {
                     Stored::Written => {
-                        e.track.expires_at = Some(issued.credentials.expiration);
-                        e.track.lifetime = managed.as_ref().map(|m| m.settings.duration);
+                        let expires = whole_seconds(issued.credentials.expiration);
+                        e.track.expires_at = Some(expires);
+                        e.written = Some(expires);
+                        // As issued: STS may grant less than asked (a chained role, an SSO
+                        // permission set's own length).
+                        e.track.lifetime =
+                            (expires - now).to_std().ok().filter(|l| !l.is_zero()).or(e.spec.lifetime());
                         let next = e.track.next_action(&policy).map(at).unwrap_or_default();
                         tracing::info!(
                             "{name}: refreshed ({}); new key {}, expires at {}; next refresh at {next}",
@@ -362,8 +476,8 @@ impl Engine {
                         );
                     }
                     Stored::KeptNewer(t) => {
-                        e.track.expires_at = Some(t);
-                        e.track.lifetime = None;
+                        e.track.expires_at = Some(whole_seconds(t));
+                        e.track.lifetime = e.spec.lifetime();
                         tracing::info!(
                             "{name}: kept the session already in the file: it lasts longer (until {})",
                             at(t)
@@ -374,7 +488,9 @@ impl Engine {
             Outcome::TokenRefreshed { expires_at, kept_newer } => {
                 e.unstick();
                 e.last_refresh_at = Some(now);
+                let expires_at = whole_seconds(expires_at);
                 e.track.expires_at = Some(expires_at);
+                e.written = Some(expires_at);
                 e.track.lifetime = None;
                 if kept_newer {
                     tracing::info!(
@@ -406,6 +522,15 @@ impl Engine {
                 );
                 e.needs_mfa = Some((serial, why));
             }
+            Outcome::PartlyStored { expires_at, error } => {
+                // The profile holds the new session: what SDKs reading it get, and credd's own
+                // write. The env file does not: the session fails until that is fixed.
+                let expires_at = whole_seconds(expires_at);
+                e.track.expires_at = Some(expires_at);
+                e.written = Some(expires_at);
+                e.last_refresh_at = Some(now);
+                self.finish(name, Outcome::Failed(error), now, sample);
+            }
             Outcome::Failed(err) => {
                 e.needs_mfa = None;
                 e.track.fail(now, &policy, err.is_fatal(), sample);
@@ -415,11 +540,16 @@ impl Engine {
                 {
                     *t = (*t).max(now + chrono::Duration::seconds(60));
                 }
-                match e.track.next_action(&policy) {
-                    Some(retry) => {
+                match (e.track.next_action(&policy), &err.blocked_at) {
+                    (Some(retry), _) => {
                         tracing::warn!("{name}: refresh failed, will retry at {}: {err}", at(retry))
                     }
-                    None => tracing::error!(
+                    (None, Some(path)) => tracing::error!(
+                        "{name}: refresh failed and retrying will not help: {err}{}; waiting for {} to change",
+                        err.finding.map(|f| format!(" [{f}]")).unwrap_or_default(),
+                        path.display()
+                    ),
+                    (None, None) => tracing::error!(
                         "{name}: refresh failed and retrying will not help: {err}{}; waiting for a change to the files or config",
                         err.finding.map(|f| format!(" [{f}]")).unwrap_or_default()
                     ),
@@ -454,7 +584,42 @@ impl Engine {
         changed
     }
 
+    /// The paths that sessions stuck on a local error wait for (see `RefreshError::blocked_at`):
+    /// the daemon watches them and tells [`Engine::unblock`] when one changes.
+    pub fn blocked_paths(&self) -> Vec<std::path::PathBuf> {
+        let mut paths: Vec<_> = self
+            .sessions
+            .values()
+            .filter(|e| matches!(e.track.phase, Phase::Failing { retry_at: None, .. }))
+            .filter_map(|e| e.last_error.as_ref()?.blocked_at.as_deref().map(std::path::Path::to_path_buf))
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    /// `path` changed: every session that waited for it is due now, once.
+    pub fn unblock(&mut self, path: &std::path::Path, now: DateTime<Utc>) {
+        for (name, e) in &mut self.sessions {
+            let waiting = e.last_error.as_ref().and_then(|err| err.blocked_at.as_deref()) == Some(path);
+            if let (true, Phase::Failing { failures, retry_at: None }) = (waiting, &e.track.phase) {
+                tracing::info!("{name}: {} changed; trying again now", path.display());
+                e.track.phase = Phase::Failing { failures: *failures, retry_at: Some(now) };
+            }
+        }
+    }
+
+    /// The earliest instant a session needs the engine. A role waiting for its source
+    /// session's refresh has none of its own: that refresh's end wakes the loop.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        expiry::next_wake(self.sessions.values().map(|e| &e.track), &self.policy)
+        let waiting = |e: &Entry| self.source_of(e).is_some_and(|(_, s)| s.track.phase == Phase::Refreshing);
+        expiry::next_wake(self.sessions.values().filter(|e| !waiting(e)).map(|e| &e.track), &self.policy)
+    }
+
+    /// For a role chained from another session credd refreshes: that session, by name.
+    fn source_of(&self, e: &Entry) -> Option<(&str, &Entry)> {
+        let m = e.spec.managed.as_ref().filter(|m| m.chained)?;
+        let (name, src) = self.sessions.get_key_value(&m.settings.source_profile)?;
+        src.spec.managed.is_some().then_some((name.as_str(), src))
     }
 }

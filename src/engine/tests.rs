@@ -87,7 +87,7 @@ fn state(e: &Engine, name: &str, now: DateTime<Utc>) -> State {
 
 #[test]
 fn a_session_falls_due_inside_its_lead_window_and_not_before() {
-    let e = engine(false, t0() + mins(60));
+    let mut e = engine(false, t0() + mins(60));
     assert_eq!(e.due(t0()), Vec::<String>::new());
     assert_eq!(e.due(t0() + mins(44)), Vec::<String>::new());
     // Watch-only `saml` expires at the same time and is never due.
@@ -331,4 +331,111 @@ fn the_summary_counts_sessions_by_state() {
     assert_eq!(e.summary(t0() + mins(50)), "2 expiring");
     let empty = Engine::new(Config::default(), crate::sessions::Host::test());
     assert_eq!(empty.summary(t0()), "no sessions");
+}
+
+/// Issue 24: credd's own write, seen again through the watcher, is no outside write, even when
+/// STS stamps milliseconds the file does not keep; and it makes no other session due.
+#[test]
+fn issue24_credds_own_write_is_not_adopted_and_wakes_nobody() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    let exp = t0() + mins(60) + chrono::Duration::milliseconds(734);
+    e.finish("dev", issued(exp), t0(), 0.0);
+    let wake = e.next_wake();
+    // The file records whole seconds, as credd wrote it.
+    e.reconcile(&files(t0() + mins(60), t0() + mins(60)), t0() + chrono::Duration::seconds(1));
+    assert_eq!(e.next_wake(), wake, "the schedule moved after credd's own write");
+    assert_eq!(e.result("dev", t0()).expires_at, Some(t0() + mins(60)));
+    assert!(e.due(t0() + mins(1)).is_empty());
+}
+
+/// Issue 24: a session of the documented minimum, adopted from another program, keeps the
+/// half-life lead of its own `duration` instead of the full `refresh_before`, which made a
+/// 15-minute session due the moment it was adopted.
+#[test]
+fn issue24_an_adopted_short_session_is_not_due_at_once() {
+    let text = "refresh_before = \"15m\"\njitter = \"0s\"\n[[session]]\nname = \"dev\"\nmethod = \"session-token\"\nsource_profile = \"base\"\nduration = \"15m\"\n";
+    let config = Config::parse(text, Path::new("/credd.toml")).unwrap();
+    let mut e =
+        Engine::from_files(config, crate::sessions::Host::test(), &files(t0() + mins(15), t0()), t0());
+    assert!(e.due(t0()).is_empty(), "a fresh 15-minute session was due at once");
+    assert_eq!(e.next_wake(), Some(t0() + chrono::Duration::seconds(450)));
+}
+
+/// Issue 24: long-term keys where a session lives: failing at once with the finding and no
+/// refresh; carrying on once they are gone.
+#[test]
+fn issue24_long_term_keys_in_a_session_profile_stop_it_until_they_go() {
+    let mut e = engine(false, t0() + mins(10));
+    let typed = loaded(&format!(
+        "[base]\n{LONG}[dev]\naws_access_key_id = AKIATYPED\naws_secret_access_key = s\naws_session_token = leftover\n{}",
+        session("saml", t0() + mins(60), "ASIASAML")
+    ));
+    e.reconcile(&typed, t0());
+    let r = e.result("dev", t0());
+    assert_eq!(
+        (r.state, r.error.unwrap().finding),
+        (State::Failing, Some(Code::LongTermKeyInSessionProfile))
+    );
+    assert!(e.due(t0() + mins(30)).is_empty());
+    assert_eq!(e.next_wake(), None);
+    e.reconcile(&files(t0() + mins(10), t0() + mins(60)), t0() + mins(1));
+    assert!(e.result("dev", t0() + mins(1)).error.is_none());
+}
+
+/// Issue 24: a local error retrying cannot fix waits for its path, and only its path.
+#[test]
+fn issue24_a_blocked_write_waits_for_its_path() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    let blocked = RefreshError {
+        blocked_at: Some(Path::new("/home/u/project").into()),
+        ..RefreshError::local(Code::FileNotWritable, "not a directory".into())
+    };
+    e.finish("dev", Outcome::Failed(blocked), t0(), 0.0);
+    assert_eq!((e.next_wake(), e.blocked_paths()), (None, vec![std::path::PathBuf::from("/home/u/project")]));
+    e.reconcile(&files(t0() + mins(10), t0() + mins(60)), t0() + mins(1));
+    assert!(e.due(t0() + mins(1)).is_empty(), "a reading alone retried it");
+    e.unblock(Path::new("/home/u/other"), t0() + mins(1));
+    assert!(e.due(t0() + mins(1)).is_empty());
+    e.unblock(Path::new("/home/u/project"), t0() + mins(2));
+    assert_eq!(e.due(t0() + mins(2)), ["dev"]);
+}
+
+/// Issue 24: a partial store keeps the profile's new session as credd's own write, and fails.
+#[test]
+fn issue24_a_partial_store_fails_without_adopting_its_own_profile_write() {
+    let mut e = engine(false, t0() + mins(10));
+    e.begin("dev", false).unwrap();
+    let error = RefreshError {
+        blocked_at: Some(Path::new("/p").into()),
+        ..RefreshError::local(Code::FileNotWritable, "env file".into())
+    };
+    e.finish("dev", Outcome::PartlyStored { expires_at: t0() + mins(60), error }, t0(), 0.0);
+    e.reconcile(&files(t0() + mins(60), t0() + mins(60)), t0() + mins(1));
+    let r = e.result("dev", t0() + mins(1));
+    assert_eq!((r.state, r.expires_at), (State::Failing, Some(t0() + mins(60))));
+}
+
+/// Issue 24: roles assumed from a session-token session with MFA wait for that session's code,
+/// and say whose code it is.
+#[test]
+fn issue24_roles_wait_for_their_mfa_source_and_name_it() {
+    let text = "jitter = \"0s\"\n[[session]]\nname = \"mfa\"\nmethod = \"session-token\"\nsource_profile = \"base\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"\n\
+                [[session]]\nname = \"dev\"\nmethod = \"assume-role\"\nsource_profile = \"mfa\"\nrole_arn = \"arn:aws:iam::123456789012:role/dev\"\nduration = \"1h\"\n";
+    let config = Config::parse(text, Path::new("/credd.toml")).unwrap();
+    let mut e =
+        Engine::from_files(config, crate::sessions::Host::test(), &loaded(&format!("[base]\n{LONG}")), t0());
+    // Both are due; the role waits for its source, which starts first.
+    assert_eq!(e.due(t0()), ["mfa"]);
+    e.begin("mfa", false).unwrap();
+    assert!(e.due(t0()).is_empty());
+    let serial = "arn:aws:iam::123456789012:mfa/alice".to_string();
+    e.finish("mfa", Outcome::NeedsMfa { serial, why: "no mfa_command".into() }, t0(), 0.0);
+    assert!(e.due(t0()).is_empty());
+    let r = e.result("dev", t0());
+    assert_eq!(r.state, State::NeedsMfa);
+    assert_eq!(r.error.unwrap().fix.as_deref(), Some("credd mfa mfa CODE"));
+    assert_eq!(e.mfa_target("dev"), "mfa");
+    assert_eq!(e.next_wake(), None, "nothing to wake for until a code comes");
 }

@@ -61,7 +61,7 @@ impl Engine {
                 code: None,
                 finding: Some(Code::MfaCodeNeeded),
                 message: format!("needs an MFA code for {serial} ({why})"),
-                fix: Some(format!("credd mfa {} CODE", e.spec.name)),
+                fix: Some(format!("credd mfa {} CODE", e.waits_for.as_deref().unwrap_or(&e.spec.name))),
             });
         }
         if let (None, Some(why), Some(sso)) = (&e.last_error, &e.needs_login, &e.spec.sso) {
@@ -193,7 +193,7 @@ impl Engine {
                     message: err.message.clone(),
                     fix: fix(&e.spec, err),
                     source: managed.map(|m| m.settings.source_profile.clone()),
-                    key_id: err.key_id.clone(),
+                    key_id: err.key_id.as_deref().map(str::to_string),
                 }),
             }
         });
