@@ -65,11 +65,21 @@ pub(super) fn service(install: bool, print: bool, kind: Option<service::Kind>) -
                 exe.display()
             );
         }
-        service::install_plan(kind, &exe, &ProcessEnv, print)
+        service::install_plan(kind, &exe, &ProcessEnv, print).map_err(Failure::usage)?
     } else {
-        service::uninstall_plan(kind, &ProcessEnv)
+        match service::uninstall_plan(kind, &ProcessEnv).map_err(Failure::usage)? {
+            service::Uninstall::Remove(plan) => plan,
+            service::Uninstall::NotInstalled(path) => {
+                // Said once, whether or not `--print` asked: there is nothing it would do.
+                let comment = if print { "# " } else { "" };
+                println!(
+                    "{comment}credd's service is not installed ({} does not exist); nothing to do",
+                    path.display()
+                );
+                return Ok(());
+            }
+        }
     };
-    let plan = plan.map_err(Failure::usage)?;
     if print {
         match &plan.content {
             Some(content) => {
