@@ -1,5 +1,6 @@
 //! Issue 24, "Trust, again": the smaller faults a new user found, each through the real binary
-//! in a temp HOME. An uninstall that claimed to stop and remove what was never there.
+//! in a temp HOME. An uninstall that claimed to stop and remove what was never there; a man page
+//! pointing at pages nothing wrote.
 
 mod common;
 
@@ -72,4 +73,65 @@ fn issue24_uninstall_service_when_nothing_is_installed() {
         std::fs::read_to_string(&calls).unwrap(),
         "--user show-environment\n--user disable --now credd\n--user daemon-reload\n"
     );
+}
+
+/// Every `credd-…(N)` page reference in a roff page, as a file name (`credd-status.1`).
+fn page_refs(roff: &str) -> Vec<String> {
+    let plain = roff.replace("\\fB", "").replace("\\fR", "").replace("\\fI", "").replace("\\-", "-");
+    let mut refs = Vec::new();
+    let mut rest = plain.as_str();
+    while let Some(at) = rest.find("credd-") {
+        let tail = &rest[at..];
+        let name_len = tail.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(tail.len());
+        let after = &tail[name_len..];
+        if let Some(section) = after.strip_prefix('(').and_then(|s| s.split_once(')')).map(|(n, _)| n)
+            && !section.is_empty()
+            && section.chars().all(|c| c.is_ascii_digit())
+        {
+            refs.push(format!("{}.{section}", &tail[..name_len]));
+        }
+        rest = &tail[name_len..];
+    }
+    refs
+}
+
+#[test]
+fn issue24_the_man_page_refers_to_no_page_that_is_not_there() {
+    let home = Home::new("http://127.0.0.1:9");
+
+    // Printed alone, credd.1 points at no other page: there is none beside it.
+    let out = home.run(&["man"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert_eq!(page_refs(&page), Vec::<String>::new(), "credd.1 refers to pages `credd man` does not write");
+    assert!(page.contains("credd keyring import"), "each command is described by name in credd.1");
+
+    // Written as a set, every page any of them refers to is there.
+    let dir = home.path().join("share/man/man1");
+    let out = home.run(&["man", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut written: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert!(text(&out.stdout).contains(&format!("wrote {} man pages to {}", written.len(), dir.display())));
+    for page in
+        ["credd.1", "credd-status.1", "credd-keyring.1", "credd-keyring-import.1", "credd-config-check.1"]
+    {
+        assert!(written.iter().any(|w| w == page), "{page} is missing from {written:?}");
+    }
+    assert!(!written.iter().any(|w| w.contains("register-shell")), "hidden commands get no page");
+    let mut referred = Vec::new();
+    for name in &written {
+        let roff = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(roff.contains(".TH "), "{name} is not roff");
+        for r in page_refs(&roff) {
+            assert!(written.contains(&r), "{name} refers to {r}, which was not written: {written:?}");
+            referred.push(r);
+        }
+    }
+    let main = std::fs::read_to_string(dir.join("credd.1")).unwrap();
+    assert!(main.contains(".SH \"SEE ALSO\""));
+    assert!(page_refs(&main).contains(&"credd-status.1".to_string()), "credd.1 leads to the others");
 }

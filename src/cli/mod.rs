@@ -121,7 +121,7 @@ pub fn run(inv: Invocation) -> ExitCode {
         Command::Hook { shell } => setup::hook(*shell),
         Command::RegisterShell(shell) => setup::register_shell(&inv, shell),
         Command::Completions(shell) => setup::completions(*shell),
-        Command::Man => setup::man(),
+        Command::Man { dir } => setup::man(dir.as_deref()),
         Command::InstallService { print, kind } => setup::service(true, *print, *kind),
         Command::UninstallService { print, kind } => setup::service(false, *print, *kind),
     };

@@ -49,8 +49,15 @@ pub(super) fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(super) fn man() -> Result<(), Failure> {
-    Ok(super::args::man(&mut std::io::stdout())?)
+/// Prints credd.1, or with `dir` writes it and every command's page there.
+pub(super) fn man(dir: Option<&std::path::Path>) -> Result<(), Failure> {
+    let Some(dir) = dir else {
+        return Ok(super::args::man(&mut std::io::stdout())?);
+    };
+    let pages = super::args::man_pages(dir)
+        .map_err(|e| Failure::failed(format!("{}: cannot write the man pages: {e}", dir.display())))?;
+    println!("wrote {} man pages to {}: credd.1 and one per command", pages.len(), dir.display());
+    Ok(())
 }
 
 /// `install-service` (`install` true) and `uninstall-service`; `print` only says what it would do.
