@@ -1,6 +1,6 @@
 //! Issue 24, "Trust, again": the smaller faults a new user found, each through the real binary
 //! in a temp HOME. An uninstall that claimed to stop and remove what was never there; a man page
-//! pointing at pages nothing wrote.
+//! pointing at pages nothing wrote; errors that said their cause twice.
 
 mod common;
 
@@ -134,4 +134,30 @@ fn issue24_the_man_page_refers_to_no_page_that_is_not_there() {
     let main = std::fs::read_to_string(dir.join("credd.1")).unwrap();
     assert!(main.contains(".SH \"SEE ALSO\""));
     assert!(page_refs(&main).contains(&"credd-status.1".to_string()), "credd.1 leads to the others");
+}
+
+/// stderr of `credd ARGS`, which must fail.
+fn failure(home: &Home, args: &[&str]) -> String {
+    let out = home.run(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    text(&out.stderr)
+}
+
+#[test]
+fn issue24_an_error_says_its_cause_once() {
+    let home = Home::new("http://127.0.0.1:9");
+    std::fs::create_dir(home.credentials()).unwrap();
+    for args in [&["refresh", "dev"][..], &["list"], &["export", "dev"]] {
+        let err = failure(&home, args);
+        assert_eq!(err.matches("Is a directory").count(), 1, "{args:?}: {err}");
+        assert!(err.contains(&format!("{}: could not read it", home.credentials().display())), "{err}");
+    }
+
+    std::fs::remove_dir(home.credentials()).unwrap();
+    home.write_credentials("[dev\naws_access_key_id = AKIAEXAMPLE\n");
+    for args in [&["refresh", "dev"][..], &["list"], &["export", "dev"]] {
+        let err = failure(&home, args);
+        assert_eq!(err.matches("section header has no closing").count(), 1, "{args:?}: {err}");
+        assert!(err.contains(&format!("{}:1:", home.credentials().display())), "{err}");
+    }
 }
