@@ -1,13 +1,17 @@
 //! Issue 24, "Trust, again": the smaller faults a new user found, each through the real binary
 //! in a temp HOME. An uninstall that claimed to stop and remove what was never there; a man page
-//! pointing at pages nothing wrote; errors that said their cause twice.
+//! pointing at pages nothing wrote; errors that said their cause twice; and a second daemon,
+//! started with another XDG_RUNTIME_DIR, managing the same credentials file as the first.
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
-use common::daemon::Home;
+use common::daemon::{Daemon, Home};
+
+const WAIT: Duration = Duration::from_secs(20);
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -160,4 +164,90 @@ fn issue24_an_error_says_its_cause_once() {
         assert_eq!(err.matches("section header has no closing").count(), 1, "{args:?}: {err}");
         assert!(err.contains(&format!("{}:1:", home.credentials().display())), "{err}");
     }
+}
+
+/// `credd daemon` in `home` with its own runtime directory; the log goes to `log_name`.
+fn daemon_in_runtime_dir(home: &Home, runtime: &Path, log_name: &str) -> std::process::Child {
+    std::fs::create_dir_all(runtime).unwrap();
+    std::fs::set_permissions(runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let log = std::fs::File::create(home.path().join(log_name)).unwrap();
+    home.command(&["daemon"])
+        .env("XDG_RUNTIME_DIR", runtime)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (bounded) for `child` to exit; a child still running then is killed and reported.
+fn exit_of(mut child: std::process::Child) -> Result<std::process::ExitStatus, &'static str> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("still running");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn issue24_a_second_daemon_with_another_runtime_dir_is_refused() {
+    let home = Home::new("http://127.0.0.1:9");
+    let mut first = home.daemon();
+    first.wait_for("no sessions", 1, WAIT);
+
+    let second = daemon_in_runtime_dir(&home, &home.path().join("run2"), "second.log");
+    let status = exit_of(second).expect("a second daemon on the same credentials file must not run");
+    let err = std::fs::read_to_string(home.path().join("second.log")).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("another credd daemon is already running (pid {})", first.pid())), "{err}");
+    assert!(err.contains(".credentials.credd-daemon.lock"), "the message names the lock: {err}");
+
+    // The same file through a symlinked directory is the same file.
+    let alias = home.path().join("aws-alias");
+    std::os::unix::fs::symlink(home.path().join(".aws"), &alias).unwrap();
+    let mut aliased = home.command(&["daemon"]);
+    aliased
+        .env("XDG_RUNTIME_DIR", home.path().join("run3"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", alias.join("credentials"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    std::fs::create_dir_all(home.path().join("run3")).unwrap();
+    let status = exit_of(aliased.spawn().unwrap()).expect("the aliased daemon must be refused too");
+    assert_eq!(status.code(), Some(2));
+
+    // The lock dies with the process, even one killed outright.
+    first.signal(libc::SIGKILL);
+    first.stop();
+    let next = daemon_in_runtime_dir(&home, &home.path().join("run2"), "next.log");
+    let next = Daemon::adopt(next, home.path().join("next.log"));
+    next.wait_for("no sessions", 1, WAIT);
+}
+
+#[test]
+fn daemons_on_different_credentials_files_both_run() {
+    let home = Home::new("http://127.0.0.1:9");
+    let first = home.daemon();
+    first.wait_for("no sessions", 1, WAIT);
+    let other = home.path().join("other/credentials");
+    let log = home.path().join("other.log");
+    std::fs::create_dir_all(home.path().join("run2")).unwrap();
+    let child = home
+        .command(&["daemon"])
+        .env("XDG_RUNTIME_DIR", home.path().join("run2"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", &other)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let second = Daemon::adopt(child, log);
+    second.wait_for("no sessions", 1, WAIT);
+    // Its directory was created private, as a first write would have.
+    let mode = std::fs::metadata(other.parent().unwrap()).unwrap();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o700);
 }
