@@ -1,7 +1,7 @@
 //! The command line: clap definitions, mapped onto credd's own [`Command`] so the rest of the
-//! program never depends on clap's types. The completion scripts and the man page are generated
-//! here too, from the same definitions (`completions`, `man`); the only clap-family type that
-//! leaves this file is the shell name `Command::Completions` hands back to `completions`.
+//! program never depends on clap's types. The completion scripts and the man pages are generated
+//! here too, from the same definitions (`completions`, `man`, `man_pages`); the only clap-family
+//! type that leaves this file is the shell name `Command::Completions` hands back to `completions`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -86,8 +86,14 @@ enum Sub {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `credd man > ~/.local/share/man/man1/credd.1`.
-    Man,
+    /// Print the man page (roff), or write it and one page per command into a directory:
+    /// `credd man --dir ~/.local/share/man/man1`.
+    Man {
+        /// Write credd.1 and one page per command here (created if missing), instead of
+        /// printing credd.1: `credd man --dir ~/.local/share/man/man1`.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print the prompt hook for a shell: `eval "$(credd hook bash)"`, `credd hook fish | source`.
     Hook {
         #[arg(value_enum)]
@@ -234,7 +240,10 @@ pub enum Command {
         min_ttl: Duration,
     },
     Completions(clap_complete::Shell),
-    Man,
+    /// `dir: None` prints credd.1; `Some` writes every page there.
+    Man {
+        dir: Option<PathBuf>,
+    },
     Hook {
         shell: crate::hooks::Shell,
     },
@@ -280,9 +289,93 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
     clap_complete::generate(shell, &mut Args::command(), "credd", out);
 }
 
-/// Writes the man page (roff), generated from the same definition as the parser.
+/// The definition the man pages are generated from: `help` is left out, as it has nothing a
+/// page could add to `credd --help`.
+fn man_command() -> clap::Command {
+    let mut cmd = Args::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// Writes credd.1 (roff), generated from the same definition as the parser. It stands alone:
+/// its COMMANDS section describes each command by name, where clap_mangen's own section would
+/// point at a `credd-status(1)` and its siblings, pages this does not write (`man_pages` does).
 pub fn man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    clap_mangen::Man::new(Args::command()).render(out)
+    main_page(&man_command(), &[], out)
+}
+
+/// Writes credd.1 and one page per command (recursively: `credd-keyring-import.1`) into `dir`,
+/// creating it if needed, and returns the file names written. Every page another one refers to
+/// is among them: clap_mangen's per-command pages point at their subcommands' pages, and
+/// credd.1's SEE ALSO lists exactly the pages written here.
+pub fn man_pages(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    fn each(cmd: &clap::Command, dir: &std::path::Path, names: &mut Vec<String>) -> std::io::Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let page = clap_mangen::Man::new(sub.clone());
+            page.generate_to(dir)?;
+            names.push(page.get_filename());
+            each(sub, dir, names)?;
+        }
+        Ok(())
+    }
+    std::fs::create_dir_all(dir)?;
+    let cmd = man_command();
+    let mut names = Vec::new();
+    each(&cmd, dir, &mut names)?;
+    let main = clap_mangen::Man::new(cmd.clone()).get_filename();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join(&main))?);
+    main_page(&cmd, &names, &mut file)?;
+    std::io::Write::flush(&mut file)?;
+    names.insert(0, main);
+    Ok(names)
+}
+
+/// credd.1: clap_mangen's sections, with our own COMMANDS section, and a SEE ALSO naming
+/// `see_also` (page file names such as `credd-status.1`), the pages written beside it.
+fn main_page(cmd: &clap::Command, see_also: &[String], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    writeln!(out, ".SH COMMANDS")?;
+    commands_section(cmd, "credd", out)?;
+    writeln!(out, ".PP")?;
+    writeln!(out, "{}", roff_text("Each command's options: credd COMMAND --help."))?;
+    if !see_also.is_empty() {
+        writeln!(out, ".SH \"SEE ALSO\"")?;
+        let refs: Vec<String> = see_also
+            .iter()
+            .filter_map(|f| f.rsplit_once('.'))
+            .map(|(name, section)| format!("\\fB{}\\fR({section})", roff_text(name)))
+            .collect();
+        writeln!(out, "{}", refs.join(",\n"))?;
+    }
+    man.render_version_section(out)
+}
+
+/// One `.TP` entry per visible command, nested commands by their full name (`credd keyring import`).
+fn commands_section(cmd: &clap::Command, prefix: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("{prefix} {}", sub.get_name());
+        writeln!(out, ".TP")?;
+        writeln!(out, "\\fB{}\\fR", roff_text(&name))?;
+        if let Some(about) = sub.get_about().or_else(|| sub.get_long_about()) {
+            for line in about.to_string().lines() {
+                writeln!(out, "{}", roff_text(line))?;
+            }
+        }
+        commands_section(sub, &name, out)?;
+    }
+    Ok(())
+}
+
+/// `text` as a line of roff: backslashes and hyphens escaped, and a leading `.` or `'` kept from
+/// reading as a request.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) { format!("\\&{escaped}") } else { escaped }
 }
 
 /// Parses `std::env::args`; exits with clap's message and code 2 on a usage error.
@@ -320,7 +413,7 @@ fn from_args(args: Args) -> Invocation {
         }
         Sub::Ensure { name, min_ttl } => Command::Ensure { name, min_ttl },
         Sub::Completions { shell } => Command::Completions(shell),
-        Sub::Man => Command::Man,
+        Sub::Man { dir } => Command::Man { dir },
         Sub::Hook { shell } => Command::Hook { shell },
         Sub::RegisterShell { pid, key_id, expires, tty, session } => {
             Command::RegisterShell(crate::protocol::ShellSession {
@@ -379,5 +472,8 @@ mod tests {
             min_ttl: Some(Duration::from_secs(7200)),
         };
         assert_eq!(parse(&["credd", "credential-process", "dev", "--min-ttl", "2h"]).command, cp);
+        assert_eq!(parse(&["credd", "man"]).command, Command::Man { dir: None });
+        let man = Command::Man { dir: Some(PathBuf::from("/m")) };
+        assert_eq!(parse(&["credd", "man", "--dir", "/m"]).command, man);
     }
 }

@@ -14,6 +14,11 @@
 //!
 //! Decisions about sessions are the engine's, here as in the daemon: the no-daemon fallbacks build
 //! an `engine::Engine` from the files and ask it.
+//!
+//! An error is printed by its `Display` alone. credd's errors say their cause there (`…: could
+//! not read it: Is a directory (os error 21)`), because that is all a log line, a status reply or
+//! a notification shows; so nothing here walks `source()` (nor uses anyhow's `{:#}`, which does),
+//! or every cause would be said twice.
 
 pub mod args;
 mod daemon;
@@ -71,8 +76,9 @@ impl Failure {
 }
 
 impl From<anyhow::Error> for Failure {
+    /// `{e}`, not `{e:#}`: the error already says its cause (see the module's doc).
     fn from(e: anyhow::Error) -> Failure {
-        Failure::usage(format!("{e:#}"))
+        Failure::usage(e)
     }
 }
 
@@ -121,7 +127,7 @@ pub fn run(inv: Invocation) -> ExitCode {
         Command::Hook { shell } => setup::hook(*shell),
         Command::RegisterShell(shell) => setup::register_shell(&inv, shell),
         Command::Completions(shell) => setup::completions(*shell),
-        Command::Man => setup::man(),
+        Command::Man { dir } => setup::man(dir.as_deref()),
         Command::InstallService { print, kind } => setup::service(true, *print, *kind),
         Command::UninstallService { print, kind } => setup::service(false, *print, *kind),
     };

@@ -49,8 +49,15 @@ pub(super) fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(super) fn man() -> Result<(), Failure> {
-    Ok(super::args::man(&mut std::io::stdout())?)
+/// Prints credd.1, or with `dir` writes it and every command's page there.
+pub(super) fn man(dir: Option<&std::path::Path>) -> Result<(), Failure> {
+    let Some(dir) = dir else {
+        return Ok(super::args::man(&mut std::io::stdout())?);
+    };
+    let pages = super::args::man_pages(dir)
+        .map_err(|e| Failure::failed(format!("{}: cannot write the man pages: {e}", dir.display())))?;
+    println!("wrote {} man pages to {}: credd.1 and one per command", pages.len(), dir.display());
+    Ok(())
 }
 
 /// `install-service` (`install` true) and `uninstall-service`; `print` only says what it would do.
@@ -65,11 +72,21 @@ pub(super) fn service(install: bool, print: bool, kind: Option<service::Kind>) -
                 exe.display()
             );
         }
-        service::install_plan(kind, &exe, &ProcessEnv, print)
+        service::install_plan(kind, &exe, &ProcessEnv, print).map_err(Failure::usage)?
     } else {
-        service::uninstall_plan(kind, &ProcessEnv)
+        match service::uninstall_plan(kind, &ProcessEnv).map_err(Failure::usage)? {
+            service::Uninstall::Remove(plan) => plan,
+            service::Uninstall::NotInstalled(path) => {
+                // Said once, whether or not `--print` asked: there is nothing it would do.
+                let comment = if print { "# " } else { "" };
+                println!(
+                    "{comment}credd's service is not installed ({} does not exist); nothing to do",
+                    path.display()
+                );
+                return Ok(());
+            }
+        }
     };
-    let plan = plan.map_err(Failure::usage)?;
     if print {
         match &plan.content {
             Some(content) => {

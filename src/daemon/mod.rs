@@ -350,7 +350,7 @@ fn reply_when_done(pending: Vec<oneshot::Receiver<RefreshResult>>, reply: onesho
 /// Runs until `shutdown` completes or SIGTERM/SIGINT arrives.
 pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
     let config = Config::load(&opts.config_path, opts.config_explicit).map_err(DaemonError::Config)?;
-    let _instance = instance::acquire(&opts.runtime_dir)?;
+    let _instance = instance::acquire(&opts.runtime_dir, &opts.files.credentials)?;
     let socket =
         crate::paths::socket_path(opts.socket_override.as_deref(), &ProcessEnv, config.socket.as_deref());
     let listener = server::bind(&socket)?;

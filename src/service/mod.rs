@@ -3,7 +3,8 @@
 //! The checked-in files (`systemd/credd.service`, `launchd/io.github.credd.plist`) are the
 //! templates; [`render`] fills in the absolute path of the running binary. An install is a
 //! [`Plan`] (a file to write, directories to create, commands to run), so `--print` shows exactly
-//! what a real install would do and changes nothing.
+//! what a real install would do and changes nothing. An uninstall first looks for the file an
+//! install writes ([`Uninstall`]): with none there, there is nothing to stop, run or remove.
 //!
 //! - `sdnotify`: readiness and status lines for `Type=notify`.
 
@@ -147,7 +148,28 @@ pub fn install_plan(
     })
 }
 
-pub fn uninstall_plan(kind: Kind, env: &dyn Env) -> Result<Plan, ServiceError> {
+/// What `uninstall-service` finds: the service to remove, or nothing of credd's installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Uninstall {
+    /// Stop, disable and remove the unit or plist.
+    Remove(Plan),
+    /// Nothing is at the path `install-service` writes (named here), so there is nothing to stop
+    /// or remove. Uninstalling twice is not an error, but it must not claim to have done anything.
+    NotInstalled(PathBuf),
+}
+
+/// What uninstalling would do, decided by whether the unit file `install-service` writes is
+/// there. A dangling symlink there counts as installed: removing it is the uninstall.
+pub fn uninstall_plan(kind: Kind, env: &dyn Env) -> Result<Uninstall, ServiceError> {
+    let plan = removal_plan(kind, env)?;
+    match std::fs::symlink_metadata(&plan.unit_path) {
+        Ok(_) => Ok(Uninstall::Remove(plan)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Uninstall::NotInstalled(plan.unit_path)),
+        Err(source) => Err(ServiceError::Io { path: plan.unit_path, source }),
+    }
+}
+
+fn removal_plan(kind: Kind, env: &dyn Env) -> Result<Plan, ServiceError> {
     let home = paths::home(env).ok_or(ServiceError::NoHome)?;
     Ok(match kind {
         Kind::Systemd => Plan {
@@ -232,6 +254,8 @@ pub fn install(plan: &Plan) -> Result<(), ServiceError> {
 }
 
 /// Carries out an uninstall plan: stop, disable, remove the file. Config and credentials stay.
+/// The plan exists only when the file did ([`uninstall_plan`]); if it vanished since, someone
+/// else removed it, which is the end this was after, so that is not worth a note.
 pub fn uninstall(plan: &Plan) -> Result<Vec<String>, ServiceError> {
     let mut notes = Vec::new();
     let reachable = plan.kind != Kind::Systemd || check_systemd_user().is_ok();
@@ -246,9 +270,7 @@ pub fn uninstall(plan: &Plan) -> Result<Vec<String>, ServiceError> {
     }
     match std::fs::remove_file(&plan.unit_path) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            notes.push(format!("{} was not installed", plan.unit_path.display()))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(source) => return Err(ServiceError::Io { path: plan.unit_path.clone(), source }),
     }
     if reachable {
@@ -294,6 +316,21 @@ mod tests {
         let p = install_plan(Kind::Systemd, Path::new("/usr/local/bin/credd"), &env("/h"), false).unwrap();
         assert_eq!(p.unit_path, PathBuf::from("/h/.config/systemd/user/credd.service"));
         assert_eq!(p.commands[1], ["systemctl", "--user", "enable", "--now", "credd"]);
+    }
+
+    #[test]
+    fn an_uninstall_plan_only_when_the_unit_file_is_there() {
+        let t = tempfile::tempdir().unwrap();
+        let env = env(&t.path().display().to_string());
+        let unit = t.path().join(".config/systemd/user/credd.service");
+        assert_eq!(uninstall_plan(Kind::Systemd, &env).unwrap(), Uninstall::NotInstalled(unit.clone()));
+        std::fs::create_dir_all(unit.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(t.path().join("gone"), &unit).unwrap();
+        let Uninstall::Remove(plan) = uninstall_plan(Kind::Systemd, &env).unwrap() else {
+            panic!("a dangling link where the unit goes is an install to remove");
+        };
+        assert_eq!(plan.unit_path, unit);
+        assert_eq!(plan.commands[0], ["systemctl", "--user", "disable", "--now", "credd"]);
     }
 
     #[test]
