@@ -1,6 +1,7 @@
-//! Everything doctor can find without the network: the environment, the two files, the key
-//! material, the expiry keys, regions, role profiles and credd's own config. Pure over its
-//! [`Inputs`], so each rule is tested with a map for an environment and strings for files.
+//! Everything doctor can find without the network: the environment, the two files (unreadable,
+//! unparseable, too open), the key material, the expiry keys, regions, role profiles and credd's
+//! own config. Pure over its [`Inputs`], so each rule is tested with a map for an environment and
+//! strings for files.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use crate::finding::Code;
 use crate::paths::Env;
 use crate::profile::meta::{self, ExpiryRead};
 use crate::profile::parse::{Ignored, Section};
-use crate::profile::{Document, ParseError, Sections};
+use crate::profile::{Document, ParseError, ReadFailure, Sections};
 use crate::secret::short_key_id;
 
 pub struct Inputs<'a> {
@@ -24,6 +25,8 @@ pub struct Inputs<'a> {
     pub credentials_path: PathBuf,
     /// Files that could not be parsed (and so are missing above).
     pub parse_errors: Vec<(Source, ParseError)>,
+    /// Files that are there but could not be read (and so are missing above).
+    pub unreadable: Vec<(Source, ReadFailure)>,
     /// The credentials file's permission bits, if it exists.
     pub credentials_mode: Option<u32>,
     /// `--profile`.
@@ -266,6 +269,11 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
     let env = i.env;
     let (selected, selected_by) = selected_profile(env, i.profile_flag.as_deref());
 
+    // A file that cannot be read is not an empty one: every SDK fails on it (botocore raises, the
+    // Rust and Go SDKs give up on the profile), so it is an error, whichever profile is in use.
+    for (source, e) in &i.unreadable {
+        out.push(Finding::new(Code::FileUnreadable, Severity::Error, None, *source, e.message(), e.fix()));
+    }
     for (source, e) in &i.parse_errors {
         out.push(Finding::new(
             Code::FileUnparseable,
@@ -372,7 +380,12 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
     let cred_sections = i.credentials.map(Document::sections).unwrap_or_default();
     let merged = config_sections.clone().merged_with(&cred_sections);
     let names: Vec<&str> = merged.profile_names().collect();
-    if merged.profile(&selected).is_none() && (selected_by != "the default" || env_key.is_none()) {
+    // Nothing is "not found" while a file it may be in cannot be read: that file's finding
+    // says why.
+    if merged.profile(&selected).is_none()
+        && (selected_by != "the default" || env_key.is_none())
+        && i.unreadable.is_empty()
+    {
         let fix = match crate::config::did_you_mean(&selected, names.iter().copied()) {
             Some(m) => format!("did you mean \"{m}\"?"),
             None if names.is_empty() => "create it with `aws configure`".into(),
@@ -553,6 +566,7 @@ mod tests {
             config_path: "config".into(),
             credentials_path: "credentials".into(),
             parse_errors: vec![],
+            unreadable: vec![],
             credentials_mode: Some(0o600),
             profile_flag: flag.map(str::to_string),
             now: Utc::now(),

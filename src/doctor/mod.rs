@@ -10,9 +10,10 @@
 //! - `keyring`: profiles whose keys are in the OS keyring: is it there, unlocked, holding them.
 //! - `sso`: IAM Identity Center profiles and their cached tokens, offline.
 //!
-//! The classification of STS errors is `refresh::classify`'s, shared with the daemon, so doctor,
-//! `status` and notifications always name the same cause. The codes are documented in
-//! docs/doctor.md; they are a contract.
+//! The classification of STS errors is `refresh::classify`'s, and of a file that cannot be read
+//! `profile::ReadFailure`'s, both shared with the daemon, so doctor, `status`, the log and
+//! notifications always name the same cause. The codes are documented in docs/doctor.md; they
+//! are a contract.
 
 pub mod checks;
 mod keyring;
@@ -28,7 +29,7 @@ use serde::Serialize;
 use crate::files::Loaded;
 use crate::finding::Code;
 use crate::paths::Env;
-use crate::profile::{FileKind, read_document};
+use crate::profile::{FileKind, ReadFailure, Unreadable, WriteError, read_document};
 
 /// What `credd doctor` was asked.
 pub struct Options {
@@ -44,55 +45,78 @@ pub struct Options {
 /// Runs every check and, unless offline, the live ones.
 pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     let now = chrono::Utc::now();
-    let mut parse_errors = Vec::new();
+    let (mut parse_errors, mut unreadable) = (Vec::new(), Vec::new());
+    // The daemon's own read, so doctor sees what the daemon sees; a file it cannot read is a
+    // finding, never an absent or empty file.
     let mut read = |path: &PathBuf, kind, source| match read_document(path, kind) {
         Ok(doc) => doc,
-        Err(crate::profile::WriteError::Unparseable(e)) => {
+        Err(WriteError::Unparseable(e)) => {
             parse_errors.push((source, e));
             None
         }
-        Err(_) => None,
+        Err(WriteError::Unreadable(e)) => {
+            unreadable.push((source, e));
+            None
+        }
+        Err(e) => {
+            let why = match e {
+                WriteError::Contended { .. } => "another program kept writing it for seconds".into(),
+                e => e.to_string(),
+            };
+            unreadable.push((source, ReadFailure { path: path.clone(), why: Unreadable::Other(why) }));
+            None
+        }
     };
     let config = read(&opts.aws_config, FileKind::Config, Source::ConfigFile);
     let credentials = read(&opts.aws_credentials, FileKind::Credentials, Source::CredentialsFile);
-    let credentials_mode = std::fs::metadata(&opts.aws_credentials).ok().map(|m| {
+    // Only a file has a mode worth a finding: a directory's 755 is its own, different problem.
+    let credentials_mode = std::fs::metadata(&opts.aws_credentials).ok().filter(|m| m.is_file()).map(|m| {
         use std::os::unix::fs::PermissionsExt;
         m.permissions().mode()
     });
+    let loaded = Loaded {
+        config,
+        credentials,
+        env: Default::default(),
+        sso: Default::default(),
+        unreadable: unreadable.iter().map(|(_, e)| e.clone()).collect(),
+    };
+    let config_problems = match crate::config::Config::load(&opts.credd_config, false) {
+        Ok(c) => crate::sessions::plan(&c, &loaded, &opts.host_user).errors,
+        Err(errors) => errors,
+    };
     let inputs = checks::Inputs {
         env,
-        config: config.as_ref(),
-        credentials: credentials.as_ref(),
+        config: loaded.config.as_ref(),
+        credentials: loaded.credentials.as_ref(),
         config_path: opts.aws_config.clone(),
         credentials_path: opts.aws_credentials.clone(),
         parse_errors,
+        unreadable,
         credentials_mode,
         profile_flag: opts.profile.clone(),
         now,
     };
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
-    if let Some(c) = &config {
+    if let Some(c) = &loaded.config {
         let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
         let dir = crate::sso::cache_dir(env);
         report.findings.extend(sso::check(&c.sections(), &dir, &selected, opts.profile.as_deref(), now));
     }
-    let loaded = Loaded { config, credentials, env: Default::default(), sso: Default::default() };
-    let config_problems: Vec<String> = match crate::config::Config::load(&opts.credd_config, false) {
-        Ok(c) => crate::sessions::plan(&c, &loaded, &opts.host_user)
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        Err(errors) => errors.iter().map(ToString::to_string).collect(),
-    };
-    for message in config_problems {
+    for e in config_problems {
+        // The problem's own fix when it has one: one caused by an unreadable AWS file is fixed
+        // there, not in credd's config.
+        let fix = e
+            .fix
+            .clone()
+            .unwrap_or_else(|| "fix credd's config; `credd config check` lists every problem".into());
         report.findings.push(Finding::new(
             Code::CreddConfigInvalid,
             Severity::Warn,
             None,
             Source::ConfigFile,
-            message,
-            "fix credd's config; `credd config check` lists every problem".into(),
+            crate::config::ConfigError { fix: None, ..e }.to_string(),
+            fix,
         ));
     }
     let (findings, held) = keyring::check(&*crate::keyring::system(), &loaded, opts.profile.as_deref()).await;
