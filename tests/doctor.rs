@@ -78,10 +78,14 @@ fn deleted_keys_and_mistyped_secrets_are_told_apart() {
     ));
     std::fs::write(home.path().join(".aws/config"), "[default]\nregion = us-east-1\n").unwrap();
     let (out, v) = doctor(&home, &[], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    // `default` is in use and works: the others' faults are warnings (issue 24).
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
     assert!(has(&v, "deleted", "key-unknown"), "{v:#}");
     assert!(has(&v, "typo", "secret-mismatch"), "{v:#}");
     assert_eq!(codes(&v).len(), 2, "{v:#}");
+    assert!(v["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "warn"), "{v:#}");
+    let (out, _) = doctor(&home, &["--profile", "deleted"], &[]);
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(v["identities"][0]["profile"].as_str(), Some("default"));
     let text = serde_json::to_string(&v).unwrap();
     assert!(!text.contains(&secret) && !text.contains(&wrong), "a secret reached doctor's output");
@@ -376,4 +380,31 @@ fn issue24_permission_denied_is_named_by_doctor_and_the_daemon() {
         "{text}"
     );
     assert!(!text.contains("holds no access keys") && !text.contains("in neither"), "{text}");
+}
+
+/// Issue 24: an incomplete `[other]` failed doctor's verdict while the `[default]` in use was
+/// healthy. A problem counts against the verdict only in the profile in use, or one it takes
+/// credentials from.
+#[test]
+fn issue24_a_problem_in_a_profile_not_in_use_is_only_a_warning() {
+    let home = Home::new("http://127.0.0.1:9");
+    home.write_credentials(&format!(
+        "[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n[other]\naws_access_key_id = {KEY}\n"
+    ));
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[default]\nregion = eu-west-1\n[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = other\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let (out, v) = doctor(&home, &["--offline"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(finding(&v, "key-incomplete")["severity"], "warn", "{v:#}");
+    // In use, directly or as the source of the role in use: an error.
+    for env in [[("AWS_PROFILE", "other")], [("AWS_PROFILE", "role")]] {
+        let (out, v) = doctor(&home, &["--offline"], &env);
+        assert_eq!(out.status.code(), Some(1), "{env:?}: {v:#}");
+        assert_eq!(finding(&v, "key-incomplete")["severity"], "error", "{env:?}: {v:#}");
+    }
+    let (out, _) = doctor(&home, &["--offline", "--profile", "other"], &[]);
+    assert_eq!(out.status.code(), Some(1));
 }

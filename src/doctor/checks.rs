@@ -2,6 +2,9 @@
 //! unparseable, too open), the key material, the expiry keys, regions, role profiles and credd's
 //! own config. Pure over its [`Inputs`], so each rule is tested with a map for an environment and
 //! strings for files.
+//!
+//! Each finding is written as it would be for the profile in use; whether it decides the verdict
+//! is `doctor::judge`'s call, made once for every check.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -211,14 +214,13 @@ fn check_expiry(
     origin: &str,
     profile: Option<&str>,
     source: Source,
-    important: bool,
     now: DateTime<Utc>,
     out: &mut Vec<Finding>,
 ) {
     if at <= now {
         out.push(Finding::new(
             Code::SessionExpired,
-            if important { Severity::Error } else { Severity::Warn },
+            Severity::Error,
             profile,
             source,
             format!(
@@ -356,7 +358,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         for key in ["AWS_CREDENTIAL_EXPIRATION", "AWS_SESSION_EXPIRATION", "AWSUME_EXPIRATION"] {
             if let Some(raw) = var(key) {
                 match meta::parse_timestamp(&raw, false) {
-                    Some(at) => check_expiry(at, key, None, Source::Env, true, i.now, &mut out),
+                    Some(at) => check_expiry(at, key, None, Source::Env, i.now, &mut out),
                     None => out.push(Finding::new(
                         Code::ExpiryUnreadable,
                         Severity::Warn,
@@ -428,7 +430,6 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
                 &format!("{} on line {}", e.key, e.line),
                 Some(name),
                 source,
-                important,
                 i.now,
                 &mut out,
             ),

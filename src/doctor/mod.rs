@@ -12,8 +12,9 @@
 //!
 //! The classification of STS errors is `refresh::classify`'s, and of a file that cannot be read
 //! `profile::ReadFailure`'s, both shared with the daemon, so doctor, `status`, the log and
-//! notifications always name the same cause. The codes are documented in docs/doctor.md; they
-//! are a contract.
+//! notifications always name the same cause. The checks write each finding as it would be for
+//! the profile in use; [`judge`] alone decides which ones are only warnings. The codes are
+//! documented in docs/doctor.md; they are a contract.
 
 pub mod checks;
 mod keyring;
@@ -21,7 +22,7 @@ pub mod live;
 pub mod regions;
 mod sso;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -29,7 +30,7 @@ use serde::Serialize;
 use crate::files::Loaded;
 use crate::finding::Code;
 use crate::paths::Env;
-use crate::profile::{FileKind, ReadFailure, Unreadable, WriteError, read_document};
+use crate::profile::{FileKind, ReadFailure, Sections, Unreadable, WriteError, read_document};
 
 /// What `credd doctor` was asked.
 pub struct Options {
@@ -85,6 +86,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         Ok(c) => crate::sessions::plan(&c, &loaded, &opts.host_user).errors,
         Err(errors) => errors,
     };
+    let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
     let inputs = checks::Inputs {
         env,
         config: loaded.config.as_ref(),
@@ -99,9 +101,8 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     };
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
     if let Some(c) = &loaded.config {
-        let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
         let dir = crate::sso::cache_dir(env);
-        report.findings.extend(sso::check(&c.sections(), &dir, &selected, opts.profile.as_deref(), now));
+        report.findings.extend(sso::check(&c.sections(), &dir, opts.profile.as_deref(), now));
     }
     for e in config_problems {
         // The problem's own fix when it has one: one caused by an unreadable AWS file is fixed
@@ -121,8 +122,8 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     }
     let (findings, held) = keyring::check(&*crate::keyring::system(), &loaded, opts.profile.as_deref()).await;
     report.findings.extend(findings);
+    let merged = loaded.merged();
     if !opts.offline {
-        let merged = loaded.merged();
         let names: Vec<&str> = match &opts.profile {
             Some(p) => vec![p.as_str()],
             None => merged.profile_names().collect(),
@@ -132,7 +133,34 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         report.findings.extend(findings);
         report.identities = identities;
     }
+    judge(&mut report.findings, &in_use(&selected, &merged));
     report
+}
+
+/// The profiles whose problems decide the verdict: the one in use, and those it gets its
+/// credentials from: the `source_profile` chain SDKs follow for a role.
+fn in_use(selected: &str, merged: &Sections) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut next = Some(selected.to_string());
+    while let Some(name) = next.take() {
+        if !out.insert(name.clone()) {
+            break;
+        }
+        let role = merged.profile(&name).filter(|p| p.get("role_arn").is_some());
+        next = role.and_then(|p| p.get("source_profile")).map(str::to_string);
+    }
+    out
+}
+
+/// The verdict, decided here once for every check: a problem in a profile that is not in use
+/// (see [`in_use`]) is a warning, whatever its code, since no SDK call in this setup meets it.
+/// Findings about no profile (the environment, a whole file, the clock) keep their severity.
+fn judge(findings: &mut [Finding], in_use: &BTreeSet<String>) {
+    for f in findings {
+        if f.profile.as_ref().is_some_and(|p| !in_use.contains(p)) {
+            f.severity = Severity::Warn;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -237,5 +265,36 @@ impl Report {
             out.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Document, FileKind};
+
+    #[test]
+    fn only_problems_in_the_profile_in_use_or_its_sources_are_errors() {
+        let config = "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n\
+                      [profile loop]\nrole_arn = arn:aws:iam::123456789012:role/l\nsource_profile = loop\n";
+        let doc = Document::parse(config, FileKind::Config, std::path::Path::new("/c")).unwrap();
+        let merged = doc.sections();
+        let finding = |profile: Option<&str>| {
+            Finding::new(
+                Code::KeyIncomplete,
+                Severity::Error,
+                profile,
+                Source::CredentialsFile,
+                "m".into(),
+                "f".into(),
+            )
+        };
+        let mut findings =
+            vec![finding(Some("role")), finding(Some("base")), finding(Some("other")), finding(None)];
+        judge(&mut findings, &in_use("role", &merged));
+        let got: Vec<Severity> = findings.iter().map(|f| f.severity).collect();
+        assert_eq!(got, [Severity::Error, Severity::Error, Severity::Warn, Severity::Error]);
+        // A loop of sources ends.
+        assert_eq!(in_use("loop", &merged).into_iter().collect::<Vec<_>>(), ["loop"]);
     }
 }
