@@ -408,3 +408,32 @@ fn issue24_a_problem_in_a_profile_not_in_use_is_only_a_warning() {
     let (out, _) = doctor(&home, &["--offline", "--profile", "other"], &[]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Issue 24: aws-mfa's layout before its first session: `[work-long-term]` holds the keys and
+/// `aws_mfa_device`, `[work]` does not exist yet. `credd status` says `credd mfa work CODE`;
+/// doctor said profile-not-found.
+#[test]
+fn issue24_doctor_knows_aws_mfa_s_layout_before_the_first_session() {
+    let home = Home::new("http://127.0.0.1:9");
+    home.write_credentials(&format!(
+        "[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n\
+         [work-long-term]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n\
+         aws_mfa_device = arn:aws:iam::123456789012:mfa/alice\n"
+    ));
+    std::fs::write(home.path().join(".aws/config"), "[default]\nregion = eu-west-1\n").unwrap();
+    let (out, v) = doctor(&home, &["--offline", "--profile", "work"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    assert!(!has(&v, "work", "profile-not-found"), "{v:#}");
+    let f = finding(&v, "mfa-code-needed");
+    assert_eq!((f["profile"].as_str(), f["severity"].as_str()), (Some("work"), Some("error")), "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("aws-mfa")
+            && f["message"].as_str().unwrap().contains("[work-long-term]"),
+        "{f}"
+    );
+    assert_eq!(f["fix"], "credd mfa work CODE", "{f}");
+    // While `default` is in use, the session to come is worth knowing about, not a failure.
+    let (out, v) = doctor(&home, &["--offline"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(finding(&v, "mfa-code-needed")["severity"], "warn", "{v:#}");
+}

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::config::Home;
 use crate::files::Loaded;
 use crate::finding::Code;
 use crate::paths::Env;
@@ -82,10 +83,30 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         sso: Default::default(),
         unreadable: unreadable.iter().map(|(_, e)| e.clone()).collect(),
     };
-    let config_problems = match crate::config::Config::load(&opts.credd_config, false) {
-        Ok(c) => crate::sessions::plan(&c, &loaded, &opts.host_user).errors,
-        Err(errors) => errors,
+    // The sessions credd keeps, as the daemon plans them. With a broken config, the ones it
+    // finds on its own are still what it will keep once the config is fixed.
+    let (sessions, config_problems) = match crate::config::Config::load(&opts.credd_config, false) {
+        Ok(c) => {
+            let plan = crate::sessions::plan(&c, &loaded, &opts.host_user);
+            (plan.sessions, plan.errors)
+        }
+        Err(errors) => {
+            (crate::sessions::plan(&Default::default(), &loaded, &opts.host_user).sessions, errors)
+        }
     };
+    let kept: Vec<checks::Kept> = sessions
+        .iter()
+        .filter(|s| matches!(s.home, Home::Profile | Home::Both(_)))
+        .filter_map(|s| {
+            let m = s.managed.as_ref()?;
+            Some(checks::Kept {
+                name: s.name.clone(),
+                source: m.settings.source_profile.clone(),
+                mfa: m.settings.mfa_serial.is_some(),
+                layout: m.discovered,
+            })
+        })
+        .collect();
     let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
     let inputs = checks::Inputs {
         env,
@@ -95,6 +116,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         credentials_path: opts.aws_credentials.clone(),
         parse_errors,
         unreadable,
+        kept,
         credentials_mode,
         profile_flag: opts.profile.clone(),
         now,
@@ -133,13 +155,14 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         report.findings.extend(findings);
         report.identities = identities;
     }
-    judge(&mut report.findings, &in_use(&selected, &merged));
+    judge(&mut report.findings, &in_use(&selected, &merged, &inputs.kept));
     report
 }
 
 /// The profiles whose problems decide the verdict: the one in use, and those it gets its
-/// credentials from: the `source_profile` chain SDKs follow for a role.
-fn in_use(selected: &str, merged: &Sections) -> BTreeSet<String> {
+/// credentials from: the `source_profile` chain SDKs follow for a role, and the source credd
+/// makes the session it keeps there from.
+fn in_use(selected: &str, merged: &Sections, kept: &[checks::Kept]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut next = Some(selected.to_string());
     while let Some(name) = next.take() {
@@ -147,7 +170,9 @@ fn in_use(selected: &str, merged: &Sections) -> BTreeSet<String> {
             break;
         }
         let role = merged.profile(&name).filter(|p| p.get("role_arn").is_some());
-        next = role.and_then(|p| p.get("source_profile")).map(str::to_string);
+        let sdk_source = role.and_then(|p| p.get("source_profile")).map(str::to_string);
+        let credd_source = kept.iter().find(|k| k.name == name).map(|k| k.source.clone());
+        next = sdk_source.or(credd_source);
     }
     out
 }
@@ -291,10 +316,21 @@ mod tests {
         };
         let mut findings =
             vec![finding(Some("role")), finding(Some("base")), finding(Some("other")), finding(None)];
-        judge(&mut findings, &in_use("role", &merged));
+        judge(&mut findings, &in_use("role", &merged, &[]));
         let got: Vec<Severity> = findings.iter().map(|f| f.severity).collect();
         assert_eq!(got, [Severity::Error, Severity::Error, Severity::Warn, Severity::Error]);
         // A loop of sources ends.
-        assert_eq!(in_use("loop", &merged).into_iter().collect::<Vec<_>>(), ["loop"]);
+        assert_eq!(in_use("loop", &merged, &[]).into_iter().collect::<Vec<_>>(), ["loop"]);
+        // The source credd makes a kept session from counts too: aws-mfa's `-long-term`.
+        let kept = [checks::Kept {
+            name: "work".into(),
+            source: "work-long-term".into(),
+            mfa: true,
+            layout: Some("aws-mfa"),
+        }];
+        assert_eq!(
+            in_use("work", &merged, &kept).into_iter().collect::<Vec<_>>(),
+            ["work", "work-long-term"]
+        );
     }
 }
