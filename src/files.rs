@@ -3,7 +3,9 @@
 //! the SSO token cache files ([`Loaded`]), merged the way SDKs merge them.
 //!
 //! It owns *which* files make up a reading and what happens when one of them is broken (the last
-//! good reading is kept). How each file is parsed, edited and written belongs to `profile` and
+//! good reading is kept). A file that is there but cannot be read (`profile::ReadFailure`) is
+//! never taken for an absent or empty one: the reading records it, so that whatever finds a
+//! profile missing can say the file it may be in could not be read. How each file is parsed, edited and written belongs to `profile` and
 //! `envfile`; which sessions a reading holds belongs to `sessions`.
 
 use std::collections::BTreeMap;
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::envfile::EnvFile;
 use crate::paths::Env;
-use crate::profile::{Document, FileKind, SectionId, Sections, WriteError, read_document};
+use crate::profile::{Document, FileKind, ReadFailure, SectionId, Sections, WriteError, read_document};
 
 /// Where the AWS files are.
 #[derive(Clone, Debug)]
@@ -28,13 +30,15 @@ impl AwsFiles {
         }
     }
 
-    /// Reads both files. A missing file is fine; an unparseable one is an error naming it.
+    /// Reads both files. A missing file is fine; an unparseable or unreadable one is an error naming
+    /// it and its fix.
     pub fn read(&self) -> Result<Loaded, WriteError> {
         Ok(Loaded {
             config: read_document(&self.config, FileKind::Config)?,
             credentials: read_document(&self.credentials, FileKind::Credentials)?,
             env: BTreeMap::new(),
             sso: BTreeMap::new(),
+            unreadable: Vec::new(),
         })
     }
 
@@ -46,23 +50,26 @@ impl AwsFiles {
         previous: Option<&Loaded>,
         env_paths: impl IntoIterator<Item = &'a Path>,
     ) -> Loaded {
-        let read = |path: &Path, kind, prev: Option<&Document>| match read_document(path, kind) {
+        let mut unreadable = Vec::new();
+        let mut read = |path: &Path, kind, prev: Option<&Document>| match read_document(path, kind) {
             Ok(doc) => doc,
             Err(e) => {
-                tracing::error!("{e}");
+                let kept = match prev {
+                    Some(_) => "credd keeps working from its last good reading of it",
+                    None => "until it can be read, credd cannot see the profiles in it",
+                };
+                tracing::error!("{e}; {kept}");
+                if let WriteError::Unreadable(u) = e {
+                    unreadable.push(u);
+                }
                 prev.cloned()
             }
         };
-        let mut loaded = Loaded {
-            config: read(&self.config, FileKind::Config, previous.and_then(|p| p.config.as_ref())),
-            credentials: read(
-                &self.credentials,
-                FileKind::Credentials,
-                previous.and_then(|p| p.credentials.as_ref()),
-            ),
-            env: BTreeMap::new(),
-            sso: BTreeMap::new(),
-        };
+        let config = read(&self.config, FileKind::Config, previous.and_then(|p| p.config.as_ref()));
+        let credentials =
+            read(&self.credentials, FileKind::Credentials, previous.and_then(|p| p.credentials.as_ref()));
+        let mut loaded =
+            Loaded { config, credentials, env: BTreeMap::new(), sso: BTreeMap::new(), unreadable };
         loaded.read_env_files(env_paths);
         loaded
     }
@@ -78,6 +85,8 @@ pub struct Resolved<'a> {
     pub keyring_held: std::collections::BTreeSet<&'a str>,
     /// The SSO token cache files that hold a token.
     pub sso_cached: std::collections::BTreeSet<&'a Path>,
+    /// The AWS files that are there but could not be read: a profile not seen may be in them.
+    pub unreadable: &'a [ReadFailure],
 }
 
 /// Both AWS files and the env files, as read at one moment.
@@ -90,6 +99,9 @@ pub struct Loaded {
     /// The SSO token cache files of the SSO sessions the config file declares, by path; `None`
     /// if absent (not signed in).
     pub sso: BTreeMap<PathBuf, Option<crate::sso::cache::CachedToken>>,
+    /// The AWS files that are there but could not be read this time (their reading above is the
+    /// last good one, or `None`): what they hold is unknown, not empty.
+    pub unreadable: Vec<ReadFailure>,
 }
 
 impl Loaded {
@@ -103,6 +115,7 @@ impl Loaded {
             credentials: Some(parse(credentials, FileKind::Credentials, "/k")),
             env: BTreeMap::new(),
             sso: BTreeMap::new(),
+            unreadable: Vec::new(),
         }
     }
 
@@ -192,6 +205,7 @@ impl Loaded {
             merged: self.merged(),
             keyring_held: held.unwrap_or_default().into_iter().collect(),
             sso_cached: self.sso.iter().filter(|(_, t)| t.is_some()).map(|(p, _)| p.as_path()).collect(),
+            unreadable: &self.unreadable,
         }
     }
 

@@ -198,7 +198,20 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
         let sso_source = source.is_some_and(crate::sso::signs_in_with_sso);
         let chained = configured.contains_key(s.source_profile.as_str())
             || (sso_source && s.method == Method::AssumeRole);
+        // A file that could not be read may hold the source: say that, not "missing" or "no keys".
+        let unseen = |what: &str| {
+            resolved.unreadable.first().map(|u| {
+                (
+                    format!("cannot tell whether profile \"{}\" {what}: {}", s.source_profile, u.message()),
+                    u.fix(),
+                )
+            })
+        };
         if source.is_none() && !chained {
+            if let Some((message, fix)) = unseen("exists") {
+                problem("source_profile", message, Some(fix));
+                continue;
+            }
             let names: Vec<&str> = merged.profile_names().collect();
             let fix = did_you_mean(&s.source_profile, names.iter().copied())
                 .map(|m| format!("did you mean \"{m}\"?"))
@@ -235,6 +248,10 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
         if !chained && !sso_source {
             let kind = kind_of(&s.source_profile, source.expect("checked above"));
             if kind != CredentialKind::LongTerm {
+                if let Some((message, fix)) = unseen("holds long-term keys") {
+                    problem("source_profile", message, Some(fix));
+                    continue;
+                }
                 let what = match kind {
                     CredentialKind::Absent => "holds no access keys",
                     CredentialKind::Session => "holds a temporary session, not long-term keys",

@@ -153,8 +153,8 @@ fn issue24_an_error_says_its_cause_once() {
     std::fs::create_dir(home.credentials()).unwrap();
     for args in [&["refresh", "dev"][..], &["list"], &["export", "dev"]] {
         let err = failure(&home, args);
-        assert_eq!(err.matches("Is a directory").count(), 1, "{args:?}: {err}");
-        assert!(err.contains(&format!("{}: could not read it", home.credentials().display())), "{err}");
+        assert_eq!(err.matches("is a directory").count(), 1, "{args:?}: {err}");
+        assert!(err.contains(&format!("{} is a directory", home.credentials().display())), "{err}");
     }
 
     std::fs::remove_dir(home.credentials()).unwrap();

@@ -1,6 +1,10 @@
-//! Everything doctor can find without the network: the environment, the two files, the key
-//! material, the expiry keys, regions, role profiles and credd's own config. Pure over its
-//! [`Inputs`], so each rule is tested with a map for an environment and strings for files.
+//! Everything doctor can find without the network: the environment, the two files (unreadable,
+//! unparseable, too open), the key material, the expiry keys, regions, role profiles, and the
+//! sessions credd keeps that have not been issued yet. Pure over its [`Inputs`], so each rule is
+//! tested with a map for an environment and strings for files.
+//!
+//! Each finding is written as it would be for the profile in use; whether it decides the verdict
+//! is `doctor::judge`'s call, made once for every check.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -13,7 +17,7 @@ use crate::finding::Code;
 use crate::paths::Env;
 use crate::profile::meta::{self, ExpiryRead};
 use crate::profile::parse::{Ignored, Section};
-use crate::profile::{Document, ParseError, Sections};
+use crate::profile::{Document, ParseError, ReadFailure, Sections};
 use crate::secret::short_key_id;
 
 pub struct Inputs<'a> {
@@ -24,11 +28,28 @@ pub struct Inputs<'a> {
     pub credentials_path: PathBuf,
     /// Files that could not be parsed (and so are missing above).
     pub parse_errors: Vec<(Source, ParseError)>,
+    /// Files that are there but could not be read (and so are missing above).
+    pub unreadable: Vec<(Source, ReadFailure)>,
+    /// The profiles credd keeps a session in (`sessions::plan`): before the first one is issued,
+    /// such a profile does not exist yet, and that is not "not found".
+    pub kept: Vec<Kept>,
     /// The credentials file's permission bits, if it exists.
     pub credentials_mode: Option<u32>,
     /// `--profile`.
     pub profile_flag: Option<String>,
     pub now: DateTime<Utc>,
+}
+
+/// A profile credd writes sessions into, and where it gets them from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub name: String,
+    /// The profile holding the long-term keys (or the session) it is made from.
+    pub source: String,
+    /// Each refresh needs a code from an MFA device.
+    pub mfa: bool,
+    /// Found without config in this tool's layout (`"aws-mfa"`), or `None` for a `[[session]]`.
+    pub layout: Option<&'static str>,
 }
 
 /// The profile SDKs will use, and what selected it.
@@ -208,14 +229,13 @@ fn check_expiry(
     origin: &str,
     profile: Option<&str>,
     source: Source,
-    important: bool,
     now: DateTime<Utc>,
     out: &mut Vec<Finding>,
 ) {
     if at <= now {
         out.push(Finding::new(
             Code::SessionExpired,
-            if important { Severity::Error } else { Severity::Warn },
+            Severity::Error,
             profile,
             source,
             format!(
@@ -266,6 +286,11 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
     let env = i.env;
     let (selected, selected_by) = selected_profile(env, i.profile_flag.as_deref());
 
+    // A file that cannot be read is not an empty one: every SDK fails on it (botocore raises, the
+    // Rust and Go SDKs give up on the profile), so it is an error, whichever profile is in use.
+    for (source, e) in &i.unreadable {
+        out.push(Finding::new(Code::FileUnreadable, Severity::Error, None, *source, e.message(), e.fix()));
+    }
     for (source, e) in &i.parse_errors {
         out.push(Finding::new(
             Code::FileUnparseable,
@@ -348,7 +373,7 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         for key in ["AWS_CREDENTIAL_EXPIRATION", "AWS_SESSION_EXPIRATION", "AWSUME_EXPIRATION"] {
             if let Some(raw) = var(key) {
                 match meta::parse_timestamp(&raw, false) {
-                    Some(at) => check_expiry(at, key, None, Source::Env, true, i.now, &mut out),
+                    Some(at) => check_expiry(at, key, None, Source::Env, i.now, &mut out),
                     None => out.push(Finding::new(
                         Code::ExpiryUnreadable,
                         Severity::Warn,
@@ -372,7 +397,22 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
     let cred_sections = i.credentials.map(Document::sections).unwrap_or_default();
     let merged = config_sections.clone().merged_with(&cred_sections);
     let names: Vec<&str> = merged.profile_names().collect();
-    if merged.profile(&selected).is_none() && (selected_by != "the default" || env_key.is_none()) {
+    // What credd will write is not missing, only not issued yet. Nor is anything "not found"
+    // while a file it may be in cannot be read: that file's finding says why.
+    let not_issued: Vec<&Kept> = i
+        .kept
+        .iter()
+        .filter(|k| merged.profile(&k.name).is_none())
+        .filter(|k| i.profile_flag.as_ref().is_none_or(|p| *p == k.name))
+        .collect();
+    for k in &not_issued {
+        check_not_issued(k, &mut out);
+    }
+    if merged.profile(&selected).is_none()
+        && (selected_by != "the default" || env_key.is_none())
+        && i.unreadable.is_empty()
+        && !not_issued.iter().any(|k| k.name == selected)
+    {
         let fix = match crate::config::did_you_mean(&selected, names.iter().copied()) {
             Some(m) => format!("did you mean \"{m}\"?"),
             None if names.is_empty() => "create it with `aws configure`".into(),
@@ -415,7 +455,6 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
                 &format!("{} on line {}", e.key, e.line),
                 Some(name),
                 source,
-                important,
                 i.now,
                 &mut out,
             ),
@@ -433,6 +472,37 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         check_profile_region(name, p, important, env, &mut out);
     }
     out
+}
+
+/// A session credd keeps in profile `k.name` that has not been issued yet: what it is, and the
+/// command that issues the first one.
+fn check_not_issued(k: &Kept, out: &mut Vec<Finding>) {
+    let (name, source) = (k.name.as_str(), k.source.as_str());
+    let what = match k.layout {
+        Some("aws-mfa") => format!(
+            "[{name}] is aws-mfa's short-term profile: credd keeps a session there made from [{source}] (its aws_mfa_device), and none has been issued yet"
+        ),
+        Some(layout) => format!(
+            "[{name}] holds a session credd keeps ({layout} layout, from [{source}]), and none has been issued yet"
+        ),
+        None => {
+            format!("[{name}] is a [[session]] credd keeps (from [{source}]), and none has been issued yet")
+        }
+    };
+    let (code, message, fix) = if k.mfa {
+        (
+            Code::MfaCodeNeeded,
+            format!("{what}; the first one needs a code from the MFA device"),
+            format!("credd mfa {name} CODE"),
+        )
+    } else {
+        (
+            Code::SessionNotIssued,
+            what,
+            format!("credd refresh {name} (a running daemon issues it on its own)"),
+        )
+    };
+    out.push(Finding::new(code, Severity::Error, Some(name), Source::CredentialsFile, message, fix));
 }
 
 fn check_role(name: &str, p: &Section, merged: &Sections, out: &mut Vec<Finding>) {
@@ -543,6 +613,16 @@ mod tests {
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
     fn codes(env: &[(&str, &str)], creds: &str, config: &str, flag: Option<&str>) -> Vec<Code> {
+        codes_kept(env, creds, config, flag, vec![])
+    }
+
+    fn codes_kept(
+        env: &[(&str, &str)],
+        creds: &str,
+        config: &str,
+        flag: Option<&str>,
+        kept: Vec<Kept>,
+    ) -> Vec<Code> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let c = Document::parse(creds, FileKind::Credentials, Path::new("credentials")).unwrap();
         let k = Document::parse(config, FileKind::Config, Path::new("config")).unwrap();
@@ -553,6 +633,8 @@ mod tests {
             config_path: "config".into(),
             credentials_path: "credentials".into(),
             parse_errors: vec![],
+            unreadable: vec![],
+            kept,
             credentials_mode: Some(0o600),
             profile_flag: flag.map(str::to_string),
             now: Utc::now(),
@@ -671,5 +753,18 @@ mod tests {
                 Code::SourceProfileMissing
             ]
         );
+    }
+
+    #[test]
+    fn a_session_credd_keeps_but_has_not_issued_is_not_a_missing_profile() {
+        let kept = |mfa| Kept { name: "dev".into(), source: "default".into(), mfa, layout: None };
+        let env = [("AWS_REGION", "us-east-1")];
+        assert_eq!(codes_kept(&env, &good(), "", Some("dev"), vec![kept(false)]), [Code::SessionNotIssued]);
+        assert_eq!(codes_kept(&env, &good(), "", Some("dev"), vec![kept(true)]), [Code::MfaCodeNeeded]);
+        assert_eq!(codes_kept(&env, &good(), "", Some("dev"), vec![]), [Code::ProfileNotFound]);
+        // Once issued, it is a profile like any other.
+        let issued =
+            format!("{}[dev]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n", good());
+        assert!(codes_kept(&env, &issued, "", Some("dev"), vec![kept(true)]).is_empty());
     }
 }

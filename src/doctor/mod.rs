@@ -11,9 +11,11 @@
 //! - `sso`: IAM Identity Center profiles and their cached tokens, offline.
 //! - `sessions`: the sessions credd refreshes: could each be written where it lives.
 //!
-//! The classification of STS errors is `refresh::classify`'s, shared with the daemon, so doctor,
-//! `status` and notifications always name the same cause. The codes are documented in
-//! docs/doctor.md; they are a contract.
+//! The classification of STS errors is `refresh::classify`'s, and of a file that cannot be read
+//! `profile::ReadFailure`'s, both shared with the daemon, so doctor, `status`, the log and
+//! notifications always name the same cause. The checks write each finding as it would be for
+//! the profile in use; [`judge`] alone decides which ones are only warnings. The codes are
+//! documented in docs/doctor.md; they are a contract.
 
 pub mod checks;
 mod keyring;
@@ -22,15 +24,16 @@ pub mod regions;
 mod sessions;
 mod sso;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::config::Home;
 use crate::files::Loaded;
 use crate::finding::Code;
 use crate::paths::Env;
-use crate::profile::{FileKind, read_document};
+use crate::profile::{FileKind, ReadFailure, Sections, Unreadable, WriteError, read_document};
 
 /// What `credd doctor` was asked.
 pub struct Options {
@@ -46,65 +49,107 @@ pub struct Options {
 /// Runs every check and, unless offline, the live ones.
 pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     let now = chrono::Utc::now();
-    let mut parse_errors = Vec::new();
+    let (mut parse_errors, mut unreadable) = (Vec::new(), Vec::new());
+    // The daemon's own read, so doctor sees what the daemon sees; a file it cannot read is a
+    // finding, never an absent or empty file.
     let mut read = |path: &PathBuf, kind, source| match read_document(path, kind) {
         Ok(doc) => doc,
-        Err(crate::profile::WriteError::Unparseable(e)) => {
+        Err(WriteError::Unparseable(e)) => {
             parse_errors.push((source, e));
             None
         }
-        Err(_) => None,
+        Err(WriteError::Unreadable(e)) => {
+            unreadable.push((source, e));
+            None
+        }
+        Err(e) => {
+            let why = match e {
+                WriteError::Contended { .. } => "another program kept writing it for seconds".into(),
+                e => e.to_string(),
+            };
+            unreadable.push((source, ReadFailure { path: path.clone(), why: Unreadable::Other(why) }));
+            None
+        }
     };
     let config = read(&opts.aws_config, FileKind::Config, Source::ConfigFile);
     let credentials = read(&opts.aws_credentials, FileKind::Credentials, Source::CredentialsFile);
-    let credentials_mode = std::fs::metadata(&opts.aws_credentials).ok().map(|m| {
+    // Only a file has a mode worth a finding: a directory's 755 is its own, different problem.
+    let credentials_mode = std::fs::metadata(&opts.aws_credentials).ok().filter(|m| m.is_file()).map(|m| {
         use std::os::unix::fs::PermissionsExt;
         m.permissions().mode()
     });
+    let loaded = Loaded {
+        config,
+        credentials,
+        env: Default::default(),
+        sso: Default::default(),
+        unreadable: unreadable.iter().map(|(_, e)| e.clone()).collect(),
+    };
+    // The sessions credd keeps, as the daemon plans them. With a broken config, the ones it
+    // finds on its own are still what it will keep once the config is fixed.
+    let (sessions, config_problems) = match crate::config::Config::load(&opts.credd_config, false) {
+        Ok(c) => {
+            let plan = crate::sessions::plan(&c, &loaded, &opts.host_user);
+            (plan.sessions, plan.errors)
+        }
+        Err(errors) => {
+            (crate::sessions::plan(&Default::default(), &loaded, &opts.host_user).sessions, errors)
+        }
+    };
+    let kept: Vec<checks::Kept> = sessions
+        .iter()
+        .filter(|s| matches!(s.home, Home::Profile | Home::Both(_)))
+        .filter_map(|s| {
+            let m = s.managed.as_ref()?;
+            Some(checks::Kept {
+                name: s.name.clone(),
+                source: m.settings.source_profile.clone(),
+                mfa: m.settings.mfa_serial.is_some(),
+                layout: m.discovered,
+            })
+        })
+        .collect();
+    let unwritable = sessions::check(&sessions, &loaded, &opts.aws_credentials);
+    let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
     let inputs = checks::Inputs {
         env,
-        config: config.as_ref(),
-        credentials: credentials.as_ref(),
+        config: loaded.config.as_ref(),
+        credentials: loaded.credentials.as_ref(),
         config_path: opts.aws_config.clone(),
         credentials_path: opts.aws_credentials.clone(),
         parse_errors,
+        unreadable,
+        kept,
         credentials_mode,
         profile_flag: opts.profile.clone(),
         now,
     };
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
-    if let Some(c) = &config {
-        let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
+    report.findings.extend(unwritable);
+    if let Some(c) = &loaded.config {
         let dir = crate::sso::cache_dir(env);
-        report.findings.extend(sso::check(&c.sections(), &dir, &selected, opts.profile.as_deref(), now));
+        report.findings.extend(sso::check(&c.sections(), &dir, opts.profile.as_deref(), now));
     }
-    let loaded = Loaded { config, credentials, env: Default::default(), sso: Default::default() };
-    let credd_config = crate::config::Config::load(&opts.credd_config, false);
-    let config_problems: Vec<String> = match &credd_config {
-        Ok(c) => crate::sessions::plan(c, &loaded, &opts.host_user)
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        Err(errors) => errors.iter().map(ToString::to_string).collect(),
-    };
-    if let Ok(c) = &credd_config {
-        report.findings.extend(sessions::check(c, &loaded, &opts.host_user, &opts.aws_credentials));
-    }
-    for message in config_problems {
+    for e in config_problems {
+        // The problem's own fix when it has one: one caused by an unreadable AWS file is fixed
+        // there, not in credd's config.
+        let fix = e
+            .fix
+            .clone()
+            .unwrap_or_else(|| "fix credd's config; `credd config check` lists every problem".into());
         report.findings.push(Finding::new(
             Code::CreddConfigInvalid,
             Severity::Warn,
             None,
             Source::ConfigFile,
-            message,
-            "fix credd's config; `credd config check` lists every problem".into(),
+            crate::config::ConfigError { fix: None, ..e }.to_string(),
+            fix,
         ));
     }
     let (findings, held) = keyring::check(&*crate::keyring::system(), &loaded, opts.profile.as_deref()).await;
     report.findings.extend(findings);
+    let merged = loaded.merged();
     if !opts.offline {
-        let merged = loaded.merged();
         let names: Vec<&str> = match &opts.profile {
             Some(p) => vec![p.as_str()],
             None => merged.profile_names().collect(),
@@ -114,7 +159,37 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         report.findings.extend(findings);
         report.identities = identities;
     }
+    judge(&mut report.findings, &in_use(&selected, &merged, &inputs.kept));
     report
+}
+
+/// The profiles whose problems decide the verdict: the one in use, and those it gets its
+/// credentials from: the `source_profile` chain SDKs follow for a role, and the source credd
+/// makes the session it keeps there from.
+fn in_use(selected: &str, merged: &Sections, kept: &[checks::Kept]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut next = Some(selected.to_string());
+    while let Some(name) = next.take() {
+        if !out.insert(name.clone()) {
+            break;
+        }
+        let role = merged.profile(&name).filter(|p| p.get("role_arn").is_some());
+        let sdk_source = role.and_then(|p| p.get("source_profile")).map(str::to_string);
+        let credd_source = kept.iter().find(|k| k.name == name).map(|k| k.source.clone());
+        next = sdk_source.or(credd_source);
+    }
+    out
+}
+
+/// The verdict, decided here once for every check: a problem in a profile that is not in use
+/// (see [`in_use`]) is a warning, whatever its code, since no SDK call in this setup meets it.
+/// Findings about no profile (the environment, a whole file, the clock) keep their severity.
+fn judge(findings: &mut [Finding], in_use: &BTreeSet<String>) {
+    for f in findings {
+        if f.profile.as_ref().is_some_and(|p| !in_use.contains(p)) {
+            f.severity = Severity::Warn;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -219,5 +294,47 @@ impl Report {
             out.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Document, FileKind};
+
+    #[test]
+    fn only_problems_in_the_profile_in_use_or_its_sources_are_errors() {
+        let config = "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n\
+                      [profile loop]\nrole_arn = arn:aws:iam::123456789012:role/l\nsource_profile = loop\n";
+        let doc = Document::parse(config, FileKind::Config, std::path::Path::new("/c")).unwrap();
+        let merged = doc.sections();
+        let finding = |profile: Option<&str>| {
+            Finding::new(
+                Code::KeyIncomplete,
+                Severity::Error,
+                profile,
+                Source::CredentialsFile,
+                "m".into(),
+                "f".into(),
+            )
+        };
+        let mut findings =
+            vec![finding(Some("role")), finding(Some("base")), finding(Some("other")), finding(None)];
+        judge(&mut findings, &in_use("role", &merged, &[]));
+        let got: Vec<Severity> = findings.iter().map(|f| f.severity).collect();
+        assert_eq!(got, [Severity::Error, Severity::Error, Severity::Warn, Severity::Error]);
+        // A loop of sources ends.
+        assert_eq!(in_use("loop", &merged, &[]).into_iter().collect::<Vec<_>>(), ["loop"]);
+        // The source credd makes a kept session from counts too: aws-mfa's `-long-term`.
+        let kept = [checks::Kept {
+            name: "work".into(),
+            source: "work-long-term".into(),
+            mfa: true,
+            layout: Some("aws-mfa"),
+        }];
+        assert_eq!(
+            in_use("work", &merged, &kept).into_iter().collect::<Vec<_>>(),
+            ["work", "work-long-term"]
+        );
     }
 }

@@ -9,13 +9,12 @@
 use std::path::Path;
 
 use super::{Finding, Severity, Source};
-use crate::config::Config;
 use crate::files::Loaded;
-use crate::sessions::Host;
+use crate::sessions::SessionSpec;
 
-pub fn check(config: &Config, loaded: &Loaded, host: &Host, credentials: &Path) -> Vec<Finding> {
-    let plan = crate::sessions::plan(config, loaded, host);
-    plan.sessions
+/// One finding for each of `sessions` (as planned) that could not be written now.
+pub fn check(sessions: &[SessionSpec], loaded: &Loaded, credentials: &Path) -> Vec<Finding> {
+    sessions
         .iter()
         .filter(|s| s.managed.is_some())
         .filter_map(|s| {

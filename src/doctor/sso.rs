@@ -1,6 +1,7 @@
 //! Doctor's IAM Identity Center checks, offline: is each SSO profile's configuration complete,
 //! does its `sso_session` exist, is `sso_region` a region, and is its token in the cache, unexpired
-//! or refreshable. Findings for the profile in use are errors; for the others, warnings.
+//! or refreshable. Each is written as an error; `doctor::judge` makes those about profiles not in
+//! use warnings.
 
 use std::path::Path;
 
@@ -14,13 +15,7 @@ use crate::sso::cache::{Refresh, format_time};
 
 /// Checks every SSO profile (only `only`, when given) in the config file's `sections`; tokens
 /// are read from `cache_dir`.
-pub fn check(
-    sections: &Sections,
-    cache_dir: &Path,
-    selected: &str,
-    only: Option<&str>,
-    now: DateTime<Utc>,
-) -> Vec<Finding> {
+pub fn check(sections: &Sections, cache_dir: &Path, only: Option<&str>, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (id, p) in &sections.map {
         let SectionId::Profile(name) = id else { continue };
@@ -31,9 +26,8 @@ pub fn check(
         if session.is_none() && legacy_url.is_none() && p.get("sso_account_id").is_none() {
             continue;
         }
-        let severity = if name == selected { Severity::Error } else { Severity::Warn };
         let mut finding = |code, message: String, fix: String| {
-            out.push(Finding::new(code, severity, Some(name), Source::ConfigFile, message, fix));
+            out.push(Finding::new(code, Severity::Error, Some(name), Source::ConfigFile, message, fix));
         };
         // Where the start URL and region come from, and the token cache key.
         let (url, region, key, login) = match session {
@@ -136,14 +130,14 @@ mod tests {
     use super::*;
     use crate::profile::{Document, FileKind};
 
-    fn codes(config: &str, cache: &[(&str, &str)], selected: &str) -> Vec<(Code, Severity, String)> {
+    fn codes(config: &str, cache: &[(&str, &str)]) -> Vec<(Code, Severity, String)> {
         let dir = tempfile::tempdir().unwrap();
         for (key, json) in cache {
             std::fs::write(crate::sso::cache_file(dir.path(), key), json).unwrap();
         }
         let doc = Document::parse(config, FileKind::Config, Path::new("/c")).unwrap();
         let now = crate::sso::cache::parse_time("2026-11-23T12:00:00Z").unwrap();
-        check(&doc.sections(), dir.path(), selected, None, now)
+        check(&doc.sections(), dir.path(), None, now)
             .into_iter()
             .map(|f| (f.code, f.severity, f.profile.unwrap_or_default()))
             .collect()
@@ -158,15 +152,15 @@ mod tests {
             "{SESSION}[profile a]\nsso_session = crop\n[profile b]\nsso_session = corp\nsso_account_id = 1\n\
              [profile c]\nsso_start_url = https://old.awsapps.com/start\nsso_region = eu-wset-1\nsso_account_id = 1\nsso_role_name = R\n[profile plain]\nregion = x\n"
         );
-        let got = codes(&config, &[], "a");
+        let got = codes(&config, &[]);
         assert_eq!(
             got,
             [
                 (Code::SsoSessionMissing, Severity::Error, "a".into()),
-                (Code::SsoConfigIncomplete, Severity::Warn, "b".into()),
-                (Code::SsoTokenExpired, Severity::Warn, "b".into()),
-                (Code::SsoRegionInvalid, Severity::Warn, "c".into()),
-                (Code::SsoTokenExpired, Severity::Warn, "c".into()),
+                (Code::SsoConfigIncomplete, Severity::Error, "b".into()),
+                (Code::SsoTokenExpired, Severity::Error, "b".into()),
+                (Code::SsoRegionInvalid, Severity::Error, "c".into()),
+                (Code::SsoTokenExpired, Severity::Error, "c".into()),
             ]
         );
     }
@@ -177,15 +171,15 @@ mod tests {
             format!("{SESSION}[profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n");
         let expired = r#"{"accessToken": "a", "expiresAt": "2026-11-23T11:00:00Z"}"#;
         assert_eq!(
-            codes(&config, &[("corp", expired)], "dev"),
+            codes(&config, &[("corp", expired)]),
             [(Code::SsoTokenExpired, Severity::Error, "dev".into())]
         );
         let valid = r#"{"accessToken": "a", "expiresAt": "2026-11-23T13:00:00Z"}"#;
         assert_eq!(
-            codes(&config, &[("corp", valid)], "dev"),
+            codes(&config, &[("corp", valid)]),
             [(Code::SsoTokenUnrefreshable, Severity::Warn, "dev".into())]
         );
         let refreshable = r#"{"accessToken": "a", "expiresAt": "2026-11-23T11:00:00Z", "refreshToken": "r", "clientId": "c", "clientSecret": "s", "registrationExpiresAt": "2027-01-01T00:00:00Z"}"#;
-        assert!(codes(&config, &[("corp", refreshable)], "dev").is_empty());
+        assert!(codes(&config, &[("corp", refreshable)]).is_empty());
     }
 }

@@ -61,6 +61,9 @@ struct Entry {
     /// file again is credd's own write coming back through the watcher, never another
     /// program's: it changes nothing, so a write of one session cannot make any session due.
     written: Option<DateTime<Utc>>,
+    /// Counts the credentials this session has had while tracked: a refresh or an outside write
+    /// makes new ones, even with an expiry to the same second as the old.
+    generation: u64,
 }
 
 impl Entry {
@@ -154,8 +157,8 @@ pub struct Engine {
     sessions: BTreeMap<String, Entry>,
     /// Live shells holding sessions, by pid (from the shell hook).
     shells: BTreeMap<u32, ShellSession>,
-    /// The expiry each session had when its generation was last handed out.
-    generations: HashMap<String, Option<DateTime<Utc>>>,
+    /// The generation each session had when generations were last handed out.
+    generations: HashMap<String, u64>,
     host: sessions::Host,
 }
 
@@ -297,6 +300,7 @@ impl Engine {
             needs_login: None,
             refreshable_until: None,
             written: None,
+            generation: 0,
         }
     }
 
@@ -346,6 +350,7 @@ impl Engine {
                 None => tracing::info!("{name}: the file no longer records an expiry"),
             }
             old.track.expires_at = file_expiry;
+            old.generation += 1;
             // How long the other program's session was issued for is unknown: schedule it as
             // one of this session's own (its `duration`), never by the time left now, which
             // would make a short session due the moment it is adopted.
@@ -463,6 +468,7 @@ impl Engine {
                         let expires = whole_seconds(issued.credentials.expiration);
                         e.track.expires_at = Some(expires);
                         e.written = Some(expires);
+                        e.generation += 1;
                         // As issued: STS may grant less than asked (a chained role, an SSO
                         // permission set's own length).
                         e.track.lifetime =
@@ -476,6 +482,7 @@ impl Engine {
                         );
                     }
                     Stored::KeptNewer(t) => {
+                        e.generation += u64::from(e.track.expires_at != Some(whole_seconds(t)));
                         e.track.expires_at = Some(whole_seconds(t));
                         e.track.lifetime = e.spec.lifetime();
                         tracing::info!(
@@ -528,6 +535,7 @@ impl Engine {
                 let expires_at = whole_seconds(expires_at);
                 e.track.expires_at = Some(expires_at);
                 e.written = Some(expires_at);
+                e.generation += 1;
                 e.last_refresh_at = Some(now);
                 self.finish(name, Outcome::Failed(error), now, sample);
             }
@@ -569,7 +577,7 @@ impl Engine {
         }
         // An SSO token is no shell's credentials: no stamp (and a start URL is no file name).
         for (name, e) in self.sessions.iter().filter(|(_, e)| e.spec.sso.is_none()) {
-            let now = e.track.expires_at;
+            let now = e.generation;
             match self.generations.get_mut(name) {
                 Some(before) if *before != now => {
                     *before = now;

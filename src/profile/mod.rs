@@ -3,7 +3,8 @@
 //! - `parse`: bytes → [`Document`] (every byte kept, every line classified as aws-config does),
 //!   and the resolved view, [`Sections`].
 //! - `edit`: set or remove keys of one profile, touching only those keys' lines.
-//! - `quiet`: reading a file nobody is half-way through writing (a read lease on Linux).
+//! - `quiet`: reading a file nobody is half-way through writing (a read lease on Linux), and why
+//!   a file that is there could not be read.
 //! - `write`: lock, re-read, swap in atomically, never losing an outside edit.
 //! - `meta`: what the keys mean: credential kind, expiry, and the edits that store a session.
 //!
@@ -18,4 +19,5 @@ pub mod write;
 pub use edit::{Edit, EditError};
 pub use meta::{CredentialKind, Expiry, ExpiryRead, SessionCredentials};
 pub use parse::{Document, FileKind, ParseError, SectionId, Sections};
+pub use quiet::{ReadFailure, Unreadable};
 pub use write::{Outcome, WriteError, read_document, read_quiet, update, update_observed};

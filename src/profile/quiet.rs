@@ -28,13 +28,18 @@
 //! finishes within [`QUIET`] of its truncate; a writer that stalls longer between truncate and
 //! write can still be missed. `docs/reliability.md` says so.
 //!
+//! **Why a read failed** ([`ReadFailure`]) is classified here too, once for every reader: a
+//! directory where the file should be, a symlink loop, permission denied. Doctor, the daemon's
+//! log and every writer name the same cause and the same fix, and none of them mistakes a file it
+//! cannot read for an empty one.
+//!
 //! What this module does not do: decide what to write (the caller's edit) or swap files
 //! (`write.rs`).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::sys::{self, Lease};
@@ -82,6 +87,11 @@ impl Quiet {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e.into()),
             };
+            // Opening a directory succeeds; say so now rather than after a lease attempt and a
+            // [`QUIET`] wait that can only end in EISDIR.
+            if file.metadata()?.is_dir() {
+                return Err(io::Error::from_raw_os_error(libc::EISDIR).into());
+            }
             match sys::lease_read(&file) {
                 Ok(()) => {
                     let content = read_all(&file)?;
@@ -147,6 +157,106 @@ pub fn read(path: &Path) -> Result<Option<Vec<u8>>, HoldError> {
     Ok(Quiet::hold(path)?.map(Quiet::into_content))
 }
 
+/// Why a file that is there could not be read, and what fixes it. One classification for every
+/// reader: the daemon logs it, doctor reports it (`file-unreadable`), a writer refuses with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}; fix: {}", self.message(), self.fix())]
+pub struct ReadFailure {
+    pub path: PathBuf,
+    pub why: Unreadable,
+}
+
+/// The causes [`ReadFailure`] tells apart, each with its own fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// A directory stands where the file should be.
+    Directory,
+    /// A symlink whose chain loops (or is too long to follow); `to` is where the link points.
+    SymlinkLoop { to: Option<PathBuf> },
+    /// The file is this user's, and its mode (`0o777` bits) denies reading it.
+    Mode(u32),
+    /// The file belongs to another user, who has not let this one (`me`) read it.
+    Owner { owner: u32, me: u32 },
+    /// A directory on the way to the file cannot be searched by this user.
+    SearchDenied(PathBuf),
+    /// Anything else the system said, in its words.
+    Other(String),
+}
+
+impl ReadFailure {
+    /// Classifies the error that reading `path` failed with, by its errno; for permission denied
+    /// it looks at the path again (owner and mode, or the directory hiding it) to name the fix.
+    pub fn classify(path: &Path, e: &io::Error) -> ReadFailure {
+        let why = match e.raw_os_error() {
+            Some(libc::EISDIR) => Unreadable::Directory,
+            Some(libc::ELOOP) => Unreadable::SymlinkLoop { to: fs::read_link(path).ok() },
+            Some(libc::EACCES | libc::EPERM) => denied(path, e),
+            _ => Unreadable::Other(e.to_string()),
+        };
+        ReadFailure { path: path.to_path_buf(), why }
+    }
+
+    /// What is wrong, naming the path.
+    pub fn message(&self) -> String {
+        let path = self.path.display();
+        match &self.why {
+            Unreadable::Directory => format!("{path} is a directory, not a file: no tool can read it"),
+            Unreadable::SymlinkLoop { to } => format!(
+                "{path} is a symlink that loops and never reaches a file{}: no tool can read it",
+                to.as_ref().map(|t| format!(" (it points to {})", t.display())).unwrap_or_default()
+            ),
+            Unreadable::Mode(mode) => {
+                format!("{path}: permission denied: its mode ({mode:03o}) does not let its owner read it")
+            }
+            Unreadable::Owner { owner, me } => {
+                format!("{path}: permission denied: it belongs to uid {owner}, and credd runs as uid {me}")
+            }
+            Unreadable::SearchDenied(dir) => {
+                format!("{path}: permission denied: the directory {} cannot be searched", dir.display())
+            }
+            Unreadable::Other(e) => format!("{path}: cannot read it: {e}"),
+        }
+    }
+
+    /// The command (or step) that fixes it.
+    pub fn fix(&self) -> String {
+        let path = self.path.display();
+        match &self.why {
+            Unreadable::Directory => format!(
+                "remove the directory (`rmdir {path}`, after moving out anything in it), then write the file again (`aws configure`)"
+            ),
+            Unreadable::SymlinkLoop { .. } => format!(
+                "fix the link: point it at the real file (`ln -sfn /path/to/the/file {path}`), or remove it (`rm {path}`) and run `aws configure`"
+            ),
+            Unreadable::Mode(_) => format!("chmod 600 {path}"),
+            Unreadable::Owner { .. } => format!("sudo chown \"$USER\" {path} && chmod 600 {path}"),
+            Unreadable::SearchDenied(dir) => format!("chmod 700 {}", dir.display()),
+            Unreadable::Other(_) => format!("check the file and its disk (`ls -l {path}`), then try again"),
+        }
+    }
+}
+
+/// Permission denied on `path`: whose file it is, or which directory on the way hides it.
+fn denied(path: &Path, e: &io::Error) -> Unreadable {
+    match fs::metadata(path) {
+        Ok(m) if m.uid() != crate::sys::uid() => Unreadable::Owner { owner: m.uid(), me: crate::sys::uid() },
+        Ok(m) => Unreadable::Mode(m.permissions().mode() & 0o777),
+        Err(_) => {
+            // From the root down: the first entry that cannot be looked at sits in the directory
+            // that must be opened up.
+            let chain: Vec<&Path> = path.ancestors().collect();
+            let hidden = chain
+                .windows(2)
+                .rev()
+                .find(|w| fs::metadata(w[0]).is_err_and(|e| e.kind() == io::ErrorKind::PermissionDenied));
+            match hidden {
+                Some(w) => Unreadable::SearchDenied(w[1].to_path_buf()),
+                None => Unreadable::Other(e.to_string()),
+            }
+        }
+    }
+}
+
 fn inode(file: &File) -> io::Result<(u64, u64)> {
     file.metadata().map(|m| (m.dev(), m.ino()))
 }
@@ -173,4 +283,57 @@ fn read_when_still(file: &File, path: &Path) -> io::Result<Option<Vec<u8>>> {
     let still = (before.len(), before.mtime(), before.mtime_nsec(), before.ctime_nsec())
         == (after.len(), after.mtime(), after.mtime_nsec(), after.ctime_nsec());
     Ok((still && same_name).then_some(content))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{WriteError, read_quiet};
+
+    fn failure(path: &Path) -> ReadFailure {
+        match read_quiet(path) {
+            Err(WriteError::Unreadable(f)) => f,
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_there_but_unreadable_is_never_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_quiet(&dir.path().join("none")).unwrap().is_none());
+
+        let d = dir.path().join("credentials");
+        fs::create_dir(&d).unwrap();
+        let f = failure(&d);
+        assert_eq!(f.why, Unreadable::Directory);
+        assert!(f.fix().contains(&format!("rmdir {}", d.display())), "{}", f.fix());
+
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(&link, &link).unwrap();
+        let f = failure(&link);
+        assert_eq!(f.why, Unreadable::SymlinkLoop { to: Some(link.clone()) });
+        assert!(f.to_string().contains("loops") && f.to_string().contains("fix the link"), "{f}");
+    }
+
+    #[test]
+    fn permission_denied_names_the_mode_the_owner_or_the_directory() {
+        let p = Path::new("/x/credentials");
+        let denied = io::Error::from_raw_os_error(libc::EACCES);
+        let f = ReadFailure { path: p.into(), why: Unreadable::Mode(0) };
+        assert_eq!((f.message().contains("mode (000)"), f.fix()), (true, "chmod 600 /x/credentials".into()));
+        let f = ReadFailure { path: p.into(), why: Unreadable::Owner { owner: 0, me: 1000 } };
+        assert!(f.fix().starts_with("sudo chown"), "{}", f.fix());
+        // Root is never denied, so the live classification is only checked for other users.
+        if crate::sys::uid() != 0 {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("credentials");
+            fs::write(&file, "").unwrap();
+            fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
+            assert_eq!(ReadFailure::classify(&file, &denied).why, Unreadable::Mode(0));
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o000)).unwrap();
+            let why = ReadFailure::classify(&file, &denied).why;
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+            assert_eq!(why, Unreadable::SearchDenied(dir.path().to_path_buf()));
+        }
+    }
 }

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use super::edit::EditError;
 use super::parse::{Document, FileKind, ParseError};
-use super::quiet::{HoldError, Quiet};
+use super::quiet::{HoldError, Quiet, ReadFailure};
 
 /// How many times an update re-applies itself over outside edits before giving up.
 const MAX_ATTEMPTS: u32 = 8;
@@ -49,6 +49,10 @@ pub enum WriteError {
     Unparseable(#[from] ParseError),
     #[error("{path}: {source}", path = .path.display())]
     Edit { path: PathBuf, source: EditError },
+    /// The file is there but cannot be read (a directory, a symlink loop, permission denied):
+    /// not the same as absent. Nothing was written.
+    #[error(transparent)]
+    Unreadable(#[from] ReadFailure),
     #[error("{path}: could not {action}: {source}", path = .path.display())]
     Io { path: PathBuf, action: &'static str, source: io::Error },
     #[error(
@@ -153,7 +157,7 @@ pub enum Outcome {
 }
 
 /// Reads `path` into a document, never half-way through another program's write. A missing file
-/// is `None`.
+/// is `None`; one that is there but cannot be read is [`WriteError::Unreadable`], never `None`.
 pub fn read_document(path: &Path, kind: FileKind) -> Result<Option<Document>, WriteError> {
     match read_quiet(path)? {
         Some(bytes) => Ok(Some(Document::parse_vec(bytes, kind, path)?)),
@@ -161,7 +165,8 @@ pub fn read_document(path: &Path, kind: FileKind) -> Result<Option<Document>, Wr
     }
 }
 
-/// Reads `path` whole while nobody is writing it (see `quiet.rs`). A missing file is `None`.
+/// Reads `path` whole while nobody is writing it (see `quiet.rs`). A missing file is `None`; one
+/// that cannot be read is [`WriteError::Unreadable`].
 pub fn read_quiet(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
     super::quiet::read(path).map_err(|e| hold_err(path, e))
 }
@@ -311,7 +316,7 @@ impl Drop for TempFile {
 fn hold_err(path: &Path, e: HoldError) -> WriteError {
     match e {
         HoldError::Busy => WriteError::Contended { path: path.to_path_buf(), attempts: 0 },
-        HoldError::Io(e) => io_err(path, "read it")(e),
+        HoldError::Io(e) => WriteError::Unreadable(ReadFailure::classify(path, &e)),
     }
 }
 

@@ -347,7 +347,8 @@ async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
 }
 
 /// A file that does not parse (or an edit it refuses) waits for the user to fix it; a full disk,
-/// a permission flicker or another program holding the file busy is retried with backoff.
+/// an unreadable file, a permission flicker or another program holding the file busy is retried
+/// with backoff.
 pub(crate) fn file_failure(e: WriteError) -> RefreshError {
     if let WriteError::Edit { source: crate::profile::EditError::LongTermKey { .. }, .. } = &e {
         return RefreshError {
@@ -369,6 +370,13 @@ pub(crate) fn file_failure(e: WriteError) -> RefreshError {
             RefreshError::local(Code::FileUnparseable, e.to_string())
         }
         WriteError::Io { .. } | WriteError::Contended { .. } => RefreshError::transient(&e.to_string()),
+        // Retried like the above, so a fix (`chmod`, a repaired link) is picked up; meanwhile
+        // `status` names the finding and its fix.
+        WriteError::Unreadable(u) => RefreshError {
+            finding: Some(Code::FileUnreadable),
+            fix: Some(u.fix().into()),
+            ..RefreshError::transient(&u.message())
+        },
     }
 }
 
