@@ -228,3 +228,37 @@ fn issue24_an_env_file_that_cannot_be_written_is_not_retried_until_it_can() {
     assert!(text(&env).contains("AWS_SESSION_TOKEN"));
     assert!(text(&home.credentials()).contains("[dev]"));
 }
+
+/// The aws-vault pattern the README suggests: roles assumed from one `session-token` session
+/// with MFA. While that session waits for its code, the roles wait too and say whose code it is
+/// (not "source profile no longer exists"); one code, given to any of them, refreshes them all.
+#[test]
+fn issue24_roles_from_an_mfa_session_wait_for_its_code_and_name_it() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port);
+    let home = Home::new(&proxy.url());
+    home.write_credentials(DEFAULT_KEYS);
+    home.write_config(&format!(
+        "[[session]]\nname = \"mfa\"\nmethod = \"session-token\"\nsource_profile = \"default\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"\n\
+         [[session]]\nname = \"dev\"\nmethod = \"assume-role\"\nsource_profile = \"mfa\"\nrole_arn = \"{ROLE}\"\nduration = \"1h\"\n"
+    ));
+    let d = home.daemon();
+    wait_socket(&home, &d);
+    let s = wait_status(&home, "dev", |s| s["state"] == "needs-mfa");
+    assert_eq!(s["last_error"]["fix"], "credd mfa mfa CODE", "{s:#}");
+    assert!(!d.log_text().contains("no longer exists"), "{}", d.log_text());
+    assert_eq!(proxy.count(), 0, "a call before the code came");
+
+    // The code, given to the role, is its source's.
+    let r = home.run(&["mfa", "dev", "123456"]);
+    assert!(
+        r.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    wait_status(&home, "dev", |s| s["state"] == "fresh");
+    assert_eq!(session_status(&home, "mfa")["state"], "fresh");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(proxy.count(), 2, "GetSessionToken once, then AssumeRole once:\n{}", d.log_text());
+}

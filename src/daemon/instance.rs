@@ -42,7 +42,7 @@ pub enum InstanceError {
 #[derive(Debug)]
 pub struct InstanceLock {
     _runtime: File,
-    _files: File,
+    _files: Option<File>,
 }
 
 /// Takes both locks: the runtime directory's, then the one beside `credentials`.
@@ -50,8 +50,24 @@ pub fn acquire(runtime_dir: &Path, credentials: &Path) -> Result<InstanceLock, I
     let io = |source| InstanceError::Io { dir: runtime_dir.display().to_string(), source };
     crate::paths::ensure_private_dir(runtime_dir).map_err(io)?;
     let runtime = lock(&runtime_dir.join("credd.lock"), io)?;
-    let path = files_lock_path(credentials)?;
-    let files = lock(&path, |source| InstanceError::FilesLock { path: path.clone(), source })?;
+    let files = files_lock_path(credentials)
+        .and_then(|path| lock(&path, |source| InstanceError::FilesLock { path: path.clone(), source }));
+    let files = match files {
+        Ok(f) => Some(f),
+        // A directory credd may not write at all (a read-only home, a managed dotfile tree):
+        // nothing can be refreshed there, and each refresh will say so; watching and `status`
+        // still work, so run, guarded by the runtime directory's lock alone.
+        Err(InstanceError::FilesLock { path, source })
+            if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM | libc::EROFS)) =>
+        {
+            tracing::warn!(
+                "cannot lock {} ({source}): a second daemon with another XDG_RUNTIME_DIR would not be refused",
+                path.display()
+            );
+            None
+        }
+        Err(e) => return Err(e),
+    };
     Ok(InstanceLock { _runtime: runtime, _files: files })
 }
 

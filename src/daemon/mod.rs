@@ -9,7 +9,7 @@
 //! a session itself.
 //!
 //! - `wallclock`: sleeping until a wall-clock instant (suspend- and clock-jump-safe).
-//! - `instance`: one daemon per user.
+//! - `instance`: one daemon per runtime directory and per credentials file.
 
 pub mod instance;
 pub mod wallclock;
