@@ -9,9 +9,12 @@
 //!
 //! - `mod.rs`: the session table and the doors that change it (`reconcile`, `begin`, `finish`).
 //! - `requests`: answering requests: refresh, export, MFA codes, live shells, refusals.
+//! - `schedule`: what is due now: roles waiting for their source session, sessions waiting for
+//!   a blocked path, the next wake.
 //! - `view`: read-only projections for the socket, the alerts and the log.
 
 mod requests;
+mod schedule;
 #[cfg(test)]
 mod simulation;
 #[cfg(test)]
@@ -21,7 +24,7 @@ mod view;
 pub use requests::{Begin, Export, Refusal};
 pub use view::fix;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -395,53 +398,6 @@ impl Engine {
         }
     }
 
-    /// Sessions whose refresh is due now. A role chained from another session credd refreshes
-    /// waits for that one: while it refreshes or is due itself (it comes first), and while it
-    /// needs an MFA code, which is then this session's code too (it shows `needs-mfa`, and
-    /// its fix names the source). Its source's new keys make it due again (`adopt`).
-    pub fn due(&mut self, now: DateTime<Utc>) -> Vec<String> {
-        let due: BTreeSet<String> = self
-            .sessions
-            .iter()
-            .filter(|(_, e)| e.track.is_due(now, &self.policy))
-            .map(|(n, _)| n.clone())
-            .collect();
-        let mut out = Vec::with_capacity(due.len());
-        for name in &due {
-            let e = &self.sessions[name];
-            match self.source_of(e).map(|(n, s)| (n.to_string(), s)) {
-                Some((src_name, src)) if src.track.phase == Phase::NeedsMfa => {
-                    let serial = src.needs_mfa.as_ref().map(|(s, _)| s.clone()).unwrap_or_default();
-                    tracing::warn!(
-                        "{name}: due, but its source session \"{src_name}\" needs an MFA code first; run `credd mfa {src_name} CODE`"
-                    );
-                    let e = self.sessions.get_mut(name).expect("listed");
-                    e.track.phase = Phase::NeedsMfa;
-                    e.needs_mfa = Some((serial, format!("its source session \"{src_name}\" waits for one")));
-                    e.waits_for = Some(src_name);
-                }
-                _ if self.starts_now(e, &due) => out.push(name.clone()),
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// Whether a due session starts in this pass, or waits for its source session's refresh,
-    /// which is running or starts in this pass too (chains are acyclic: `sessions` refuses loops).
-    fn starts_now(&self, e: &Entry, due: &BTreeSet<String>) -> bool {
-        match self.source_of(e) {
-            Some((_, src)) if src.track.phase == Phase::Refreshing => false,
-            Some((name, src)) if due.contains(name) => !self.starts_now(src, due),
-            _ => true,
-        }
-    }
-
-    /// The session an MFA code for `name` is for: its source's, while it waits for that one.
-    pub fn mfa_target(&self, name: &str) -> String {
-        self.sessions.get(name).and_then(|e| e.waits_for.clone()).unwrap_or_else(|| name.to_string())
-    }
-
     /// Every session credd refreshes (what `credd refresh` with no name means).
     pub fn managed_names(&self) -> Vec<String> {
         // What the schedule says, as status shows it: an SSO token counts while credd can refresh
@@ -590,44 +546,5 @@ impl Engine {
             }
         }
         changed
-    }
-
-    /// The paths that sessions stuck on a local error wait for (see `RefreshError::blocked_at`):
-    /// the daemon watches them and tells [`Engine::unblock`] when one changes.
-    pub fn blocked_paths(&self) -> Vec<std::path::PathBuf> {
-        let mut paths: Vec<_> = self
-            .sessions
-            .values()
-            .filter(|e| matches!(e.track.phase, Phase::Failing { retry_at: None, .. }))
-            .filter_map(|e| e.last_error.as_ref()?.blocked_at.as_deref().map(std::path::Path::to_path_buf))
-            .collect();
-        paths.sort();
-        paths.dedup();
-        paths
-    }
-
-    /// `path` changed: every session that waited for it is due now, once.
-    pub fn unblock(&mut self, path: &std::path::Path, now: DateTime<Utc>) {
-        for (name, e) in &mut self.sessions {
-            let waiting = e.last_error.as_ref().and_then(|err| err.blocked_at.as_deref()) == Some(path);
-            if let (true, Phase::Failing { failures, retry_at: None }) = (waiting, &e.track.phase) {
-                tracing::info!("{name}: {} changed; trying again now", path.display());
-                e.track.phase = Phase::Failing { failures: *failures, retry_at: Some(now) };
-            }
-        }
-    }
-
-    /// The earliest instant a session needs the engine. A role waiting for its source
-    /// session's refresh has none of its own: that refresh's end wakes the loop.
-    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        let waiting = |e: &Entry| self.source_of(e).is_some_and(|(_, s)| s.track.phase == Phase::Refreshing);
-        expiry::next_wake(self.sessions.values().filter(|e| !waiting(e)).map(|e| &e.track), &self.policy)
-    }
-
-    /// For a role chained from another session credd refreshes: that session, by name.
-    fn source_of(&self, e: &Entry) -> Option<(&str, &Entry)> {
-        let m = e.spec.managed.as_ref().filter(|m| m.chained)?;
-        let (name, src) = self.sessions.get_key_value(&m.settings.source_profile)?;
-        src.spec.managed.is_some().then_some((name.as_str(), src))
     }
 }
