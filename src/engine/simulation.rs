@@ -409,6 +409,19 @@ fn issue24_a_quiet_day_costs_one_call_per_session_lifetime() {
     let day = simulate(24, 50, 0, 0, 0);
     let (per_session, ratio) = report(&day);
     eprintln!("quiet day: {per_session:.1} STS calls per session, {ratio:.2}× the ideal schedule");
+    let mut by_duration: BTreeMap<Duration, (usize, usize)> = BTreeMap::new();
+    for (name, d) in &day.durations {
+        let e = by_duration.entry(*d).or_default();
+        e.0 += 1;
+        e.1 += day.calls.get(name).map_or(0, Vec::len);
+    }
+    for (d, (n, calls)) in by_duration {
+        eprintln!(
+            "  {:>4} min: {:.1} calls per session ({n} sessions)",
+            d.as_secs() / 60,
+            calls as f64 / n as f64
+        );
+    }
     assert!(ratio <= 1.05, "{ratio:.2}× the calls a perfect schedule makes");
     let storms: Vec<_> = day
         .calls
