@@ -153,7 +153,16 @@ impl Alerts {
             return Some(Problem::NeedsMfa { device: device.clone() });
         }
         if let Some(e) = v.error.as_ref().filter(|e| e.fatal) {
-            let cause = e.key_id.as_deref().map(short_key_id).or(e.source.clone()).unwrap_or_default();
+            // The thing to fix: the key STS refused, else what the fix names (a path, a profile
+            // holding keys, a sign-in), else the source. Sessions share a notification only when
+            // one fix serves them all.
+            let cause = e
+                .key_id
+                .as_deref()
+                .map(short_key_id)
+                .or(e.fix.clone())
+                .or(e.source.clone())
+                .unwrap_or_default();
             return Some(Problem::Failed { finding: e.finding.unwrap_or(Code::StsRejected), cause });
         }
         let soon = v.expires_at.is_some_and(|e| e - to_chrono(warn_before) <= now);
@@ -435,6 +444,24 @@ mod tests {
         for _ in 0..10 {
             assert!(a.evaluate(&views, now(), WARN, false).is_empty());
         }
+    }
+
+    /// Issue 24: two sessions whose env files are blocked at two different paths share a finding
+    /// and a source, but not a fix: each gets its own notification, naming its own path.
+    #[test]
+    fn issue24_local_failures_at_different_paths_are_told_apart() {
+        let mut a = Alerts::default();
+        let blocked = |name: &str, path: &str| {
+            let mut v = failed(view(name, true, 60), true, "");
+            let e = v.error.as_mut().unwrap();
+            (e.finding, e.code, e.key_id) = (Some(Code::FileNotWritable), None, None);
+            e.fix = Some(format!("{path} is a file where a directory should be"));
+            v
+        };
+        let views = [blocked("ef1", "/home/u/proj"), blocked("ef2", "/home/u/envdir.env")];
+        let out = a.evaluate(&views, now(), WARN, false);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out.iter().any(|n| n.fix.as_deref().is_some_and(|f| f.contains("/home/u/envdir.env"))));
     }
 
     #[test]

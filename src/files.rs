@@ -36,9 +36,7 @@ impl AwsFiles {
         Ok(Loaded {
             config: read_document(&self.config, FileKind::Config)?,
             credentials: read_document(&self.credentials, FileKind::Credentials)?,
-            env: BTreeMap::new(),
-            sso: BTreeMap::new(),
-            unreadable: Vec::new(),
+            ..Loaded::default()
         })
     }
 
@@ -51,6 +49,7 @@ impl AwsFiles {
         env_paths: impl IntoIterator<Item = &'a Path>,
     ) -> Loaded {
         let mut unreadable = Vec::new();
+        let mut reported = std::collections::BTreeSet::new();
         let mut read = |path: &Path, kind, prev: Option<&Document>| match read_document(path, kind) {
             Ok(doc) => doc,
             Err(e) => {
@@ -58,7 +57,12 @@ impl AwsFiles {
                     Some(_) => "credd keeps working from its last good reading of it",
                     None => "until it can be read, credd cannot see the profiles in it",
                 };
-                tracing::error!("{e}; {kept}");
+                let message = format!("{e}; {kept}");
+                // Said once: not again at every reading while it stays the same.
+                if !previous.is_some_and(|p| p.reported.contains(&message)) {
+                    tracing::error!("{message}");
+                }
+                reported.insert(message);
                 if let WriteError::Unreadable(u) = e {
                     unreadable.push(u);
                 }
@@ -68,8 +72,8 @@ impl AwsFiles {
         let config = read(&self.config, FileKind::Config, previous.and_then(|p| p.config.as_ref()));
         let credentials =
             read(&self.credentials, FileKind::Credentials, previous.and_then(|p| p.credentials.as_ref()));
-        let mut loaded =
-            Loaded { config, credentials, env: BTreeMap::new(), sso: BTreeMap::new(), unreadable };
+        let mut loaded = Loaded { config, credentials, unreadable, reported, ..Loaded::default() };
+        loaded.said_before = previous.map(|p| p.reported.clone()).unwrap_or_default();
         loaded.read_env_files(env_paths);
         loaded
     }
@@ -102,6 +106,10 @@ pub struct Loaded {
     /// The AWS files that are there but could not be read this time (their reading above is the
     /// last good one, or `None`): what they hold is unknown, not empty.
     pub unreadable: Vec<ReadFailure>,
+    /// The problems this reading logged, and those the reading before it had logged: a file
+    /// that stays broken is said once, not at every file event (credd's own writes included).
+    pub reported: std::collections::BTreeSet<String>,
+    pub said_before: std::collections::BTreeSet<String>,
 }
 
 impl Loaded {
@@ -113,9 +121,7 @@ impl Loaded {
         Loaded {
             config: Some(parse(config, FileKind::Config, "/c")),
             credentials: Some(parse(credentials, FileKind::Credentials, "/k")),
-            env: BTreeMap::new(),
-            sso: BTreeMap::new(),
-            unreadable: Vec::new(),
+            ..Loaded::default()
         }
     }
 
@@ -133,7 +139,13 @@ impl Loaded {
             Ok(f) => {
                 self.env.insert(p.to_path_buf(), f);
             }
-            Err(e) => tracing::error!("{e}"),
+            Err(e) => {
+                let message = e.to_string();
+                if !self.said_before.contains(&message) {
+                    tracing::error!("{message}");
+                }
+                self.reported.insert(message);
+            }
         }
     }
 

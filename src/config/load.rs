@@ -129,6 +129,38 @@ fn expand(p: &str) -> PathBuf {
     crate::paths::expand_home(p, &crate::paths::ProcessEnv)
 }
 
+impl Checker<'_> {
+    /// An `env_file` as a path credd can find from anywhere: `~/` and `$HOME/` are the home
+    /// directory; any other `$VAR`, or a relative path, is refused. Either would resolve against
+    /// whatever environment and directory the daemon was started with (a systemd unit has
+    /// neither the shell's variables nor its directory), so credentials would land somewhere
+    /// the user is not looking, and `credd export` would look somewhere else again.
+    fn env_path(&mut self, v: &Spanned<String>) -> Option<PathBuf> {
+        let raw = v.get_ref();
+        let home_var = ["$HOME/", "${HOME}/"].iter().find_map(|pre| raw.strip_prefix(pre));
+        let raw = home_var.map(|rest| format!("~/{rest}")).unwrap_or_else(|| raw.clone());
+        let fix = "write the path out in full, or start it with ~/".to_string();
+        if raw.contains('$') {
+            let message = format!(
+                "\"{}\": credd does not expand environment variables (a service has other ones than your shell)",
+                v.get_ref()
+            );
+            self.error(self.loc(v), "env_file", message, Some(fix));
+            return None;
+        }
+        let path = expand(&raw);
+        if path.is_relative() {
+            let message = format!(
+                "\"{}\" is relative: it would depend on the directory credd was started in",
+                v.get_ref()
+            );
+            self.error(self.loc(v), "env_file", message, Some(fix));
+            return None;
+        }
+        Some(path)
+    }
+}
+
 /// "15m", "36h": how people write these limits.
 fn short(d: Duration) -> String {
     match d.as_secs() {
@@ -347,7 +379,7 @@ impl Config {
                     None,
                 );
             }
-            let home = match (write_profile, s.env_file.as_ref().map(|v| expand(v.get_ref()))) {
+            let home = match (write_profile, s.env_file.as_ref().and_then(|v| c.env_path(v))) {
                 (true, None) | (false, None) => Home::Profile,
                 (true, Some(p)) => Home::Both(p),
                 (false, Some(p)) => Home::EnvFile(p),
@@ -373,7 +405,7 @@ impl Config {
         }
         for w in &raw.watch {
             let w = w.get_ref();
-            let env_file = expand(w.env_file.get_ref());
+            let Some(env_file) = c.env_path(&w.env_file) else { continue };
             let name = w
                 .name
                 .as_ref()
@@ -429,6 +461,27 @@ mod tests {
 
     fn errors(text: &str) -> Vec<String> {
         Config::parse(text, Path::new("/c.toml")).unwrap_err().iter().map(|e| e.to_string()).collect()
+    }
+
+    /// Issue 24: `env_file = "$HOME/p/.env"` created `./$HOME/p/.env` wherever credd started.
+    #[test]
+    fn issue24_env_files_are_home_relative_or_absolute() {
+        let home = crate::paths::expand_home("~", &crate::paths::ProcessEnv);
+        let session = |path: &str| {
+            format!(
+                "[[session]]\nname = \"s\"\nmethod = \"session-token\"\nsource_profile = \"b\"\nenv_file = \"{path}\"\n"
+            )
+        };
+        for ok in ["$HOME/p/.env", "${HOME}/p/.env", "~/p/.env"] {
+            let c = Config::parse(&session(ok), Path::new("/c.toml")).unwrap();
+            assert_eq!(c.sessions[0].home.env_file(), Some(home.join("p/.env").as_path()), "{ok}");
+        }
+        let e = errors(&session("$PROJECT/.env")).join("\n");
+        assert!(e.contains("/c.toml:5:12: `env_file`") && e.contains("does not expand"), "{e}");
+        let e = errors(&session("p/.env")).join("\n");
+        assert!(e.contains("is relative") && e.contains("start it with ~/"), "{e}");
+        let e = errors("[[watch]]\nname = \"w\"\nenv_file = \".env\"\n").join("\n");
+        assert!(e.contains("is relative"), "{e}");
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         env: Default::default(),
         sso: Default::default(),
         unreadable: unreadable.iter().map(|(_, e)| e.clone()).collect(),
+        ..Loaded::default()
     };
     // The sessions credd keeps, as the daemon plans them. With a broken config, the ones it
     // finds on its own are still what it will keep once the config is fixed.

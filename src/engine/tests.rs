@@ -42,7 +42,7 @@ fn loaded(creds: &str) -> Loaded {
         credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new(CREDS)).unwrap()),
         env: Default::default(),
         sso: Default::default(),
-        unreadable: Vec::new(),
+        ..Loaded::default()
     }
 }
 

@@ -179,6 +179,8 @@ pub enum Unreadable {
     Owner { owner: u32, me: u32 },
     /// A directory on the way to the file cannot be searched by this user.
     SearchDenied(PathBuf),
+    /// A file stands where a directory on the way should be (this one).
+    NotADirectory(PathBuf),
     /// Anything else the system said, in its words.
     Other(String),
 }
@@ -191,6 +193,10 @@ impl ReadFailure {
             Some(libc::EISDIR) => Unreadable::Directory,
             Some(libc::ELOOP) => Unreadable::SymlinkLoop { to: fs::read_link(path).ok() },
             Some(libc::EACCES | libc::EPERM) => denied(path, e),
+            Some(libc::ENOTDIR) => match path.ancestors().skip(1).find(|a| a.is_file()) {
+                Some(file) => Unreadable::NotADirectory(file.to_path_buf()),
+                None => Unreadable::Other(e.to_string()),
+            },
             _ => Unreadable::Other(e.to_string()),
         };
         ReadFailure { path: path.to_path_buf(), why }
@@ -214,6 +220,9 @@ impl ReadFailure {
             Unreadable::SearchDenied(dir) => {
                 format!("{path}: permission denied: the directory {} cannot be searched", dir.display())
             }
+            Unreadable::NotADirectory(file) => {
+                format!("{path} cannot exist: {} is a file, not a directory", file.display())
+            }
             Unreadable::Other(e) => format!("{path}: cannot read it: {e}"),
         }
     }
@@ -223,8 +232,11 @@ impl ReadFailure {
         let path = self.path.display();
         match &self.why {
             Unreadable::Directory => format!(
-                "remove the directory (`rmdir {path}`, after moving out anything in it), then write the file again (`aws configure`)"
+                "remove the directory (`rmdir {path}`, after moving out anything in it); its writer then creates the file again (`aws configure` for the AWS files, credd for an env_file)"
             ),
+            Unreadable::NotADirectory(file) => {
+                format!("move {} away, or point whatever names {path} elsewhere", file.display())
+            }
             Unreadable::SymlinkLoop { .. } => format!(
                 "fix the link: point it at the real file (`ln -sfn /path/to/the/file {path}`), or remove it (`rm {path}`) and run `aws configure`"
             ),

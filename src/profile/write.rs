@@ -101,9 +101,11 @@ impl WriteError {
             Some(libc::EISDIR) => format!(
                 "{at} is a directory where credd writes a file: remove it, or point the session elsewhere"
             ),
-            Some(libc::EROFS) => {
-                format!("{at} is on a read-only filesystem: point the session's env_file elsewhere")
-            }
+            // Under credd's systemd unit, everything but ~/.aws, ~/.config/credd and the runtime
+            // directory is read-only (ProtectSystem=strict): the common case, and not a chmod.
+            Some(libc::EROFS) => format!(
+                "{at} is read-only for credd: if it runs as the systemd service, whose sandbox lets it write only ~/.aws, ~/.config/credd and its runtime directory, add it with `systemctl --user edit credd` (ReadWritePaths={at}) and restart it; otherwise point the session's env_file elsewhere"
+            ),
             Some(libc::ELOOP) => format!("{at} is a symlink loop: fix the link"),
             _ => format!(
                 "let yourself write {at} (`chmod u+w {at}`), or point the session's env_file elsewhere"
