@@ -258,9 +258,12 @@ impl Report {
     pub fn render(&self, selected: &str) -> String {
         let mut groups: BTreeMap<(u8, String), Vec<&Finding>> = BTreeMap::new();
         for f in &self.findings {
-            let key = match &f.profile {
-                None => (0, "environment".to_string()),
-                Some(p) => (1, p.clone()),
+            // About no profile: the environment's credentials, or a whole file and the sessions
+            // credd writes there (which are no environment variable's business).
+            let key = match (&f.profile, f.source) {
+                (None, Source::Env | Source::Sts) => (0, "environment".to_string()),
+                (None, _) => (0, "files and credd's sessions".to_string()),
+                (Some(p), _) => (1, p.clone()),
             };
             groups.entry(key).or_default().push(f);
         }
