@@ -39,8 +39,18 @@ pub fn init(format: LogFormat) {
                     .with_writer(std::io::stderr),
             )
             .try_init(),
-        (LogFormat::Text, false) => registry
-            .with(tracing_subscriber::fmt::layer().with_target(false).with_writer(std::io::stderr))
-            .try_init(),
+        (LogFormat::Text, false) => {
+            // Colour only on a terminal: a log redirected to a file is read with less and grep.
+            use std::io::IsTerminal;
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_ansi(colour)
+                        .with_target(false)
+                        .with_writer(std::io::stderr),
+                )
+                .try_init()
+        }
     };
 }
