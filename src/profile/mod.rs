@@ -7,6 +7,8 @@
 //!   a file that is there could not be read.
 //! - `write`: lock, re-read, swap in atomically, never losing an outside edit.
 //! - `meta`: what the keys mean: credential kind, expiry, and the edits that store a session.
+//! - `strict`: where botocore reads a file differently (repeated sections and keys, inline
+//!   comments): what an edit that moves a value rules out first.
 //!
 //! Where the files live is `crate::paths`' business; reading both as one set is `crate::files`'.
 
@@ -14,6 +16,7 @@ pub mod edit;
 pub mod meta;
 pub mod parse;
 pub mod quiet;
+pub mod strict;
 pub mod write;
 
 pub use edit::{Edit, EditError};
