@@ -2,9 +2,10 @@
 //! credentials file and the OS keyring, never holding them in neither.
 //!
 //! The order is what makes each move safe: the keys are written to their new home and read back
-//! before they leave the old one. An import stores and verifies the keyring item, then removes
-//! the two key lines from the file (every other byte kept) and leaves the [`MARKER`] comment; an
-//! export writes the key lines back, then drops the comment. `remove` deletes the keyring item
+//! before they leave the old one. An import first reads the keys the way every SDK does and
+//! refuses what any would read differently (`guard`), stores and verifies the keyring item, then
+//! turns the two key lines into [`MARKER`] comments that keep their layout (every other byte
+//! kept); an export writes the key lines back in their place, byte for byte. `remove` deletes the keyring item
 //! only while the file holds the same key, unless told `--force`.
 
 use std::path::Path;
@@ -152,7 +153,7 @@ async fn import(
     // rotation by hand), the keyring holds the old key and the file keeps the new one; if the file
     // changed so that some SDK would read them differently, it is refused as it would have been.
     let mut changed_meanwhile = None;
-    let note = keyring::marker_note(profile);
+    let prefix = keyring::held_note_prefix(profile);
     update(path, FileKind::Credentials, |doc| {
         changed_meanwhile = match key_to_import(doc, path, profile) {
             Ok(Some(now)) if now == key => None,
@@ -166,9 +167,8 @@ async fn import(
         if changed_meanwhile.is_some() {
             return Ok(());
         }
-        // The note first, just above the key lines, so it stays where they were.
-        doc.note_profile_before(profile, MARKER, Some(&note), &guard::KEY_LINES)?;
-        doc.edit_profile(profile, &guard::KEY_LINES.map(Edit::remove))
+        // Each key line becomes a note keeping its layout, so export puts it back byte for byte.
+        doc.hold_lines(profile, &prefix, &guard::KEY_LINES)
     })
     .map_err(Failure::failed)?;
     if let Some(why) = changed_meanwhile {
@@ -294,9 +294,17 @@ async fn export(ring: &dyn Keyring, files: &AwsFiles, profile: &str) -> Result<(
         ("aws_access_key_id", key.access_key_id.as_str()),
         ("aws_secret_access_key", key.secret_access_key.expose()),
     ];
-    // Where the marker is, which is where import found the keys.
-    update(&files.credentials, FileKind::Credentials, |doc| doc.set_at_note(profile, MARKER, &edits))
-        .map_err(Failure::failed)?;
+    // Where import found the keys, as they were laid out; a file imported before the notes kept
+    // the layout has one marker line, and the keys go there.
+    let prefix = keyring::held_note_prefix(profile);
+    update(&files.credentials, FileKind::Credentials, |doc| {
+        if doc.unhold_lines(profile, &prefix, &edits) {
+            doc.note_profile(profile, MARKER, None)
+        } else {
+            doc.set_at_note(profile, MARKER, &edits)
+        }
+    })
+    .map_err(Failure::failed)?;
     match key_in_file(&files.credentials, profile)? {
         Some(back) if back == key => {}
         _ => {

@@ -170,3 +170,159 @@ fn issue25_list_shows_a_line_break_in_a_key_id_escaped() {
     assert_eq!(shown.lines().count(), 2, "{shown}");
     assert!(shown.contains("AKIA0002\\n# c"), "{shown}");
 }
+
+mod round_trip {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One key line, and what makes some SDK read it differently than the others.
+    #[derive(Clone, Debug)]
+    struct KeyLine {
+        upper: bool,
+        sep: &'static str,
+        trailing: &'static str,
+        quoted: bool,
+        inline_comment: bool,
+        continuation: Option<&'static str>,
+    }
+
+    impl KeyLine {
+        fn quirky(&self) -> bool {
+            self.quoted || self.inline_comment || self.continuation.is_some()
+        }
+
+        fn render(&self, key: &str, value: &str, eol: &str) -> String {
+            let key = if self.upper { key.to_ascii_uppercase() } else { key.to_string() };
+            let value = if self.quoted { format!("\"{value}\"") } else { value.to_string() };
+            let comment = if self.inline_comment { "  # mine" } else { "" };
+            let mut out = format!("{key}{}{value}{comment}{}{eol}", self.sep, self.trailing);
+            if let Some(c) = self.continuation {
+                out += &format!("{c}{eol}");
+            }
+            out
+        }
+    }
+
+    fn key_line() -> impl Strategy<Value = KeyLine> {
+        (
+            any::<bool>(),
+            prop::sample::select(vec!["=", " = ", " =", "= ", "\t=\t"]),
+            prop::sample::select(vec!["", "  ", "\t"]),
+            prop::bool::weighted(0.15),
+            prop::bool::weighted(0.15),
+            prop::option::weighted(0.15, prop::sample::select(vec!["   # indented comment", "  more"])),
+        )
+            .prop_map(|(upper, sep, trailing, quoted, inline_comment, continuation)| KeyLine {
+                upper,
+                sep,
+                trailing,
+                quoted,
+                inline_comment,
+                continuation,
+            })
+    }
+
+    /// Lines that are neither key: comments, blank lines, and `other` at most once.
+    fn filler(other: &'static str) -> impl Strategy<Value = Vec<&'static str>> {
+        prop::collection::vec(prop::sample::select(vec!["# note", "; note", "", other]), 0..3).prop_map(
+            move |mut lines| {
+                let mut seen = false;
+                lines.retain(|l| !(*l == other && std::mem::replace(&mut seen, true)));
+                lines
+            },
+        )
+    }
+
+    #[derive(Clone, Debug)]
+    struct File {
+        crlf: bool,
+        final_newline: bool,
+        before: Vec<&'static str>,
+        id: KeyLine,
+        between: Vec<&'static str>,
+        secret: KeyLine,
+        after: Vec<&'static str>,
+        token: bool,
+        repeated: bool,
+        others: usize,
+    }
+
+    impl File {
+        /// Whether every SDK reads the keys alike and botocore reads the file.
+        fn clean(&self) -> bool {
+            !self.id.quirky() && !self.secret.quirky() && !self.token && !self.repeated
+        }
+
+        fn render(&self) -> String {
+            let eol = if self.crlf { "\r\n" } else { "\n" };
+            let mut out = format!("# my keys{eol}");
+            let lines = |ls: &[&str]| ls.iter().map(|l| format!("{l}{eol}")).collect::<String>();
+            for i in 0..self.others {
+                out += &format!("[other{i}]{eol}k = v{eol}  more{eol}{eol}");
+            }
+            out += &format!("[work]{eol}");
+            out += &lines(&self.before);
+            out += &self.id.render("aws_access_key_id", "AKIAWORKWORKWORK0001", eol);
+            out += &lines(&self.between);
+            out += &self.secret.render("aws_secret_access_key", SECRET, eol);
+            if self.token {
+                out += &format!("aws_session_token = leftover{eol}");
+            }
+            out += &lines(&self.after);
+            if self.repeated {
+                out += &format!("[work]{eol}region = eu-west-1{eol}");
+            }
+            out += &format!("[last]{eol}k = 1{eol}");
+            if !self.final_newline {
+                out.truncate(out.len() - eol.len());
+            }
+            out
+        }
+    }
+
+    fn file() -> impl Strategy<Value = File> {
+        (
+            (
+                any::<bool>(),
+                any::<bool>(),
+                filler("region = us-east-1"),
+                key_line(),
+                filler("output = json"),
+                key_line(),
+                filler("x_note = 1"),
+            ),
+            (prop::bool::weighted(0.1), prop::bool::weighted(0.15), 0..2usize),
+        )
+            .prop_map(
+                |((crlf, final_newline, before, id, between, secret, after), (token, repeated, others))| {
+                    File { crlf, final_newline, before, id, between, secret, after, token, repeated, others }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// `import` then `export` gives back the file byte for byte, or `import` refuses and
+        /// changes nothing.
+        #[test]
+        fn issue25_import_then_export_is_byte_identical_or_refused(spec in file()) {
+            let text = spec.render();
+            let f = Fixture::new(&text);
+            match f.import("work") {
+                Ok(()) => {
+                    let imported = f.credentials();
+                    prop_assert!(!imported.contains("AKIAWORKWORKWORK0001") && !imported.contains(SECRET));
+                    f.export("work").unwrap();
+                    prop_assert_eq!(f.credentials(), text);
+                }
+                Err(why) => {
+                    prop_assert!(!spec.clean(), "a clean file was refused: {}", why);
+                    prop_assert_eq!(f.credentials(), text);
+                    prop_assert!(f.ring.items.lock().unwrap().is_empty());
+                }
+            }
+        }
+    }
+}
