@@ -153,7 +153,7 @@ fn issue25_export_and_remove_refusals_never_send_you_to_each_other() {
 #[test]
 fn issue25_a_crlf_file_comes_back_byte_for_byte() {
     let text = format!(
-        "# mine\r\n[work]\r\nregion = x\r\naws_access_key_id = AKIAWORKWORKWORK0001\r\naws_secret_access_key = {SECRET}\r\n\r\n[b]\r\nk = 1\r\n"
+        "# mine\r\n[b]\r\nk = 1\r\n[work]\r\naws_access_key_id=AKIAWORKWORKWORK0001\r\nregion = x\r\n\r\naws_secret_access_key={SECRET}"
     );
     let f = Fixture::new(&text);
     f.import("work").unwrap();
