@@ -98,6 +98,55 @@ impl Document {
     }
 }
 
+impl Document {
+    /// Puts back keys whose values span lines (continuation lines every SDK but botocore reads as
+    /// part of the value) in place of the profile's first `tag` note: what recovers keys an
+    /// import of an earlier version took with their continuation lines. Each further line of a
+    /// value goes on an indented line of its own, which reads back as the same value. Refused,
+    /// with the document unchanged, without such a note or when the result would not read as
+    /// `edits`.
+    pub fn restore_at_note(
+        &mut self,
+        profile: &str,
+        tag: &str,
+        edits: &[(&str, &str)],
+    ) -> Result<(), EditError> {
+        let id = SectionId::Profile(profile.to_string());
+        let refused =
+            |what: &str| EditError::WouldChangeOthers { profile: profile.into(), what: what.into() };
+        let at = (0..self.lines().len())
+            .find(|&i| self.is_tagged(&self.lines()[i], tag) && self.enclosing_section(i) == Some(&id))
+            .ok_or_else(|| refused("a profile without its note"))?;
+        let mut work = self.clone();
+        let eol = work.dominant_eol();
+        let note = work.lines.remove(at);
+        let mut texts = Vec::new();
+        for (k, v) in edits {
+            let mut parts = v.split('\n');
+            texts.push(format!("{k} = {}", parts.next().unwrap_or_default()));
+            texts.extend(parts.map(|p| format!("   {p}")));
+        }
+        for (n, text) in texts.iter().enumerate() {
+            let mut line = work.new_line(text, eol, LineKind::Blank);
+            if n + 1 == texts.len() {
+                line.eol = note.eol;
+            }
+            work.lines.insert(at + n, line);
+        }
+        let work = work.reparsed().map_err(|_| refused("how the restored lines parse"))?;
+        let mut expected = self.profile_only(profile);
+        let s = expected.map.get_mut(&id).ok_or_else(|| refused("a profile that is gone"))?;
+        for (k, v) in edits {
+            s.props.insert(k, super::parse::Property { value: std::borrow::Cow::Borrowed(*v), line: 0 });
+        }
+        if !reads_same(&expected, &work.profile_only(profile)) || !self.others_read_alike(&work, &id) {
+            return Err(refused("what it reads as"));
+        }
+        *self = work;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -126,5 +175,18 @@ mod tests {
         // A key with continuation lines has no one layout.
         let mut d = Document::parse("[w]\nk = a\n  # b\n", FileKind::Credentials, Path::new("t")).unwrap();
         assert!(d.hold_lines("w", "tag: ", &["k"]).is_err());
+    }
+
+    #[test]
+    fn issue25_a_value_an_earlier_import_took_with_its_continuation_comes_back() {
+        let mut d =
+            Document::parse("[w]\r\n# tag: held\r\nregion = x\r\n", FileKind::Credentials, Path::new("t"))
+                .unwrap();
+        d.restore_at_note("w", "tag:", &[("k", "AKIA0002\n# indented comment"), ("s", "s3")]).unwrap();
+        assert_eq!(
+            String::from_utf8(d.render()).unwrap(),
+            "[w]\r\nk = AKIA0002\r\n   # indented comment\r\ns = s3\r\nregion = x\r\n"
+        );
+        assert_eq!(d.profile_only("w").profile("w").unwrap().get("k"), Some("AKIA0002\n# indented comment"));
     }
 }

@@ -300,6 +300,10 @@ async fn export(ring: &dyn Keyring, files: &AwsFiles, profile: &str) -> Result<(
     update(&files.credentials, FileKind::Credentials, |doc| {
         if doc.unhold_lines(profile, &prefix, &edits) {
             doc.note_profile(profile, MARKER, None)
+        } else if edits.iter().any(|(_, v)| v.contains('\n')) {
+            // Taken by an import before issue 25 with its continuation lines: put back as it was
+            // read, so the keys are in the file again; doctor then says what to fix.
+            doc.restore_at_note(profile, MARKER, &edits)
         } else {
             doc.set_at_note(profile, MARKER, &edits)
         }

@@ -326,3 +326,24 @@ mod round_trip {
         }
     }
 }
+
+#[test]
+fn issue25_export_puts_back_a_key_an_earlier_import_took_with_its_continuation() {
+    let old_import = "[comm]\n# credd-keyring: the keys of this profile are in the OS keyring; `credd keyring export comm` puts them back\n";
+    let f = Fixture::new(old_import);
+    let broken = LongTermKey {
+        access_key_id: "AKIACOMMCOMMCOMM0002\n# indented comment".into(),
+        secret_access_key: Secret::new(SECRET),
+    };
+    f.ring.items.lock().unwrap().insert("comm".into(), broken);
+    f.export("comm").unwrap();
+    let back = f.credentials();
+    assert_eq!(
+        back,
+        format!(
+            "[comm]\naws_access_key_id = AKIACOMMCOMMCOMM0002\n   # indented comment\naws_secret_access_key = {SECRET}\n"
+        )
+    );
+    // The keys are in the file again, and import now refuses them as doctor does.
+    assert!(f.import("comm").unwrap_err().contains("[key-whitespace]"));
+}
