@@ -148,7 +148,8 @@ impl Status {
     }
 }
 
-/// Where a session's credentials live: `credentials-file`, `env-file` or `shell`.
+/// Where a session's credentials live: `credentials-file`, `env-file`, `shell`, `sso-cache` or
+/// `keyring`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
@@ -158,6 +159,9 @@ pub enum Origin {
     Shell,
     /// An IAM Identity Center (SSO) token in `~/.aws/sso/cache`.
     SsoCache,
+    /// The session of a profile whose long-term keys are in the OS keyring, cached as an env file
+    /// in credd's runtime directory for `credd credential-process`.
+    Keyring,
 }
 
 impl Origin {
@@ -167,6 +171,7 @@ impl Origin {
             Origin::EnvFile => "env-file",
             Origin::Shell => "shell",
             Origin::SsoCache => "sso-cache",
+            Origin::Keyring => "keyring",
         }
     }
 }

@@ -73,7 +73,15 @@ pub struct SessionSpec {
     pub sso: Option<Box<crate::sso::SsoSpec>>,
 }
 
+/// The layout name ([`Managed::discovered`]) of the session credd keeps for a keyring-held profile.
+pub const KEYRING_LAYOUT: &str = "keyring";
+
 impl SessionSpec {
+    /// Whether it is the session of a profile whose keys are in the OS keyring.
+    pub fn keeps_keyring_session(&self) -> bool {
+        self.managed.as_ref().is_some_and(|m| m.discovered == Some(KEYRING_LAYOUT))
+    }
+
     /// Whether credd refreshes it (an SSO token until it turns out it cannot be refreshed).
     pub fn refreshed(&self) -> bool {
         self.managed.is_some() || self.sso.is_some()
@@ -354,7 +362,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
             managed: Some(Managed {
                 settings: Settings { mfa_serial, ..Settings::new(Method::SessionToken, name) },
                 chained: false,
-                discovered: Some("keyring"),
+                discovered: Some(KEYRING_LAYOUT),
                 on_demand: true,
             }),
             sso: None,

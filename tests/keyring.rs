@@ -81,14 +81,14 @@ fn keys_move_into_the_keyring_and_sessions_come_from_there() {
     let f = Fixture::start(setup);
     let (home, ring, run) = (&f.home, &f.ring, |args: &[&str]| f.run(args));
 
-    // Import: the secret leaves the file; every other byte stays, plus one comment.
+    // Import: the secret leaves the file; every other byte stays, each key line a comment.
     let out = run(&["keyring", "import", "work"]);
     assert!(out.status.success(), "{}", text(&out));
     let after = std::fs::read_to_string(home.credentials()).unwrap();
     assert!(!after.contains(CANARY) && !after.contains(KEY_ID), "{after}");
     let expected = original().replace(
         &format!("aws_access_key_id = {KEY_ID}\naws_secret_access_key = {CANARY}\n"),
-        "# credd-keyring: the keys of this profile are in the OS keyring; `credd keyring export work` puts them back\n",
+        "# credd-keyring: in the OS keyring; `credd keyring export work` puts this line back: aws_access_key_id = …\n# credd-keyring: in the OS keyring; `credd keyring export work` puts this line back: aws_secret_access_key = …\n",
     );
     assert_eq!(after, expected);
     let mode = std::os::unix::fs::PermissionsExt::mode(

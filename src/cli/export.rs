@@ -49,7 +49,7 @@ pub struct Exported {
 pub fn read(loc: &ExportLocation) -> Result<Exported, String> {
     let path = std::path::Path::new(&loc.path);
     let creds = match loc.origin {
-        Origin::EnvFile => crate::envfile::read_credentials(path)?,
+        Origin::EnvFile | Origin::Keyring => crate::envfile::read_credentials(path)?,
         Origin::SsoCache => return Err(format!("\"{}\" is an SSO token, not credentials", loc.name)),
         Origin::CredentialsFile | Origin::Shell => {
             let doc = read_document(path, FileKind::Credentials).map_err(|e| e.to_string())?;

@@ -122,7 +122,7 @@ impl Engine {
         let (path, profile) = view::location(&entry.spec, credentials);
         let location = ExportLocation {
             name: name.to_string(),
-            origin: view::origin(&entry.spec.home),
+            origin: view::origin(&entry.spec),
             path,
             profile,
             expires_at: entry.track.expires_at,

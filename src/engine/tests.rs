@@ -440,3 +440,23 @@ fn issue24_roles_wait_for_their_mfa_source_and_name_it() {
     assert_eq!(e.mfa_target("dev"), "mfa");
     assert_eq!(e.next_wake(), None, "nothing to wake for until a code comes");
 }
+
+#[test]
+fn issue25_a_keyring_held_profiles_session_has_the_keyring_origin() {
+    use crate::config::{Home, Method, Settings};
+    use crate::sessions::{KEYRING_LAYOUT, Managed, SessionSpec};
+    let spec = |discovered| SessionSpec {
+        name: "work".into(),
+        home: Home::EnvFile("/run/credd/keyring-sessions/work.env".into()),
+        managed: Some(Managed {
+            settings: Settings::new(Method::SessionToken, "work"),
+            chained: false,
+            discovered,
+            on_demand: true,
+        }),
+        sso: None,
+    };
+    assert_eq!(view::origin(&spec(Some(KEYRING_LAYOUT))), Origin::Keyring);
+    assert_eq!(view::origin(&spec(None)), Origin::EnvFile);
+    assert_eq!(serde_json::to_string(&Origin::Keyring).unwrap(), "\"keyring\"");
+}

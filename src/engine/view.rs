@@ -16,9 +16,11 @@ use crate::protocol::{LastError, Origin, RefreshResult, SessionStatus, ShellSess
 use crate::refresh::{RefreshError, classify};
 use crate::sessions::SessionSpec;
 
-/// How the socket names where a session lives: it is read from its profile when it has one.
-pub fn origin(home: &Home) -> Origin {
-    match home {
+/// How the socket names where a session lives: it is read from its profile when it has one; a
+/// keyring-held profile's session is cached in an env file, but its origin is the keyring.
+pub fn origin(spec: &SessionSpec) -> Origin {
+    match &spec.home {
+        Home::EnvFile(_) if spec.keeps_keyring_session() => Origin::Keyring,
         Home::EnvFile(_) => Origin::EnvFile,
         Home::Profile | Home::Both(_) => Origin::CredentialsFile,
         Home::SsoCache(_) => Origin::SsoCache,
@@ -84,7 +86,7 @@ impl Engine {
         let managed = e.spec.managed.as_ref();
         SessionStatus {
             name: e.spec.name.clone(),
-            origin: origin(&e.spec.home),
+            origin: origin(&e.spec),
             profile: match &e.spec.home {
                 Home::EnvFile(p) | Home::SsoCache(p) => p.display().to_string(),
                 Home::Profile | Home::Both(_) => e.spec.name.clone(),

@@ -9,8 +9,10 @@
 //! access key ID, which is not secret, so `credd keyring list` never reads a secret. The secret is
 //! the secret access key alone, and it travels in [`Secret`] from the moment it leaves the keyring.
 //!
-//! In the credentials file a held profile keeps its section and gets one comment line, the
-//! [`MARKER`]. That line is how planning (which does no I/O) knows a profile's keys are held here.
+//! In the credentials file a held profile keeps its section, and each key line becomes a comment
+//! starting with the [`MARKER`] ([`held_note_prefix`]) that keeps the line's layout (files
+//! imported before issue 25 have one [`marker_note`] instead). Those lines are how planning
+//! (which does no I/O) knows a profile's keys are held here.
 
 #[cfg(any(target_os = "macos", test))]
 mod keychain;
@@ -36,6 +38,12 @@ pub fn marker_note(profile: &str) -> String {
     format!(
         "{MARKER} the keys of this profile are in the OS keyring; `credd keyring export {profile}` puts them back"
     )
+}
+
+/// What each comment line left in place of a held key line starts with, after `# `; the line's
+/// own layout follows (`profile::held`), so an export puts it back byte for byte.
+pub fn held_note_prefix(profile: &str) -> String {
+    format!("{MARKER} in the OS keyring; `credd keyring export {profile}` puts this line back: ")
 }
 
 /// A profile's long-term key as the keyring holds it.

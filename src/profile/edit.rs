@@ -309,13 +309,13 @@ impl Document {
         out
     }
 
-    fn is_tagged(&self, line: &Line, tag: &str) -> bool {
+    pub(super) fn is_tagged(&self, line: &Line, tag: &str) -> bool {
         matches!(line.kind, LineKind::Comment)
             && self.text(line).trim_start()[1..].trim_start().starts_with(tag)
     }
 
     /// The section a line sits in, comments and blank lines included: the last header above it.
-    fn enclosing_section(&self, idx: usize) -> Option<&SectionId> {
+    pub(super) fn enclosing_section(&self, idx: usize) -> Option<&SectionId> {
         self.lines[(0..=idx).rev().find(|&j| matches!(self.lines[j].kind, LineKind::Header(_)))?]
             .kind
             .section()
@@ -326,7 +326,7 @@ impl Document {
     /// those lines outside `id`, in order, must match one for one: the same text, read the same
     /// way, in the same section. This checks the whole file without resolving it, which for a
     /// large file was most of an edit's time and memory.
-    fn others_read_alike(&self, other: &Document, id: &SectionId) -> bool {
+    pub(super) fn others_read_alike(&self, other: &Document, id: &SectionId) -> bool {
         fn outside<'a>(doc: &'a Document, id: &'a SectionId) -> impl Iterator<Item = usize> + 'a {
             (0..doc.lines.len()).filter(move |&i| {
                 !matches!(doc.lines[i].kind, LineKind::Blank | LineKind::Comment)
@@ -361,14 +361,14 @@ impl Document {
     }
 
     /// The document as its rendering reads: line kinds made true again after lines moved.
-    fn reparsed(self) -> Result<Document, super::parse::ParseError> {
+    pub(super) fn reparsed(self) -> Result<Document, super::parse::ParseError> {
         let (bytes, kind) = (self.render(), self.kind);
         drop(self);
         Document::parse_vec(bytes, kind, Path::new("<edit>"))
     }
 
     /// Lines that belong to the profile `id` and carry `key`, in file order.
-    fn key_lines(&self, id: &SectionId, key: &str) -> Vec<usize> {
+    pub(super) fn key_lines(&self, id: &SectionId, key: &str) -> Vec<usize> {
         (0..self.lines.len())
             .filter(|&i| {
                 matches!(&self.lines[i].kind, LineKind::Property { key: k, .. } if self.key(*k) == key)
@@ -377,7 +377,7 @@ impl Document {
             .collect()
     }
 
-    fn continuations_of(&self, property: usize) -> Vec<usize> {
+    pub(super) fn continuations_of(&self, property: usize) -> Vec<usize> {
         (property + 1..self.lines.len())
             .filter(|&i| {
                 matches!(self.lines[i].kind, LineKind::Continuation { property: p, .. } if p as usize == property)
@@ -497,7 +497,7 @@ impl Document {
 }
 
 /// Same sections, same keys, same values; where each sits (`line`) may move.
-fn reads_same(expected: &super::parse::Sections, actual: &super::parse::Sections) -> bool {
+pub(super) fn reads_same(expected: &super::parse::Sections, actual: &super::parse::Sections) -> bool {
     expected.map.len() == actual.map.len()
         && expected.map.values().zip(actual.map.values()).all(|(a, b)| {
             a.props.len() == b.props.len()

@@ -2,19 +2,22 @@
 //! credentials file and the OS keyring, never holding them in neither.
 //!
 //! The order is what makes each move safe: the keys are written to their new home and read back
-//! before they leave the old one. An import stores and verifies the keyring item, then removes
-//! the two key lines from the file (every other byte kept) and leaves the [`MARKER`] comment; an
-//! export writes the key lines back, then drops the comment. `remove` deletes the keyring item
+//! before they leave the old one. An import first reads the keys the way every SDK does and
+//! refuses what any would read differently (`guard`), stores and verifies the keyring item, then
+//! turns the two key lines into [`MARKER`] comments that keep their layout (every other byte
+//! kept); an export writes the key lines back in their place, byte for byte. `remove` deletes the keyring item
 //! only while the file holds the same key, unless told `--force`.
 
 use std::path::Path;
+
+mod guard;
 
 use super::{Failure, runtime};
 use crate::files::AwsFiles;
 use crate::keyring::{self, Keyring, KeyringError, LongTermKey, MARKER};
 use crate::paths::ProcessEnv;
 use crate::profile::meta::{self, CredentialKind};
-use crate::profile::{Edit, EditError, FileKind, read_document, update};
+use crate::profile::{Document, Edit, EditError, FileKind, read_document, update};
 use crate::secret::short_key_id;
 
 /// What `credd keyring` was asked to do.
@@ -48,6 +51,11 @@ pub fn keyring(action: &Action) -> Result<(), Failure> {
 fn key_in_file(path: &Path, profile: &str) -> Result<Option<LongTermKey>, Failure> {
     let doc = read_document(path, FileKind::Credentials).map_err(Failure::failed)?;
     let Some(doc) = doc else { return Ok(None) };
+    long_term_key(&doc, path, profile)
+}
+
+/// The long-term key `profile` holds in `doc` (the credentials file at `path`).
+fn long_term_key(doc: &Document, path: &Path, profile: &str) -> Result<Option<LongTermKey>, Failure> {
     let sections = doc.profile_only(profile);
     let Some(section) = sections.profile(profile) else { return Ok(None) };
     match meta::credential_kind(section) {
@@ -68,6 +76,13 @@ fn key_in_file(path: &Path, profile: &str) -> Result<Option<LongTermKey>, Failur
     }
     let c = meta::credentials(section).expect("a long-term kind has both parts");
     Ok(Some(LongTermKey { access_key_id: c.access_key_id, secret_access_key: c.secret_access_key }))
+}
+
+/// The long-term key to import from `doc`, once [`guard::check`] has found nothing any SDK would
+/// read differently: `None` when the profile holds no keys.
+fn key_to_import(doc: &Document, path: &Path, profile: &str) -> Result<Option<LongTermKey>, Failure> {
+    guard::check(doc, path, profile).map_err(|r| Failure::failed(r.to_string()))?;
+    long_term_key(doc, path, profile)
 }
 
 /// `credential_process` as import writes it: this binary, by absolute path, since an SDK in a
@@ -99,16 +114,32 @@ async fn import(
     profile: &str,
     with_process: bool,
 ) -> Result<(), Failure> {
-    let Some(key) = key_in_file(&files.credentials, profile)? else {
-        let held = ring.get(profile).await.map_err(keyring_failure)?;
+    let path = &files.credentials;
+    let doc = read_document(path, FileKind::Credentials).map_err(Failure::failed)?;
+    let found = match &doc {
+        Some(doc) => key_to_import(doc, path, profile)?,
+        None => None,
+    };
+    let held = ring.get(profile).await.map_err(keyring_failure)?;
+    let Some(key) = found else {
         return Err(Failure::failed(match held {
             Some(k) => format!(
                 "[{profile}] is already in the keyring (key {}); nothing to import",
                 short_key_id(&k.access_key_id)
             ),
-            None => format!("[{profile}] in {} holds no access keys to import", files.credentials.display()),
+            None => format!("[{profile}] in {} holds no access keys to import", path.display()),
         }));
     };
+    // The keyring's item may be the only copy of another key: putting this one would lose it.
+    if let Some(other) = held.filter(|h| *h != key) {
+        return Err(Failure::failed(format!(
+            "the OS keyring already holds another key for [{profile}] ({}), and {} holds {}; importing would delete the keyring's for good. Fix: to keep the keyring's key, move [{profile}]'s key lines out of {} and run `credd keyring export {profile}`; to replace it, `credd keyring remove {profile} --force`, then import again",
+            short_key_id(&other.access_key_id),
+            path.display(),
+            short_key_id(&key.access_key_id),
+            path.display(),
+        )));
+    }
     ring.put(profile, &key).await.map_err(keyring_failure)?;
     match ring.get(profile).await.map_err(keyring_failure)? {
         Some(back) if back == key => {}
@@ -119,35 +150,34 @@ async fn import(
         }
     }
     // The file as it is at the write, not as it was read: if the keys changed in between (a
-    // rotation by hand), the keyring holds the old key and the file keeps the new one.
-    let mut changed_meanwhile = false;
-    let note = keyring::marker_note(profile);
-    update(&files.credentials, FileKind::Credentials, |doc| {
-        let sections = doc.profile_only(profile);
-        let now = sections.profile(profile).and_then(meta::credentials);
-        changed_meanwhile = now.as_ref().is_none_or(|c| {
-            c.access_key_id != key.access_key_id || c.secret_access_key != key.secret_access_key
-        });
-        if changed_meanwhile {
+    // rotation by hand), the keyring holds the old key and the file keeps the new one; if the file
+    // changed so that some SDK would read them differently, it is refused as it would have been.
+    let mut changed_meanwhile = None;
+    let prefix = keyring::held_note_prefix(profile);
+    update(path, FileKind::Credentials, |doc| {
+        changed_meanwhile = match key_to_import(doc, path, profile) {
+            Ok(Some(now)) if now == key => None,
+            Ok(_) => Some(format!(
+                "the keys of [{profile}] changed in {} during the import; the file is unchanged, run the import again",
+                path.display()
+            )),
+            Err(Failure::Failed(Some(why))) => Some(why),
+            Err(_) => Some(format!("[{profile}] in {} cannot be imported now", path.display())),
+        };
+        if changed_meanwhile.is_some() {
             return Ok(());
         }
-        drop(sections);
-        // The note first, just above the key lines, so it stays where they were.
-        let keys = ["aws_access_key_id", "aws_secret_access_key"];
-        doc.note_profile_before(profile, MARKER, Some(&note), &keys)?;
-        doc.edit_profile(profile, &[Edit::remove(keys[0]), Edit::remove(keys[1])])
+        // Each key line becomes a note keeping its layout, so export puts it back byte for byte.
+        doc.hold_lines(profile, &prefix, &guard::KEY_LINES)
     })
     .map_err(Failure::failed)?;
-    if changed_meanwhile {
-        return Err(Failure::failed(format!(
-            "the keys of [{profile}] changed in {} during the import; the file is unchanged, run the import again",
-            files.credentials.display()
-        )));
+    if let Some(why) = changed_meanwhile {
+        return Err(Failure::failed(why));
     }
     println!(
         "moved the keys of [{profile}] (key {}) into the OS keyring; {} no longer holds them",
         short_key_id(&key.access_key_id),
-        files.credentials.display()
+        path.display()
     );
     if with_process {
         set_credential_process(files, profile)?;
@@ -224,17 +254,25 @@ async fn list(ring: &dyn Keyring, files: &AwsFiles, json: bool) -> Result<(), Fa
         );
         return Ok(());
     }
+    print!("{}", table(&held, &marked));
+    Ok(())
+}
+
+/// `credd keyring list`'s table: one line per held profile.
+fn table(held: &[keyring::Held], marked: &[&str]) -> String {
     let width = held.iter().map(|h| h.profile.len()).max().unwrap_or(0).max(7);
-    println!("{:width$}  KEY ID", "PROFILE");
-    for h in &held {
+    let mut out = format!("{:width$}  KEY ID\n", "PROFILE");
+    for h in held {
         let note = if marked.contains(&h.profile.as_str()) {
             ""
         } else {
             "  (the credentials file does not mark it)"
         };
-        println!("{:width$}  {}{note}", h.profile, h.access_key_id.as_deref().unwrap_or("(locked)"));
+        // A key ID is shown escaped: one with a line break would otherwise break the table.
+        let id = h.access_key_id.as_deref().map(|k| k.escape_debug().to_string());
+        out += &format!("{:width$}  {}{note}\n", h.profile, id.as_deref().unwrap_or("(locked)"));
     }
-    Ok(())
+    out
 }
 
 async fn export(ring: &dyn Keyring, files: &AwsFiles, profile: &str) -> Result<(), Failure> {
@@ -245,18 +283,32 @@ async fn export(ring: &dyn Keyring, files: &AwsFiles, profile: &str) -> Result<(
         && other != key
     {
         return Err(Failure::failed(format!(
-            "[{profile}] in {} already holds another key ({}); remove it there first, or `credd keyring remove {profile}`",
+            "[{profile}] in {} holds another key ({}) than the keyring's ({}); export writes over no key. Fix: to put the keyring's key back, move [{profile}]'s key lines out of {} and export again; to keep the file's key and drop the keyring's, `credd keyring remove {profile} --force`",
             files.credentials.display(),
-            short_key_id(&other.access_key_id)
+            short_key_id(&other.access_key_id),
+            short_key_id(&key.access_key_id),
+            files.credentials.display(),
         )));
     }
     let edits = [
         ("aws_access_key_id", key.access_key_id.as_str()),
         ("aws_secret_access_key", key.secret_access_key.expose()),
     ];
-    // Where the marker is, which is where import found the keys.
-    update(&files.credentials, FileKind::Credentials, |doc| doc.set_at_note(profile, MARKER, &edits))
-        .map_err(Failure::failed)?;
+    // Where import found the keys, as they were laid out; a file imported before the notes kept
+    // the layout has one marker line, and the keys go there.
+    let prefix = keyring::held_note_prefix(profile);
+    update(&files.credentials, FileKind::Credentials, |doc| {
+        if doc.unhold_lines(profile, &prefix, &edits) {
+            doc.note_profile(profile, MARKER, None)
+        } else if edits.iter().any(|(_, v)| v.contains('\n')) {
+            // Taken by an import before issue 25 with its continuation lines: put back as it was
+            // read, so the keys are in the file again; doctor then says what to fix.
+            doc.restore_at_note(profile, MARKER, &edits)
+        } else {
+            doc.set_at_note(profile, MARKER, &edits)
+        }
+    })
+    .map_err(Failure::failed)?;
     match key_in_file(&files.credentials, profile)? {
         Some(back) if back == key => {}
         _ => {
@@ -294,10 +346,18 @@ async fn remove(ring: &dyn Keyring, files: &AwsFiles, profile: &str, force: bool
     };
     let in_file = key_in_file(&files.credentials, profile)?;
     if in_file.as_ref() != Some(&key) && !force {
-        return Err(Failure::failed(format!(
-            "the keyring holds the only copy of [{profile}]'s key {}; run `credd keyring export {profile}` first, or pass --force to delete it for good",
-            short_key_id(&key.access_key_id)
-        )));
+        let shown = short_key_id(&key.access_key_id);
+        let path = files.credentials.display();
+        return Err(Failure::failed(match in_file {
+            None => format!(
+                "the keyring holds the only copy of [{profile}]'s key {shown}; run `credd keyring export {profile}` first, or pass --force to delete it for good"
+            ),
+            // Export would refuse to write over the file's key, so it is not the way out here.
+            Some(other) => format!(
+                "the keyring holds the only copy of [{profile}]'s key {shown}, and {path} holds another ({}). Fix: to keep {shown}, move [{profile}]'s key lines out of {path} and run `credd keyring export {profile}`; to delete {shown} for good, pass --force",
+                short_key_id(&other.access_key_id)
+            ),
+        }));
     }
     ring.delete(profile).await.map_err(keyring_failure)?;
     update(&files.credentials, FileKind::Credentials, |doc| doc.note_profile(profile, MARKER, None))
@@ -310,20 +370,4 @@ async fn remove(ring: &dyn Keyring, files: &AwsFiles, profile: &str, force: bool
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_line_import_writes_counts_as_ours() {
-        assert!(is_ours("/home/u/.cargo/bin/credd credential-process work", "work"));
-        assert!(is_ours("credd  credential-process work", "work"));
-        for other in [
-            "credd credential-process other",
-            "credd credential-process work --min-ttl 1h",
-            "aws-vault exec work --json",
-            "/opt/notcredd credential-process work",
-        ] {
-            assert!(!is_ours(other, "work"), "{other}");
-        }
-    }
-}
+mod tests;
