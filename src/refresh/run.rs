@@ -347,7 +347,8 @@ async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
         .map_err(|e| RefreshError::local(Code::Internal, format!("read task failed: {e}")))?
 }
 
-/// A file that does not parse (or an edit it refuses) waits for the user to fix it; a full disk,
+/// A file that does not parse (or an edit it refuses) waits for the user to fix it (a file that
+/// does not parse waits for a change to that file); a full disk,
 /// an unreadable file, a permission flicker or another program holding the file busy is retried
 /// with backoff.
 pub(crate) fn file_failure(e: WriteError) -> RefreshError {
@@ -367,9 +368,16 @@ pub(crate) fn file_failure(e: WriteError) -> RefreshError {
         };
     }
     match e {
-        WriteError::Unparseable(_) | WriteError::Edit { .. } => {
-            RefreshError::local(Code::FileUnparseable, e.to_string())
+        // Fixing the file is a change to it: the session waits for that, and is written at
+        // once when it comes, not at its next refresh.
+        WriteError::Unparseable(p) => {
+            let at = p.path.as_path().into();
+            RefreshError {
+                blocked_at: Some(at),
+                ..RefreshError::local(Code::FileUnparseable, WriteError::Unparseable(p).to_string())
+            }
         }
+        WriteError::Edit { .. } => RefreshError::local(Code::FileUnparseable, e.to_string()),
         WriteError::Io { .. } | WriteError::Contended { .. } => RefreshError::transient(&e.to_string()),
         // Retried like the above, so a fix (`chmod`, a repaired link) is picked up; meanwhile
         // `status` names the finding and its fix.
