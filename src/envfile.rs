@@ -449,7 +449,7 @@ mod tests {
     }
 
     #[test]
-    fn issue25_a_region_the_session_does_not_name_is_left_alone() {
+    fn a_region_is_written_only_when_the_session_has_one() {
         let (out, _) = store_text("AWS_REGION='eu-central-1'\n", None);
         assert!(out.starts_with("AWS_REGION='eu-central-1'\n"), "{out}");
         let (out, _) = store_text("AWS_REGION='eu-central-1'\n", Some("eu-west-1"));

@@ -547,3 +547,33 @@ fn issue25_a_watched_expiry_is_read_like_dotenv_or_named_in_status() {
     let message = s["last_error"]["message"].as_str().unwrap();
     assert!(message.contains("broken.env:2") && message.contains("AWS_CREDENTIAL_EXPIRATION"), "{message}");
 }
+
+/// Issue 25 (fault 5): the user's `AWS_REGION` stays when the session names no region of its
+/// own; credd used to write the us-east-1 it falls back to for STS.
+#[test]
+fn issue25_the_users_region_stays_when_the_session_names_none() {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    home.write_credentials(BASE);
+    let env = home.path().join("proj/.env");
+    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
+    std::fs::write(&env, "AWS_REGION='eu-central-1'\n").unwrap();
+    let session = |region: &str| {
+        fixtures::managed(
+            "dev",
+            &format!("{region}env_file = \"{}\"\nwrite_profile = false\n", env.display()),
+        )
+    };
+    home.write_config(&session(""));
+    let d = home.daemon();
+    d.wait_for("dev: refreshed", 1, WAIT);
+    let file = credd::envfile::read(&env).unwrap().unwrap();
+    assert_eq!(file.get("AWS_REGION").as_deref(), Some("eu-central-1"));
+    assert!(std::fs::read_to_string(&env).unwrap().starts_with("AWS_REGION='eu-central-1'\n"));
+    // A region the session names is the session's, and written.
+    home.write_config(&session("region = \"eu-west-1\"\n"));
+    d.wait_for("configuration reloaded", 1, WAIT);
+    assert!(home.run(&["refresh", "dev"]).status.success());
+    let file = credd::envfile::read(&env).unwrap().unwrap();
+    assert_eq!(file.get("AWS_REGION").as_deref(), Some("eu-west-1"));
+}
