@@ -1,8 +1,8 @@
 //! Writing a shared file so that nothing is ever lost: not on a crash, not to a racing writer.
 //!
 //! One update is: lock, read, parse (refuse if unparseable), apply the edit, write a temp file in
-//! the same directory with the original's mode (or 0600 for a file of secrets, logged when it changes)
-//! and owner, fsync it, swap it in atomically, fsync the directory.
+//! the same directory with the original's mode (or 0600 for a file of secrets, logged when that
+//! changes it) and owner, fsync it, swap it in atomically, fsync the directory.
 //!
 //! The swap is where other tools' edits get lost in every tool that writes this file today: an
 //! edit that lands between our read and our rename is overwritten. Here two things guard it:
