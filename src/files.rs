@@ -48,6 +48,8 @@ impl AwsFiles {
         previous: Option<&Loaded>,
         env_paths: impl IntoIterator<Item = &'a Path>,
     ) -> Loaded {
+        let wanted: std::collections::BTreeSet<&Path> = env_paths.into_iter().collect();
+        let env_paths = wanted.iter().copied();
         let mut unreadable = Vec::new();
         let mut reported = std::collections::BTreeSet::new();
         let mut read = |path: &Path, kind, prev: Option<&Document>| match read_document(path, kind) {
@@ -75,6 +77,13 @@ impl AwsFiles {
         let mut loaded = Loaded { config, credentials, unreadable, reported, ..Loaded::default() };
         loaded.said_before = previous.map(|p| p.reported.clone()).unwrap_or_default();
         loaded.read_env_files(env_paths);
+        // An env file that cannot be read holds what it held, not "no session": taking it for
+        // empty would adopt its old session as an outside write once it is fixed.
+        for (path, file) in previous.map(|p| &p.env).into_iter().flatten() {
+            if wanted.contains(path.as_path()) && !loaded.env.contains_key(path) {
+                loaded.env.insert(path.clone(), file.clone());
+            }
+        }
         loaded
     }
 }

@@ -109,6 +109,19 @@ impl SessionSpec {
         v
     }
 
+    /// Why the expiry recorded in the session's env file cannot be read, naming the file, the
+    /// line and the variable: the session then has no known expiry, which status must say.
+    pub fn unreadable_expiry(&self, loaded: &Loaded) -> Option<String> {
+        let Home::EnvFile(p) = &self.home else { return None };
+        match loaded.env_file(p)?.expiry_read() {
+            crate::profile::meta::ExpiryRead::Invalid { key, line } => Some(format!(
+                "{}:{line}: {key} is not a timestamp credd can read, so when this session expires is unknown",
+                p.display()
+            )),
+            _ => None,
+        }
+    }
+
     /// The expiry as recorded where the session is read from: its profile when it has one.
     pub fn recorded_expiry(&self, loaded: &Loaded, creds: &Sections) -> Option<DateTime<Utc>> {
         match &self.home {

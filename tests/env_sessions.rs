@@ -423,3 +423,157 @@ fn the_hook_costs_almost_nothing_when_nothing_changed() {
     // No subprocess and no socket: a fork alone costs about a millisecond.
     assert!(micros < 500, "{micros} µs per prompt");
 }
+
+/// The session's line `name` in `credd status --json`.
+fn status_of(home: &Home, name: &str) -> serde_json::Value {
+    let st = status_json(home);
+    let s = st["sessions"].as_array().unwrap().iter().find(|s| s["name"] == name).cloned();
+    s.unwrap_or_else(|| panic!("{name} is not in {st}"))
+}
+
+/// Issue 25 (faults 4–7): an `export`-style 0644 env file with the user's own region and comments
+/// on credd's lines, refreshed for a session that names no region. The new lines are exported
+/// (so `source .env` gives all of the credentials), the user's region and every comment stay,
+/// and the file is made 0600 with a line in the log.
+#[test]
+fn issue25_an_env_file_is_edited_in_its_own_style_and_made_private() {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    home.write_credentials(BASE);
+    let env = home.path().join("proj/.env");
+    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
+    std::fs::write(
+        &env,
+        "export AWS_ACCESS_KEY_ID=ASIAOLD0000000000000 # old\nAWS_REGION='eu-central-1'\nexport APP=1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
+    home.write_config(&fixtures::managed(
+        "dev",
+        &format!("env_file = \"{}\"\nwrite_profile = false\n", env.display()),
+    ));
+    let d = home.daemon();
+    d.wait_for("dev: refreshed", 1, WAIT);
+    let text = std::fs::read_to_string(&env).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("export AWS_ACCESS_KEY_ID=ASIA") && lines[0].ends_with(" # old"), "{text}");
+    assert!(!lines[0].contains("ASIAOLD"), "{text}");
+    assert_eq!(lines[1..3], ["AWS_REGION='eu-central-1'", "export APP=1"], "{text}");
+    assert!(lines[3..].iter().all(|l| l.starts_with("export AWS_")), "{text}");
+    assert!(!text.contains("us-east-1"), "{text}");
+    assert_eq!(std::fs::metadata(&env).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(d.log_text().contains("made the file private (mode 0644 → 0600)"), "{}", d.log_text());
+    // What a shell gets from `source .env`: every variable credd wrote, exported.
+    let out = Command::new("bash")
+        .args(["-c", "source \"$1\" && env", "bash", env.to_str().unwrap()])
+        .env_clear()
+        .output()
+        .unwrap();
+    let exported = String::from_utf8_lossy(&out.stdout);
+    for key in [
+        "AWS_ACCESS_KEY_ID=ASIA",
+        "AWS_SECRET_ACCESS_KEY=",
+        "AWS_SESSION_TOKEN=",
+        "AWS_CREDENTIAL_EXPIRATION=",
+    ] {
+        assert!(exported.lines().any(|l| l.starts_with(key)), "{key} not exported by `source`");
+    }
+}
+
+/// Issue 25 (fault 8): an env file credd refused to write (a multi-line value) is written as
+/// soon as the user fixes it, by a refresh then; its old session is not "adopted".
+#[test]
+fn issue25_a_fixed_env_file_is_written_at_once() {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    home.write_credentials(BASE);
+    let env = home.path().join("proj/.env");
+    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
+    std::fs::write(&env, "APP=1\n").unwrap();
+    home.write_config(&managed("dev", &format!("env_file = \"{}\"\nwrite_profile = false\n", env.display())));
+    let d = home.daemon();
+    d.wait_for("dev: refreshed", 1, WAIT);
+    let first = credd::envfile::read(&env).unwrap().unwrap().get("AWS_ACCESS_KEY_ID").unwrap();
+    let good = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(&env, format!("{good}CERT=\"line one\nline two\"\n")).unwrap();
+    let out = home.run(&["refresh", "dev"]);
+    assert!(!out.status.success(), "a refresh into a file credd cannot parse must fail");
+    let s = status_of(&home, "dev");
+    assert_eq!(s["last_error"]["finding"], "file-unparseable", "{s} {:?} {}", out, d.log_text());
+    std::fs::write(&env, format!("{good}CERT=\"line one line two\"\n")).unwrap();
+    d.wait_for("dev: refreshed", 2, WAIT);
+    let file = credd::envfile::read(&env).unwrap().unwrap();
+    assert_ne!(file.get("AWS_ACCESS_KEY_ID").unwrap(), first);
+    assert_eq!(file.get("CERT").as_deref(), Some("line one line two"));
+    assert!(!d.log_text().contains("dev: adopted a session"), "{}", d.log_text());
+    let s = status_of(&home, "dev");
+    assert_eq!((s["state"].as_str(), &s["last_error"]), (Some("fresh"), &serde_json::Value::Null), "{s}");
+}
+
+/// Issue 25 (fault 9): a watched file's expiry is read as python-dotenv and bash read it, a
+/// trailing comment included; one credd cannot read is named in status, not taken for none.
+#[test]
+fn issue25_a_watched_expiry_is_read_like_dotenv_or_named_in_status() {
+    let home = Home::new("http://127.0.0.1:9");
+    let commented = home.path().join("commented.env");
+    let expiry = at(90);
+    std::fs::write(
+        &commented,
+        format!("AWS_ACCESS_KEY_ID=ASIAWATCH00000000000\nAWS_CREDENTIAL_EXPIRATION=\"{expiry}\" # c\n"),
+    )
+    .unwrap();
+    let broken = home.path().join("broken.env");
+    std::fs::write(&broken, "AWS_ACCESS_KEY_ID=ASIAWATCH00000000001\nAWS_CREDENTIAL_EXPIRATION=tomorrow\n")
+        .unwrap();
+    home.write_config(&format!(
+        "[[watch]]\nname = \"commented\"\nenv_file = \"{}\"\n[[watch]]\nname = \"broken\"\nenv_file = \"{}\"\n",
+        commented.display(),
+        broken.display()
+    ));
+    // python-dotenv's reading, the oracle.
+    let script = "import sys\nfrom dotenv import dotenv_values\nprint(dotenv_values(sys.argv[1])['AWS_CREDENTIAL_EXPIRATION'])";
+    let out = Command::new(common::venv_bin("python")).args(["-c", script]).arg(&commented).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expiry);
+    let d = home.daemon();
+    d.wait_for("listening on", 1, WAIT);
+    let s = status_of(&home, "commented");
+    let read: chrono::DateTime<Utc> =
+        s["expires_at"].as_str().unwrap_or_else(|| panic!("{s}")).parse().unwrap();
+    assert_eq!(read, expiry.parse::<chrono::DateTime<Utc>>().unwrap(), "{s}");
+    assert_eq!(s["last_error"], serde_json::Value::Null, "{s}");
+    let s = status_of(&home, "broken");
+    assert_eq!(s["last_error"]["finding"], "expiry-unreadable", "{s}");
+    let message = s["last_error"]["message"].as_str().unwrap();
+    assert!(message.contains("broken.env:2") && message.contains("AWS_CREDENTIAL_EXPIRATION"), "{message}");
+}
+
+/// Issue 25 (fault 5): the user's `AWS_REGION` stays when the session names no region of its
+/// own; credd used to write the us-east-1 it falls back to for STS.
+#[test]
+fn issue25_the_users_region_stays_when_the_session_names_none() {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    home.write_credentials(BASE);
+    let env = home.path().join("proj/.env");
+    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
+    std::fs::write(&env, "AWS_REGION='eu-central-1'\n").unwrap();
+    let session = |region: &str| {
+        fixtures::managed(
+            "dev",
+            &format!("{region}env_file = \"{}\"\nwrite_profile = false\n", env.display()),
+        )
+    };
+    home.write_config(&session(""));
+    let d = home.daemon();
+    d.wait_for("dev: refreshed", 1, WAIT);
+    let file = credd::envfile::read(&env).unwrap().unwrap();
+    assert_eq!(file.get("AWS_REGION").as_deref(), Some("eu-central-1"));
+    assert!(std::fs::read_to_string(&env).unwrap().starts_with("AWS_REGION='eu-central-1'\n"));
+    // A region the session names is the session's, and written.
+    home.write_config(&session("region = \"eu-west-1\"\n"));
+    d.wait_for("configuration reloaded", 1, WAIT);
+    assert!(home.run(&["refresh", "dev"]).status.success());
+    let file = credd::envfile::read(&env).unwrap().unwrap();
+    assert_eq!(file.get("AWS_REGION").as_deref(), Some("eu-west-1"));
+}

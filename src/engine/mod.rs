@@ -64,6 +64,8 @@ struct Entry {
     /// file again is credd's own write coming back through the watcher, never another
     /// program's: it changes nothing, so a write of one session cannot make any session due.
     written: Option<DateTime<Utc>>,
+    /// Why the expiry where the session lives cannot be read (file, line, variable), if so.
+    expiry_unreadable: Option<String>,
     /// Counts the credentials this session has had while tracked: a refresh or an outside write
     /// makes new ones, even with an expiry to the same second as the old.
     generation: u64,
@@ -116,6 +118,18 @@ impl Entry {
             }
             _ => {}
         }
+    }
+
+    /// The expiry where the session lives, as readable or not: an unreadable one is warned
+    /// about once and shown in status (`view`), never silently taken for none.
+    fn judge_expiry(&mut self, why: Option<String>) {
+        if why != self.expiry_unreadable {
+            match &why {
+                Some(w) => tracing::warn!("{}: {w} [{}]", self.spec.name, Code::ExpiryUnreadable),
+                None => tracing::info!("{}: its expiry can be read again", self.spec.name),
+            }
+        }
+        self.expiry_unreadable = why;
     }
 
     /// An SSO token as the cache file has it now: whether credd can refresh it, and until when.
@@ -244,6 +258,7 @@ impl Engine {
                 Some(old) => Self::adopt(old, spec, file_expiry, fp),
             };
             entry.judge_sso(loaded, now);
+            entry.judge_expiry(entry.spec.unreadable_expiry(loaded));
             entry.judge_keys(conflict);
             next.insert(name, entry);
         }
@@ -303,6 +318,7 @@ impl Engine {
             needs_login: None,
             refreshable_until: None,
             written: None,
+            expiry_unreadable: None,
             generation: 0,
         }
     }
@@ -340,7 +356,17 @@ impl Engine {
             if old.track.phase != Phase::Refreshing {
                 old.track.expires_at = file_expiry;
             }
-        } else if file_expiry != old.track.expires_at && old.track.phase != Phase::Refreshing {
+        } else if file_expiry == old.track.expires_at || old.track.phase == Phase::Refreshing {
+            // Nothing new, or a refresh is under way (its end decides).
+        } else if old.stuck_on(Code::FileUnparseable) {
+            // A file credd could not write changed: that is someone fixing it, and what it holds
+            // is not a session to adopt but the one credd could not write there. The change
+            // makes that write due now (`unblock`), not at the next refresh.
+            tracing::info!(
+                "{name}: the file credd could not write changed; not adopting what it holds, writing the session there instead"
+            );
+            old.track.expires_at = file_expiry;
+        } else {
             // Another program (aws configure, saml2aws, a second credd) wrote this profile. What
             // is in the file is what every SDK uses: adopt it.
             match file_expiry {

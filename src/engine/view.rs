@@ -74,6 +74,16 @@ impl Engine {
                 fix: Some(sso.login_command()),
             });
         }
+        if let (None, Some(why)) = (&e.last_error, &e.expiry_unreadable) {
+            return Some(LastError {
+                code: None,
+                finding: Some(Code::ExpiryUnreadable),
+                message: why.clone(),
+                fix: Some(
+                    "write the expiry as an RFC3339 timestamp (2026-01-01T12:00:00Z), quoted or not, with any comment after ` #`".into(),
+                ),
+            });
+        }
         e.last_error.as_ref().map(|err| LastError {
             code: err.code.clone(),
             finding: err.finding,

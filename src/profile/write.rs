@@ -1,8 +1,8 @@
 //! Writing a shared file so that nothing is ever lost: not on a crash, not to a racing writer.
 //!
 //! One update is: lock, read, parse (refuse if unparseable), apply the edit, write a temp file in
-//! the same directory with the original's mode (or 0600, for a file every writer keeps private)
-//! and owner, fsync it, swap it in atomically, fsync the directory.
+//! the same directory with the original's mode (or 0600 for a file of secrets, logged when that
+//! changes it) and owner, fsync it, swap it in atomically, fsync the directory.
 //!
 //! The swap is where other tools' edits get lost in every tool that writes this file today: an
 //! edit that lands between our read and our rename is overwritten. Here two things guard it:
@@ -213,8 +213,9 @@ pub struct Format<'a, T> {
     /// Whether every `T` renders to bytes that parse: then the rendering is not parsed again
     /// before it is written.
     pub reads_back: bool,
-    /// Always written 0600, whatever mode the file had: a file of secrets whose other writers
-    /// all write it 0600 (botocore's SSO token cache). Otherwise the file keeps its mode.
+    /// Always written 0600, whatever mode the file had: a file of secrets that nobody else has
+    /// reason to read (botocore's SSO token cache, an env file credd writes a session into). A
+    /// mode that changes is logged. Otherwise the file keeps its mode.
     pub private: bool,
 }
 
@@ -247,6 +248,7 @@ pub fn update_with<T>(
     let mut base = read_quiet(&target)?;
     let mut held: Option<Option<Quiet>> = None;
     let mut merged = 0;
+    let mut narrowed = None;
     for _attempt in 0..MAX_ATTEMPTS {
         let mut doc = match &base {
             Some(bytes) => (format.parse)(bytes)?,
@@ -266,6 +268,9 @@ pub fn update_with<T>(
                 Some(_) => Some(fs::metadata(&target).map_err(io_err(&target, "stat it"))?),
                 None => None,
             };
+            // The mode it had, when a private format changes it.
+            narrowed =
+                meta.as_ref().map(|m| m.mode() & 0o7777).filter(|mode| format.private && *mode != 0o600);
             Some(TempFile(write_temp(dir, &name, &new, meta.as_ref(), format.private)?))
         };
         // From here until the swap, nobody may be writing the file (see `quiet.rs`).
@@ -285,7 +290,15 @@ pub fn update_with<T>(
         };
         before_swap(&target);
         match swap_in(&tmp.0, &target, dir, guard)? {
-            Swapped::Done => return Ok(Outcome::Written { merged_outside_edits: merged }),
+            Swapped::Done => {
+                if let Some(mode) = narrowed {
+                    tracing::info!(
+                        path = %path.display(),
+                        "made the file private (mode {mode:04o} → 0600): it holds secrets"
+                    );
+                }
+                return Ok(Outcome::Written { merged_outside_edits: merged });
+            }
             Swapped::Raced => {
                 // Another program wrote, or was about to write, during the swap; its version is
                 // in place and ours is not. Wait for it to finish and build on what it wrote.

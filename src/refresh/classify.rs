@@ -41,8 +41,9 @@ pub struct RefreshError {
     /// The fix, when the code that failed knows it better than [`fix_for`] can (the SSO
     /// session's own `aws sso login` command).
     pub fix: Option<Box<str>>,
-    /// For a local error retrying cannot fix (a directory credd may not write): the path whose
-    /// change is worth another try. The daemon watches it; nothing else retries the session.
+    /// For a local error retrying cannot fix (a directory credd may not write, a file that does
+    /// not parse): the path whose change is worth another try. The daemon watches it; nothing
+    /// else retries the session.
     pub blocked_at: Option<Box<std::path::Path>>,
 }
 

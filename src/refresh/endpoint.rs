@@ -13,6 +13,10 @@ use crate::profile::SectionId;
 #[derive(Clone, Debug)]
 pub struct Endpoint {
     pub region: String,
+    /// Whether `region` is one the session, its source profile or credd's config names, not
+    /// the us-east-1 every SDK falls back to: only such a region is written where the session
+    /// lives (an env file's `AWS_REGION` is the user's otherwise).
+    region_named: bool,
     /// An explicit endpoint (moto, GovCloud, China, FIPS, a VPC endpoint), or the SDK's default.
     pub url: Option<String>,
     pub timeout: Duration,
@@ -43,13 +47,24 @@ pub fn endpoint_for_profile(
 ) -> Endpoint {
     let merged = files.merged_profile(profile);
     let source = merged.profile(profile);
-    let region = region
+    let named = region
         .map(str::to_string)
         .or_else(|| source.and_then(|s| s.get("region")).map(str::to_string))
-        .or_else(|| fallback_region.map(str::to_string))
-        .unwrap_or_else(|| "us-east-1".to_string());
+        .or_else(|| fallback_region.map(str::to_string));
     let url = service_url("sts", profile, files, env);
-    Endpoint { region, url, timeout }
+    Endpoint {
+        region_named: named.is_some(),
+        region: named.unwrap_or_else(|| "us-east-1".to_string()),
+        url,
+        timeout,
+    }
+}
+
+impl Endpoint {
+    /// The region, when something names it (see `region_named`).
+    pub fn named_region(&self) -> Option<&str> {
+        self.region_named.then_some(self.region.as_str())
+    }
 }
 
 /// An explicit endpoint for `service` (its id as the `services` section spells it: `sts`,
@@ -101,6 +116,6 @@ mod tests {
             [("AWS_ENDPOINT_URL_STS".to_string(), "http://127.0.0.1:2".to_string())].into();
         assert_eq!(endpoint(&m, &f, &Config::default(), &env).url.as_deref(), Some("http://127.0.0.1:2"));
         let e = endpoint(&m, &files("", ""), &Config::default(), &HashMap::new());
-        assert_eq!((e.region.as_str(), e.url), ("us-east-1", None));
+        assert_eq!((e.region.as_str(), e.named_region(), e.url.as_deref()), ("us-east-1", None, None));
     }
 }

@@ -190,7 +190,7 @@ pub async fn refresh(
                 let identity =
                     Some(format!("account {}, role {} (IAM Identity Center)", p.account_id, p.role_name));
                 let issued = Issued { credentials: c, identity };
-                return store_issued(name, home, files, issued, endpoint.region).await;
+                return store_issued(name, home, files, issued, endpoint.named_region()).await;
             }
             Ok(c) => ProfileCredentials {
                 access_key_id: c.access_key_id,
@@ -204,7 +204,7 @@ pub async fn refresh(
         Ok(i) => i,
         Err(outcome) => return outcome,
     };
-    store_issued(name, home, files, issued, endpoint.region).await
+    store_issued(name, home, files, issued, endpoint.named_region()).await
 }
 
 /// Where a refresh gets the keys it calls with.
@@ -271,8 +271,9 @@ async fn store_issued(
     home: &crate::config::Home,
     files: &AwsFiles,
     issued: Issued,
-    region: String,
+    region: Option<&str>,
 ) -> Outcome {
+    let region = region.map(str::to_string);
     let path = files.credentials.clone();
     let session_name = name.to_string();
     let (name, creds) = (name.to_string(), issued.credentials.clone());
@@ -295,7 +296,7 @@ async fn store_issued(
         let stored = if home.has_profile() { store::store(&path, &name, &creds)? } else { Stored::Written };
         let env_file = home.env_file();
         if let (Some(env), Stored::Written) = (env_file, stored)
-            && let Err(e) = crate::envfile::store(env, &creds, Some(&region))
+            && let Err(e) = crate::envfile::store(env, &creds, region.as_deref())
         {
             // Say exactly which write landed: the profile holds the new session, the env file not.
             return Err(match home.has_profile() {
@@ -346,7 +347,8 @@ async fn read_files(files: &AwsFiles) -> Result<Loaded, RefreshError> {
         .map_err(|e| RefreshError::local(Code::Internal, format!("read task failed: {e}")))?
 }
 
-/// A file that does not parse (or an edit it refuses) waits for the user to fix it; a full disk,
+/// A file that does not parse (or an edit it refuses) waits for the user to fix it (a file that
+/// does not parse waits for a change to that file); a full disk,
 /// an unreadable file, a permission flicker or another program holding the file busy is retried
 /// with backoff.
 pub(crate) fn file_failure(e: WriteError) -> RefreshError {
@@ -366,9 +368,16 @@ pub(crate) fn file_failure(e: WriteError) -> RefreshError {
         };
     }
     match e {
-        WriteError::Unparseable(_) | WriteError::Edit { .. } => {
-            RefreshError::local(Code::FileUnparseable, e.to_string())
+        // Fixing the file is a change to it: the session waits for that, and is written at
+        // once when it comes, not at its next refresh.
+        WriteError::Unparseable(p) => {
+            let at = p.path.as_path().into();
+            RefreshError {
+                blocked_at: Some(at),
+                ..RefreshError::local(Code::FileUnparseable, WriteError::Unparseable(p).to_string())
+            }
         }
+        WriteError::Edit { .. } => RefreshError::local(Code::FileUnparseable, e.to_string()),
         WriteError::Io { .. } | WriteError::Contended { .. } => RefreshError::transient(&e.to_string()),
         // Retried like the above, so a fix (`chmod`, a repaired link) is picked up; meanwhile
         // `status` names the finding and its fix.
