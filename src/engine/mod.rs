@@ -58,6 +58,9 @@ struct Entry {
     source_fp: Option<u64>,
     /// For an SSO token: why it cannot be refreshed (a new `aws sso login` is needed).
     needs_login: Option<String>,
+    /// Why the expiry in the file cannot be read (`expiry-unreadable`), so that its `unknown`
+    /// state carries a reason.
+    expiry_unreadable: Option<String>,
     /// For an SSO token that can be refreshed: until when (its client registration's end).
     refreshable_until: Option<DateTime<Utc>>,
     /// The expiry credd itself last wrote where the session is read from. Seeing it in the
@@ -243,6 +246,12 @@ impl Engine {
                 None => Self::track(spec, file_expiry, fp),
                 Some(old) => Self::adopt(old, spec, file_expiry, fp),
             };
+            entry.expiry_unreadable = match entry.spec.home {
+                Home::Profile | Home::Both(_) => {
+                    sessions::unreadable_expiry(creds, &name, &self.host.credentials_file)
+                }
+                Home::EnvFile(_) | Home::SsoCache(_) => None,
+            };
             entry.judge_sso(loaded, now);
             entry.judge_keys(conflict);
             next.insert(name, entry);
@@ -301,6 +310,7 @@ impl Engine {
             identity: None,
             source_fp: fp,
             needs_login: None,
+            expiry_unreadable: None,
             refreshable_until: None,
             written: None,
             generation: 0,

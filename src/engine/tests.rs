@@ -440,3 +440,18 @@ fn issue24_roles_wait_for_their_mfa_source_and_name_it() {
     assert_eq!(e.mfa_target("dev"), "mfa");
     assert_eq!(e.next_wake(), None, "nothing to wake for until a code comes");
 }
+
+#[test]
+fn issue25_an_unknown_state_carries_its_reason() {
+    let creds = format!(
+        "[base]\n{LONG}[saml]\naws_access_key_id = ASIASAML\naws_secret_access_key = s\n\
+         aws_session_token = t\nexpiration = next tuesday\n"
+    );
+    let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &loaded(&creds), t0());
+    let st = e.status(t0()).into_iter().find(|s| s.name == "saml").expect("saml is tracked");
+    assert_eq!(st.state, State::Unknown);
+    let err = st.last_error.expect("an unknown state without a reason");
+    assert_eq!(err.finding, Some(Code::ExpiryUnreadable));
+    assert!(err.message.contains(&format!("{CREDS}:8: `expiration`")), "{}", err.message);
+    assert!(err.fix.is_some_and(|f| f.contains("fix or remove")));
+}

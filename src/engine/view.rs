@@ -42,6 +42,34 @@ pub fn fix(spec: &SessionSpec, err: &RefreshError) -> Option<String> {
     classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
 }
 
+/// Why a session's state is `unknown` (no expiry credd can read), and what fixes it: status never
+/// shows that state without its reason.
+fn unknown_reason(e: &Entry) -> LastError {
+    let name = &e.spec.name;
+    match &e.expiry_unreadable {
+        Some(why) => LastError {
+            code: None,
+            finding: Some(Code::ExpiryUnreadable),
+            message: format!("its expiry cannot be read: {why}"),
+            fix: Some(format!(
+                "fix or remove that line (credd writes x_security_token_expires in RFC3339){}",
+                if e.track.managed { format!(", or run `credd refresh {name}`") } else { String::new() }
+            )),
+        },
+        None => LastError {
+            code: None,
+            finding: None,
+            message: "no expiry is recorded where it lives, so credd cannot tell when it ends".into(),
+            fix: Some(if e.track.managed {
+                format!("credd refresh {name}")
+            } else {
+                "have the tool that writes it record its expiry (x_security_token_expires), or ignore it"
+                    .into()
+            }),
+        },
+    }
+}
+
 fn shell_name(s: &ShellSession) -> String {
     format!("shell:{}", s.pid)
 }
@@ -55,7 +83,7 @@ impl Engine {
         out
     }
 
-    fn last_error(&self, e: &Entry) -> Option<LastError> {
+    fn last_error(&self, e: &Entry, now: DateTime<Utc>) -> Option<LastError> {
         if let Some((serial, why)) = &e.needs_mfa {
             return Some(LastError {
                 code: None,
@@ -71,6 +99,9 @@ impl Engine {
                 message: format!("the SSO token cannot be refreshed: {why}"),
                 fix: Some(sso.login_command()),
             });
+        }
+        if e.last_error.is_none() && e.state(now, &self.policy) == State::Unknown {
+            return Some(unknown_reason(e));
         }
         e.last_error.as_ref().map(|err| LastError {
             code: err.code.clone(),
@@ -102,7 +133,7 @@ impl Engine {
                 }
                 _ => e.identity.clone(),
             },
-            last_error: self.last_error(e),
+            last_error: self.last_error(e, now),
             refreshable_until: e.refreshable_until,
         }
     }
@@ -147,7 +178,7 @@ impl Engine {
                 ok: e.last_error.is_none() && e.needs_mfa.is_none() && e.track.phase == Phase::Idle,
                 state: e.state(now, &self.policy),
                 expires_at: e.track.expires_at,
-                error: self.last_error(e),
+                error: self.last_error(e, now),
             },
             None => RefreshResult {
                 name: name.to_string(),
