@@ -84,6 +84,7 @@ impl Entry {
     /// Forgets what the session was stuck on: an error, a wait for a code.
     fn unstick(&mut self) {
         self.track.phase = Phase::Idle;
+        self.track.failures = 0;
         self.last_error = None;
         self.needs_mfa = None;
         self.waits_for = None;
@@ -301,6 +302,7 @@ impl Engine {
                 lifetime: spec.lifetime(),
                 phase: Phase::Idle,
                 on_demand: spec.on_demand(),
+                failures: 0,
             },
             spec,
             last_refresh_at: None,

@@ -455,3 +455,32 @@ fn issue25_an_unknown_state_carries_its_reason() {
     assert!(err.message.contains(&format!("{CREDS}:8: `expiration`")), "{}", err.message);
     assert!(err.fix.is_some_and(|f| f.contains("fix or remove")));
 }
+
+/// A locked keyring is a transient failure: each retry begins a refresh again, and the backoff
+/// must still grow from 5 s to 5 min instead of starting over at every attempt.
+#[test]
+fn issue25_a_locked_keyring_is_retried_with_growing_backoff() {
+    let mut e = engine(false, t0() + mins(5));
+    let mut now = t0();
+    let mut delays = Vec::new();
+    for _ in 0..8 {
+        assert!(matches!(e.begin("dev", false), Ok(Begin::Start(_))));
+        let locked = RefreshError {
+            finding: Some(Code::KeyringLocked),
+            ..RefreshError::transient("the keys of \"base\" are in the OS keyring, but it is locked")
+        };
+        e.finish("dev", Outcome::Failed(locked), now, 1.0);
+        let st = e.status(now).into_iter().find(|s| s.name == "dev").unwrap();
+        let retry = st.next_refresh_at.expect("a transient failure is retried");
+        delays.push((retry - now).num_seconds());
+        now = retry;
+    }
+    assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300]);
+    // A success starts the count again.
+    assert!(matches!(e.begin("dev", false), Ok(Begin::Start(_))));
+    e.finish("dev", issued(now + mins(60)), now, 1.0);
+    assert!(matches!(e.begin("dev", false), Ok(Begin::Start(_))));
+    e.finish("dev", Outcome::Failed(RefreshError::transient("throttled")), now, 1.0);
+    let st = e.status(now).into_iter().find(|s| s.name == "dev").unwrap();
+    assert_eq!((st.next_refresh_at.unwrap() - now).num_seconds(), 5);
+}

@@ -146,6 +146,7 @@ impl Engine {
             lifetime: None,
             phase: Phase::Idle,
             on_demand: false,
+            failures: 0,
         }
     }
 
