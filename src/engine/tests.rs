@@ -484,3 +484,33 @@ fn issue25_a_locked_keyring_is_retried_with_growing_backoff() {
     let st = e.status(now).into_iter().find(|s| s.name == "dev").unwrap();
     assert_eq!((st.next_refresh_at.unwrap() - now).num_seconds(), 5);
 }
+
+/// `credential-process` with no daemon and a locked keyring, for a session never issued: the
+/// refusal names the keyring, and never says the session expired.
+#[test]
+fn issue25_a_session_never_issued_is_not_said_to_have_expired() {
+    let loc = crate::protocol::ExportLocation {
+        name: "dev".into(),
+        origin: Origin::CredentialsFile,
+        path: CREDS.into(),
+        profile: Some("dev".into()),
+        expires_at: None,
+        state: State::Unknown,
+        region: None,
+    };
+    let failed = RefreshResult {
+        name: "dev".into(),
+        ok: false,
+        state: State::Failing,
+        expires_at: None,
+        error: Some(crate::protocol::LastError {
+            code: None,
+            finding: Some(Code::KeyringLocked),
+            message: "the keys of \"base\" are in the OS keyring, but it is locked".into(),
+            fix: Some("unlock the login keyring".into()),
+        }),
+    };
+    let refused = Engine::exported(loc, failed, t0()).unwrap_err().to_string();
+    assert!(!refused.contains("expired"), "{refused}");
+    assert!(refused.contains("no session yet") && refused.contains("it is locked; fix: unlock"), "{refused}");
+}
