@@ -227,11 +227,17 @@ impl Engine {
                     source: managed.map(|m| m.settings.source_profile.clone()),
                     key_id: err.key_id.as_deref().map(str::to_string),
                 }),
+                shell: None,
             }
         });
         let shells = self.shells.values().map(|s| SessionView {
             name: shell_name(s),
             expires_at: Some(s.expires_at),
+            shell: Some(crate::alerts::ShellView {
+                tty: s.tty.clone(),
+                key: crate::secret::short_key_id(&s.key_id),
+                session: s.session.clone(),
+            }),
             ..Default::default()
         });
         sessions.chain(shells).collect()
