@@ -180,11 +180,18 @@ impl Track {
             Phase::NeedsMfa => State::NeedsMfa,
             _ if expired => State::Expired,
             Phase::Failing { .. } => State::Failing,
-            Phase::Idle => match self.expires_at {
-                None => State::Unknown,
-                Some(at) if at - to_chrono(lead(policy, self.lifetime)) <= now => State::Expiring,
-                Some(_) => State::Fresh,
-            },
+            Phase::Idle => self.idle_state(now, policy),
+        }
+    }
+
+    /// The state by the expiry alone, as if nothing were failing or in flight: `fresh`, then
+    /// `expiring` within the lead, then `expired`; `unknown` without an expiry.
+    pub fn idle_state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
+        match self.expires_at {
+            None => State::Unknown,
+            Some(at) if at <= now => State::Expired,
+            Some(at) if at - to_chrono(lead(policy, self.lifetime)) <= now => State::Expiring,
+            Some(_) => State::Fresh,
         }
     }
 

@@ -75,8 +75,15 @@ struct Entry {
 impl Entry {
     fn state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
         match self.track.phase {
-            // A token that cannot be refreshed needs a sign-in, before and after it expires.
-            Phase::Idle | Phase::Failing { .. } if self.needs_login.is_some() => State::NeedsLogin,
+            // A token credd cannot refresh still works until it ends, like any session credd
+            // cannot renew: fresh, then expiring (the alerts warn `warn_before` ahead); only then
+            // does it need a sign-in. A legacy profile's token is always such a one.
+            Phase::Idle | Phase::Failing { .. } if self.needs_login.is_some() => {
+                match self.track.idle_state(now, policy) {
+                    s @ (State::Fresh | State::Expiring) => s,
+                    _ => State::NeedsLogin,
+                }
+            }
             _ => self.track.state(now, policy),
         }
     }
@@ -123,7 +130,7 @@ impl Entry {
     }
 
     /// An SSO token as the cache file has it now: whether credd can refresh it, and until when.
-    /// One that cannot is left alone (no schedule) and shows `needs-login`.
+    /// One that cannot is left alone (no schedule): fresh, then expiring, then `needs-login`.
     fn judge_sso(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
         let Home::SsoCache(path) = &self.spec.home else { return };
         let refresh = loaded.sso_token(path).map(|t| t.refresh(now));

@@ -514,3 +514,35 @@ fn issue25_a_session_never_issued_is_not_said_to_have_expired() {
     assert!(!refused.contains("expired"), "{refused}");
     assert!(refused.contains("no session yet") && refused.contains("it is locked; fix: unlock"), "{refused}");
 }
+
+/// A legacy SSO profile's token (no `[sso-session]`, so no refresh token) right after a sign-in:
+/// it works for its whole 8 hours, so it is fresh, then expiring; only once it ends does it need
+/// a sign-in.
+#[test]
+fn issue25_a_legacy_sso_token_is_fresh_until_its_end() {
+    let url = "https://old.awsapps.com/start";
+    let config = format!(
+        "[profile legacy]\nsso_start_url = {url}\nsso_region = us-east-1\nsso_account_id = 111122223333\nsso_role_name = Dev\n"
+    );
+    let mut files = loaded("");
+    files.config =
+        Some(Document::parse(&config, FileKind::Config, Path::new("/home/u/.aws/config")).unwrap());
+    let path = crate::sso::cache_file(Path::new("/sso"), url);
+    let json = format!(
+        r#"{{"startUrl": "{url}", "region": "us-east-1", "accessToken": "a", "expiresAt": "{}"}}"#,
+        stamp(t0() + mins(8 * 60))
+    );
+    files
+        .sso
+        .insert(path.clone(), Some(crate::sso::cache::CachedToken::parse(json.as_bytes(), &path).unwrap()));
+    let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &files, t0());
+    let state = |at: DateTime<Utc>| {
+        e.status(at).into_iter().find(|s| s.origin == Origin::SsoCache).expect("the token is tracked").state
+    };
+    assert_eq!(state(t0()), State::Fresh);
+    assert_eq!(state(t0() + mins(8 * 60 - 5)), State::Expiring);
+    assert_eq!(state(t0() + mins(8 * 60 + 1)), State::NeedsLogin);
+    // It asks for attention only near its end.
+    let attention = |at| e.status(at).iter().any(|s| s.needs_attention());
+    assert!(!attention(t0()));
+}
