@@ -344,3 +344,30 @@ fn a_method_sso_session_lands_in_the_credentials_file_for_tools_that_cannot_read
     assert_eq!((keys["method"].as_str(), keys["state"].as_str()), (Some("sso"), Some("fresh")), "{keys}");
     assert!(!d.log_text().contains("fakeSsoSecret"), "a secret was logged");
 }
+
+/// IAM Identity Center refused the refresh (`InvalidGrantException`) and the token has expired:
+/// the aws CLI fails with "Token has expired and refresh failed", and doctor, online or offline,
+/// says so as the daemon does.
+#[test]
+fn issue25_doctor_names_a_refused_and_expired_token() {
+    let s = setup(&refreshable_token(-1));
+    s.fake.configure(&serde_json::json!({"grants": [["cid-1", "csecret-1", "another-rt"]]}));
+    let _d = daemon(&s, &[]);
+    _d.wait_for("needs `aws sso login --sso-session corp`", 1, WAIT);
+    assert_eq!(session_status(&s)["state"], "needs-login");
+    for args in [
+        &["doctor", "--json", "--offline", "--profile", "dev"][..],
+        &["doctor", "--json", "--profile", "dev"],
+    ] {
+        let out = s.home.command(args).envs(env(&s)).output().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+        let found = v["findings"].as_array().unwrap().iter().any(|f| {
+            f["code"] == "sso-token-expired"
+                && f["severity"] == "error"
+                && f["profile"] == "dev"
+                && f["message"].as_str().unwrap().contains("InvalidGrantException")
+        });
+        assert!(found && out.status.code() == Some(1), "{args:?}: {v:#}");
+    }
+}

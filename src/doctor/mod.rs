@@ -47,6 +47,10 @@ pub struct Options {
     /// credd's own config, checked too when it exists.
     pub credd_config: PathBuf,
     pub host_user: crate::sessions::Host,
+    /// What a running daemon knows and the files cannot say: the SSO token cache files whose
+    /// refresh IAM Identity Center refused (`InvalidGrantException`), with its words. Empty when
+    /// no daemon runs.
+    pub sso_refused: BTreeMap<PathBuf, String>,
 }
 
 /// Runs every check and, unless offline, the live ones.
@@ -137,7 +141,13 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     report.findings.extend(unwritable);
     if let Some(c) = &loaded.config {
         let dir = crate::sso::cache_dir(env);
-        report.findings.extend(sso::check(&c.sections(), &dir, opts.profile.as_deref(), now));
+        report.findings.extend(sso::check(
+            &c.sections(),
+            &dir,
+            opts.profile.as_deref(),
+            &opts.sso_refused,
+            now,
+        ));
     }
     for e in config_problems {
         // The problem's own fix when it has one: one caused by an unreadable AWS file is fixed
