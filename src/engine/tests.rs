@@ -546,3 +546,17 @@ fn issue25_a_legacy_sso_token_is_fresh_until_its_end() {
     let attention = |at| e.status(at).iter().any(|s| s.needs_attention());
     assert!(!attention(t0()));
 }
+
+#[test]
+fn issue25_an_unknown_state_without_an_expiry_says_why_too() {
+    let creds = format!(
+        "[base]\n{LONG}[saml]\naws_access_key_id = ASIASAML\naws_secret_access_key = s\naws_session_token = t\n"
+    );
+    let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &loaded(&creds), t0());
+    let unknown: Vec<_> = e.status(t0()).into_iter().filter(|s| s.state == State::Unknown).collect();
+    assert!(unknown.iter().any(|s| s.name == "saml"), "{unknown:?}");
+    for st in unknown {
+        let err = st.last_error.unwrap_or_else(|| panic!("{} is unknown without a reason", st.name));
+        assert!(!err.message.is_empty() && err.fix.is_some(), "{err:?}");
+    }
+}

@@ -56,16 +56,25 @@ fn unknown_reason(e: &Entry) -> LastError {
                 if e.track.managed { format!(", or run `credd refresh {name}`") } else { String::new() }
             )),
         },
+        // A session credd keeps that has no expiry yet has not been issued.
+        None if e.track.managed => LastError {
+            code: None,
+            finding: Some(Code::SessionNotIssued),
+            message: if e.track.on_demand {
+                "no session issued yet: credd issues one when it is first asked for".into()
+            } else {
+                "no session issued yet".into()
+            },
+            fix: Some(format!("credd refresh {name}")),
+        },
         None => LastError {
             code: None,
             finding: None,
             message: "no expiry is recorded where it lives, so credd cannot tell when it ends".into(),
-            fix: Some(if e.track.managed {
-                format!("credd refresh {name}")
-            } else {
+            fix: Some(
                 "have the tool that writes it record its expiry (x_security_token_expires), or ignore it"
-                    .into()
-            }),
+                    .into(),
+            ),
         },
     }
 }
