@@ -33,6 +33,50 @@ pub struct SessionView {
     pub error: Option<ErrorView>,
     /// For an SSO token: when a new sign-in will be needed, and how.
     pub login: Option<LoginView>,
+    /// For a live shell's session (credd cannot renew what is in another process's
+    /// environment): what the shell holds, so the alert can name what renews it.
+    pub shell: Option<ShellView>,
+}
+
+/// A live shell holding a session, as its hook registered it.
+#[derive(Debug, Clone, Default)]
+pub struct ShellView {
+    pub tty: Option<String>,
+    /// The key ID, shortened.
+    pub key: String,
+    /// `CREDD_SESSION`: the session `credd export` put there, when it did.
+    pub session: Option<String>,
+}
+
+/// What renews a session credd does not manage, in words and as one command when there is one:
+/// for a shell, `credd export` of the session it came from; else the tool that wrote it.
+fn renewal(v: &SessionView, them: &str) -> (String, Option<String>) {
+    let Some(sh) = &v.shell else {
+        return (
+            format!("credd does not manage {them}: renew {them} with the tool that wrote {them}."),
+            None,
+        );
+    };
+    let tty = sh.tty.as_deref().map(|t| format!(" on {t}")).unwrap_or_default();
+    match &sh.session {
+        Some(name) => {
+            let fix = format!("eval \"$(credd export {name})\"");
+            (
+                format!(
+                    "The shell{tty} holds {name} (key {}) from `credd export {name}`. Run `{fix}` in it for fresh credentials.",
+                    sh.key
+                ),
+                Some(fix),
+            )
+        }
+        None => (
+            format!(
+                "The shell{tty} holds credentials (key {}) that a command other than credd put in its environment; credd cannot renew them. Run that command again in it, or use a session credd keeps fresh: `eval \"$(credd export NAME)\"`.",
+                sh.key
+            ),
+            None,
+        ),
+    }
 }
 
 /// When an SSO session needs a new `aws sso login`.
@@ -320,15 +364,7 @@ fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification 
                     ),
                     Some(format!("credd refresh {}", sessions[0])),
                 ),
-                None => (
-                    format!(
-                        "credd does not manage {}: another tool wrote {}. Renew {} with that tool.",
-                        if plural { "them" } else { "it" },
-                        if plural { "them" } else { "it" },
-                        if plural { "them" } else { "it" }
-                    ),
-                    None,
-                ),
+                None => renewal(first, if plural { "them" } else { "it" }),
             };
             (
                 format!("{who} {} in {left}", if plural { "expire" } else { "expires" }),
@@ -348,7 +384,8 @@ fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification 
                     e.fix.clone().or(Some(format!("credd refresh {}", sessions[0]))),
                 ),
                 (None, None) => {
-                    ("credd does not manage it; renew it with the tool that wrote it".into(), None)
+                    let (body, fix) = renewal(first, "it");
+                    (body.trim_end_matches('.').to_string(), fix)
                 }
             };
             let mut body =
@@ -482,6 +519,31 @@ mod tests {
         let out = a.evaluate(&v, now() + chrono::Duration::minutes(31), WARN, false);
         assert_eq!((out[0].event, out[0].urgency), ("expired", Urgency::Critical));
         assert_eq!(out[0].summary, "dev has expired");
+    }
+
+    #[test]
+    fn issue25_an_expiring_shell_names_the_command_that_renews_it() {
+        let shell = |pid: &str, session: Option<&str>| SessionView {
+            shell: Some(ShellView {
+                tty: Some("/dev/pts/3".into()),
+                key: "ASIA…WXYZ".into(),
+                session: session.map(str::to_string),
+            }),
+            ..view(&format!("shell:{pid}"), false, 5)
+        };
+        let out = Alerts::default().evaluate(&[shell("29241", Some("dev"))], now(), WARN, false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].fix.as_deref(), Some("eval \"$(credd export dev)\""));
+        assert!(out[0].body.contains("`eval \"$(credd export dev)\"`"), "{}", out[0].body);
+        assert!(!out[0].body.contains("that tool"), "{}", out[0].body);
+        // Credentials from elsewhere: say so, and how to use a session credd keeps instead.
+        let out = Alerts::default().evaluate(&[shell("29242", None)], now(), WARN, false);
+        assert!(
+            out[0].body.contains("/dev/pts/3") && out[0].body.contains("credd export NAME"),
+            "{}",
+            out[0].body
+        );
+        assert!(!out[0].body.contains("that tool"), "{}", out[0].body);
     }
 
     #[test]

@@ -114,6 +114,11 @@ pub struct Track {
     /// Not refreshed until first asked for (see `sessions::Managed::on_demand`): with no
     /// credentials yet, it waits instead of being due.
     pub on_demand: bool,
+    /// Failed attempts in a row. Kept here, not only in `Phase::Failing`, because each retry
+    /// passes through `Refreshing`, which would otherwise forget the count and retry every
+    /// `backoff_min` for ever (issue 25: a locked keyring tried every 5 s). A success or a change
+    /// (the engine's `unstick`) sets it back to 0.
+    pub failures: u32,
 }
 
 /// The state shown to people, derived from the track and the time.
@@ -175,20 +180,29 @@ impl Track {
             Phase::NeedsMfa => State::NeedsMfa,
             _ if expired => State::Expired,
             Phase::Failing { .. } => State::Failing,
-            Phase::Idle => match self.expires_at {
-                None => State::Unknown,
-                Some(at) if at - to_chrono(lead(policy, self.lifetime)) <= now => State::Expiring,
-                Some(_) => State::Fresh,
-            },
+            Phase::Idle => self.idle_state(now, policy),
+        }
+    }
+
+    /// The state by the expiry alone, as if nothing were failing or in flight: `fresh`, then
+    /// `expiring` within the lead, then `expired`; `unknown` without an expiry.
+    pub fn idle_state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
+        match self.expires_at {
+            None => State::Unknown,
+            Some(at) if at <= now => State::Expired,
+            Some(at) if at - to_chrono(lead(policy, self.lifetime)) <= now => State::Expiring,
+            Some(_) => State::Fresh,
         }
     }
 
     /// Records a failed attempt.
     pub fn fail(&mut self, now: DateTime<Utc>, policy: &Policy, fatal: bool, sample: f64) {
-        let failures = match self.phase {
-            Phase::Failing { failures, .. } => failures + 1,
-            _ => 1,
+        let before = match self.phase {
+            Phase::Failing { failures, .. } => failures.max(self.failures),
+            _ => self.failures,
         };
+        let failures = before.saturating_add(1);
+        self.failures = failures;
         let retry_at = (!fatal).then(|| now + to_chrono(backoff(policy, failures, sample)));
         self.phase = Phase::Failing { failures, retry_at };
     }
@@ -247,6 +261,7 @@ mod tests {
             lifetime,
             phase: Phase::Idle,
             on_demand: false,
+            failures: 0,
         }
     }
 

@@ -461,6 +461,17 @@ fn find_cycle(start: &str, configured: &HashMap<&str, &crate::config::SessionCon
     None
 }
 
+/// Why no expiry can be read for the session named `name` in the credentials file at `path`:
+/// an expiry key that holds no timestamp, as `credd list` and doctor (`expiry-unreadable`) say.
+pub fn unreadable_expiry(creds: &Sections, name: &str, path: &Path) -> Option<String> {
+    match creds.profile(name).map(meta::expiry) {
+        Some(ExpiryRead::Invalid { key, line }) => {
+            Some(format!("{}:{line}: `{key}` is not a timestamp credd can read", path.display()))
+        }
+        _ => None,
+    }
+}
+
 /// The expiry of a session as the credentials file records it now.
 pub fn current_expiry(creds: &Sections, name: &str) -> Option<DateTime<Utc>> {
     match creds.profile(name).map(meta::expiry) {

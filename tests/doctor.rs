@@ -437,3 +437,143 @@ fn issue24_doctor_knows_aws_mfa_s_layout_before_the_first_session() {
     assert_eq!(out.status.code(), Some(0), "{v:#}");
     assert_eq!(finding(&v, "mfa-code-needed")["severity"], "warn", "{v:#}");
 }
+
+/// The finding codes that say a file cannot be parsed.
+const UNPARSEABLE: [&str; 3] = ["file-unparseable", "section-duplicated", "key-duplicated"];
+
+#[test]
+fn issue25_a_section_or_key_botocore_refuses_is_an_error_with_its_line() {
+    let home = Home::new("http://127.0.0.1:9");
+    home.write_credentials(&format!(
+        "[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n\
+         [dup]\nregion = eu-west-1\n[dup]\nregion = eu-west-2\n"
+    ));
+    std::fs::write(home.path().join(".aws/config"), "[default]\nregion = eu-west-1\nREGION = eu-west-2\n")
+        .unwrap();
+    let (out, v) = doctor(&home, &["--offline"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    let found = |code: &str, source: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code && f["source"] == source && f["severity"] == "error")
+            .unwrap_or_else(|| panic!("no {code} for {source}: {v:#}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let m = found("section-duplicated", "credentials-file");
+    assert!(m.contains("credentials:6:") && m.contains("line 4"), "{m}");
+    let m = found("key-duplicated", "config-file");
+    assert!(m.contains("config:3:") && m.contains("line 2"), "{m}");
+    // The real aws CLI agrees that both files are broken.
+    let venv_python = common::venv_bin("python");
+    let script = "import sys, botocore.configloader as c\nfor p in sys.argv[1:]:\n    try:\n        \
+                  c.raw_config_parse(p); print('ok')\n    except Exception:\n        print('refused')\n";
+    let run = Command::new(venv_python)
+        .args(["-c", script])
+        .arg(home.credentials())
+        .arg(home.path().join(".aws/config"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "refused\nrefused\n");
+}
+
+/// Generated credentials files: doctor reports a file it cannot parse exactly when real botocore
+/// refuses it. One python process parses the whole batch.
+#[test]
+fn issue25_doctor_refuses_exactly_what_botocore_refuses() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+
+    // A section: a header, then items; an item is a comment, a blank line, or a property with
+    // continuation lines. Constructs aws-config refuses and botocore accepts (`key: value`, an
+    // indented comment, an indented property right after a header) are left out: there doctor is
+    // right to side with the stricter reader, and profile_agreement covers aws-config.
+    let name = prop::sample::select(vec!["a", "dup", "default", "DEFAULT", "Dup", " dup ", "profile a"]);
+    let key = prop::sample::select(vec!["k", "K", "x", "s3", "aws_access_key_id"]);
+    let value = prop::sample::select(vec!["v", "\"quoted v\"", "'q'", "", "a # c", "a=b", "x;y"]);
+    let cont =
+        prop::sample::select(vec!["  sub = 1", "  sub = 2", "\tmore", "  more words", "  \"q\" = 'x'"]);
+    let other = prop::sample::select(vec!["# comment", "; comment", "", "#[dup]"]);
+    let property =
+        (key, prop::bool::ANY, value, prop::collection::vec((cont, prop::bool::weighted(0.2)), 0..3))
+            .prop_map(|(k, spaced, v, conts)| {
+                let mut lines = vec![if spaced { format!("{k} = {v}") } else { format!("{k}={v}") }];
+                for (c, blank_before) in conts {
+                    if blank_before {
+                        lines.push(String::new());
+                    }
+                    lines.push(c.to_string());
+                }
+                lines
+            });
+    let item = prop_oneof![3 => property, 1 => other.prop_map(|o| vec![o.to_string()])];
+    let section = |name: BoxedStrategy<&'static str>| {
+        (name, prop::collection::vec(item.clone(), 0..4)).prop_map(|(n, items)| {
+            let mut lines = vec![format!("[{n}]")];
+            lines.extend(items.into_iter().flatten());
+            lines
+        })
+    };
+    // At least one named section: botocore reads `[DEFAULT]`'s values only through one.
+    let named = prop::sample::select(vec!["a", "dup", "default"]).boxed();
+    let file = (
+        (section(named), prop::collection::vec(section(name.boxed()), 0..3))
+            .prop_map(|(first, rest)| std::iter::once(first).chain(rest).collect::<Vec<_>>()),
+        prop::sample::select(vec!["\n", "\r\n"]),
+        prop::bool::weighted(0.05),
+        prop::bool::weighted(0.05),
+    )
+        .prop_map(|(sections, eol, bom, stray)| {
+            let mut text = String::from(if bom { "\u{feff}" } else { "" });
+            if stray {
+                text.push_str("k = v");
+                text.push_str(eol);
+            }
+            for l in sections.into_iter().flatten() {
+                text.push_str(&l);
+                text.push_str(eol);
+            }
+            text
+        });
+    let mut runner = TestRunner::new(Config { cases: 1, ..Config::default() });
+    let files = prop::collection::vec(file, 120).new_tree(&mut runner).unwrap().current();
+
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = files
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let p = dir.path().join(format!("f{i}"));
+            std::fs::write(&p, text).unwrap();
+            p
+        })
+        .collect();
+    let script = "import sys, botocore.configloader as c\nfor p in sys.argv[1:]:\n    try:\n        \
+                  c.raw_config_parse(p); print('ok')\n    except Exception:\n        print('refused')\n";
+    let run = Command::new(common::venv_bin("python")).args(["-c", script]).args(&paths).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let botocore: Vec<bool> = String::from_utf8_lossy(&run.stdout).lines().map(|l| l == "refused").collect();
+    assert_eq!(botocore.len(), files.len());
+
+    let home = Home::new("http://127.0.0.1:9");
+    let mut wrong = Vec::new();
+    for (text, refused) in files.iter().zip(&botocore) {
+        home.write_credentials(text);
+        let (_, v) = doctor(&home, &["--offline"], &[]);
+        let flagged = v["findings"].as_array().unwrap().iter().any(|f| {
+            f["source"] == "credentials-file"
+                && f["severity"] == "error"
+                && UNPARSEABLE.contains(&f["code"].as_str().unwrap())
+        });
+        if flagged != *refused {
+            wrong.push(format!("botocore refused: {refused}, doctor flagged: {flagged}\n{text:?}\n{v}"));
+        }
+    }
+    let refused = botocore.iter().filter(|r| **r).count();
+    assert!(refused > 10 && refused < files.len() - 10, "a weak batch: {refused} of {} refused", files.len());
+    assert!(wrong.is_empty(), "{} disagreements:\n{}", wrong.len(), wrong.join("\n\n"));
+}

@@ -1,8 +1,8 @@
 //! IAM Identity Center tokens, end to end: credd refreshes a cached SSO token through a faithful
 //! fake of sso-oidc (tests/tools/sso_fake.py), and the real botocore proves both sides: it sends
 //! the fake the same CreateToken request credd sends, and it signs in to the portal with the
-//! token credd wrote. A token that cannot be refreshed shows `needs-login` and makes exactly one
-//! desktop notification (real dunst).
+//! token credd wrote. A token that cannot be refreshed shows `expiring` near its end (then
+//! `needs-login`) and makes exactly one desktop notification (real dunst).
 
 mod common;
 
@@ -228,7 +228,8 @@ fn a_token_without_a_refresh_token_needs_login_and_says_so_once() {
     );
     assert!(n.actions.is_empty(), "a refresh cannot help: {:?}", n.actions);
     let st = session_status(&s);
-    assert_eq!(st["state"], "needs-login", "{st}");
+    // It still works for its last 5 minutes: expiring, with the reason it cannot be renewed.
+    assert_eq!(st["state"], "expiring", "{st}");
     assert_eq!(st["last_error"]["finding"], "sso-token-unrefreshable", "{st}");
     assert_eq!(st["last_error"]["fix"], "aws sso login --sso-session corp", "{st}");
     assert!(st["refreshable_until"].is_null(), "{st}");
@@ -247,7 +248,8 @@ fn an_invalid_grant_means_a_new_sign_in_and_a_new_login_is_adopted() {
     let d = daemon(&s, &[]);
     d.wait_for("needs `aws sso login --sso-session corp`", 1, WAIT);
     let st = session_status(&s);
-    assert_eq!(st["state"], "needs-login", "{st}");
+    // Refused, but the access token still works for 5 minutes.
+    assert_eq!(st["state"], "expiring", "{st}");
     assert_eq!(st["last_error"]["code"], "InvalidGrantException", "{st}");
     // `aws sso login` writes a new token: credd adopts it and can refresh again.
     s.fake.configure(&serde_json::json!({"grants": [["cid-1", "csecret-1", "rt-2"]]}));
@@ -341,4 +343,31 @@ fn a_method_sso_session_lands_in_the_credentials_file_for_tools_that_cannot_read
     let keys = st["sessions"].as_array().unwrap().iter().find(|x| x["name"] == "dev-keys").unwrap();
     assert_eq!((keys["method"].as_str(), keys["state"].as_str()), (Some("sso"), Some("fresh")), "{keys}");
     assert!(!d.log_text().contains("fakeSsoSecret"), "a secret was logged");
+}
+
+/// IAM Identity Center refused the refresh (`InvalidGrantException`) and the token has expired:
+/// the aws CLI fails with "Token has expired and refresh failed", and doctor, online or offline,
+/// says so as the daemon does.
+#[test]
+fn issue25_doctor_names_a_refused_and_expired_token() {
+    let s = setup(&refreshable_token(-1));
+    s.fake.configure(&serde_json::json!({"grants": [["cid-1", "csecret-1", "another-rt"]]}));
+    let _d = daemon(&s, &[]);
+    _d.wait_for("needs `aws sso login --sso-session corp`", 1, WAIT);
+    assert_eq!(session_status(&s)["state"], "needs-login");
+    for args in [
+        &["doctor", "--json", "--offline", "--profile", "dev"][..],
+        &["doctor", "--json", "--profile", "dev"],
+    ] {
+        let out = s.home.command(args).envs(env(&s)).output().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+        let found = v["findings"].as_array().unwrap().iter().any(|f| {
+            f["code"] == "sso-token-expired"
+                && f["severity"] == "error"
+                && f["profile"] == "dev"
+                && f["message"].as_str().unwrap().contains("InvalidGrantException")
+        });
+        assert!(found && out.status.code() == Some(1), "{args:?}: {v:#}");
+    }
 }

@@ -5,6 +5,8 @@
 //! and, unless offline, asks STS `GetCallerIdentity` once per credential set.
 //!
 //! - `checks`: everything that can be known offline (environment, files, keys, regions, roles).
+//! - `botocore`: what the aws CLI and boto3 refuse in a file the SDKs' shared rules accept
+//!   (a repeated section or key), so doctor agrees with the strictest SDK.
 //! - `live`: the STS calls, and clock skew from the server's `Date` header.
 //! - `regions`: known and opt-in regions.
 //! - `keyring`: profiles whose keys are in the OS keyring: is it there, unlocked, holding them.
@@ -17,6 +19,7 @@
 //! the profile in use; [`judge`] alone decides which ones are only warnings. The codes are
 //! documented in docs/doctor.md; they are a contract.
 
+pub(crate) mod botocore;
 pub mod checks;
 mod keyring;
 pub mod live;
@@ -44,6 +47,10 @@ pub struct Options {
     /// credd's own config, checked too when it exists.
     pub credd_config: PathBuf,
     pub host_user: crate::sessions::Host,
+    /// What a running daemon knows and the files cannot say: the SSO token cache files whose
+    /// refresh IAM Identity Center refused (`InvalidGrantException`), with its words. Empty when
+    /// no daemon runs.
+    pub sso_refused: BTreeMap<PathBuf, String>,
 }
 
 /// Runs every check and, unless offline, the live ones.
@@ -126,10 +133,22 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         now,
     };
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
+    for (doc, path, source) in [
+        (&loaded.config, &opts.aws_config, Source::ConfigFile),
+        (&loaded.credentials, &opts.aws_credentials, Source::CredentialsFile),
+    ] {
+        report.findings.extend(doc.as_ref().and_then(|d| botocore::check(d, path, source)));
+    }
     report.findings.extend(unwritable);
     if let Some(c) = &loaded.config {
         let dir = crate::sso::cache_dir(env);
-        report.findings.extend(sso::check(&c.sections(), &dir, opts.profile.as_deref(), now));
+        report.findings.extend(sso::check(
+            &c.sections(),
+            &dir,
+            opts.profile.as_deref(),
+            &opts.sso_refused,
+            now,
+        ));
     }
     for e in config_problems {
         // The problem's own fix when it has one: one caused by an unreadable AWS file is fixed

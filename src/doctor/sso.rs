@@ -1,9 +1,11 @@
 //! Doctor's IAM Identity Center checks, offline: is each SSO profile's configuration complete,
 //! does its `sso_session` exist, is `sso_region` a region, and is its token in the cache, unexpired
 //! or refreshable. Each is written as an error; `doctor::judge` makes those about profiles not in
-//! use warnings.
+//! use warnings. Whether IAM Identity Center would refresh a token only it can say: doctor never
+//! tries (a refresh spends the refresh token), so it takes a running daemon's word for a refusal.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -15,7 +17,13 @@ use crate::sso::cache::{Refresh, format_time};
 
 /// Checks every SSO profile (only `only`, when given) in the config file's `sections`; tokens
 /// are read from `cache_dir`.
-pub fn check(sections: &Sections, cache_dir: &Path, only: Option<&str>, now: DateTime<Utc>) -> Vec<Finding> {
+pub fn check(
+    sections: &Sections,
+    cache_dir: &Path,
+    only: Option<&str>,
+    refused: &BTreeMap<PathBuf, String>,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (id, p) in &sections.map {
         let SectionId::Profile(name) = id else { continue };
@@ -102,7 +110,12 @@ pub fn check(sections: &Sections, cache_dir: &Path, only: Option<&str>, now: Dat
             continue;
         };
         let expired = token.expires_at().is_none_or(|e| e <= now);
-        match (token.refresh(now), expired) {
+        // IAM Identity Center's refusal, as the daemon met it, outweighs the refresh fields.
+        let refresh = match (token.refresh(now), refused.get(&cache)) {
+            (Refresh::Until(_), Some(why)) => Refresh::No(why.clone()),
+            (r, _) => r,
+        };
+        match (refresh, expired) {
             (Refresh::No(why), true) => finding(
                 Code::SsoTokenExpired,
                 format!("the SSO token expired{} and cannot be refreshed: {why}", token.expires_at().map(|e| format!(" at {}", format_time(e))).unwrap_or_default()),
@@ -131,13 +144,25 @@ mod tests {
     use crate::profile::{Document, FileKind};
 
     fn codes(config: &str, cache: &[(&str, &str)]) -> Vec<(Code, Severity, String)> {
+        codes_refused(config, cache, &[])
+    }
+
+    fn codes_refused(
+        config: &str,
+        cache: &[(&str, &str)],
+        refused: &[&str],
+    ) -> Vec<(Code, Severity, String)> {
         let dir = tempfile::tempdir().unwrap();
+        let refused: BTreeMap<PathBuf, String> = refused
+            .iter()
+            .map(|k| (crate::sso::cache_file(dir.path(), k), "InvalidGrantException".to_string()))
+            .collect();
         for (key, json) in cache {
             std::fs::write(crate::sso::cache_file(dir.path(), key), json).unwrap();
         }
         let doc = Document::parse(config, FileKind::Config, Path::new("/c")).unwrap();
         let now = crate::sso::cache::parse_time("2026-11-23T12:00:00Z").unwrap();
-        check(&doc.sections(), dir.path(), None, now)
+        check(&doc.sections(), dir.path(), None, &refused, now)
             .into_iter()
             .map(|f| (f.code, f.severity, f.profile.unwrap_or_default()))
             .collect()
@@ -181,5 +206,22 @@ mod tests {
         );
         let refreshable = r#"{"accessToken": "a", "expiresAt": "2026-11-23T11:00:00Z", "refreshToken": "r", "clientId": "c", "clientSecret": "s", "registrationExpiresAt": "2027-01-01T00:00:00Z"}"#;
         assert!(codes(&config, &[("corp", refreshable)]).is_empty());
+    }
+
+    #[test]
+    fn issue25_a_token_identity_center_refused_is_expired_once_it_ends() {
+        let config =
+            format!("{SESSION}[profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n");
+        let fields = r#""refreshToken": "r", "clientId": "c", "clientSecret": "s", "registrationExpiresAt": "2027-01-01T00:00:00Z""#;
+        let expired = format!(r#"{{"accessToken": "a", "expiresAt": "2026-11-23T11:00:00Z", {fields}}}"#);
+        assert_eq!(
+            codes_refused(&config, &[("corp", &expired)], &["corp"]),
+            [(Code::SsoTokenExpired, Severity::Error, "dev".into())]
+        );
+        let valid = format!(r#"{{"accessToken": "a", "expiresAt": "2026-11-23T13:00:00Z", {fields}}}"#);
+        assert_eq!(
+            codes_refused(&config, &[("corp", &valid)], &["corp"]),
+            [(Code::SsoTokenUnrefreshable, Severity::Warn, "dev".into())]
+        );
     }
 }

@@ -74,8 +74,15 @@ struct Entry {
 impl Entry {
     fn state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
         match self.track.phase {
-            // A token that cannot be refreshed needs a sign-in, before and after it expires.
-            Phase::Idle | Phase::Failing { .. } if self.needs_login.is_some() => State::NeedsLogin,
+            // A token credd cannot refresh still works until it ends, like any session credd
+            // cannot renew: fresh, then expiring (the alerts warn `warn_before` ahead); only then
+            // does it need a sign-in. A legacy profile's token is always such a one.
+            Phase::Idle | Phase::Failing { .. } if self.needs_login.is_some() => {
+                match self.track.idle_state(now, policy) {
+                    s @ (State::Fresh | State::Expiring) => s,
+                    _ => State::NeedsLogin,
+                }
+            }
             _ => self.track.state(now, policy),
         }
     }
@@ -83,6 +90,7 @@ impl Entry {
     /// Forgets what the session was stuck on: an error, a wait for a code.
     fn unstick(&mut self) {
         self.track.phase = Phase::Idle;
+        self.track.failures = 0;
         self.last_error = None;
         self.needs_mfa = None;
         self.waits_for = None;
@@ -133,7 +141,7 @@ impl Entry {
     }
 
     /// An SSO token as the cache file has it now: whether credd can refresh it, and until when.
-    /// One that cannot is left alone (no schedule) and shows `needs-login`.
+    /// One that cannot is left alone (no schedule): fresh, then expiring, then `needs-login`.
     fn judge_sso(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
         let Home::SsoCache(path) = &self.spec.home else { return };
         let refresh = loaded.sso_token(path).map(|t| t.refresh(now));
@@ -257,8 +265,15 @@ impl Engine {
                 None => Self::track(spec, file_expiry, fp),
                 Some(old) => Self::adopt(old, spec, file_expiry, fp),
             };
+            let unreadable = match entry.spec.home {
+                Home::Profile | Home::Both(_) => {
+                    sessions::unreadable_expiry(creds, &name, &self.host.credentials_file)
+                }
+                Home::EnvFile(_) => entry.spec.unreadable_expiry(loaded),
+                Home::SsoCache(_) => None,
+            };
             entry.judge_sso(loaded, now);
-            entry.judge_expiry(entry.spec.unreadable_expiry(loaded));
+            entry.judge_expiry(unreadable);
             entry.judge_keys(conflict);
             next.insert(name, entry);
         }
@@ -307,6 +322,7 @@ impl Engine {
                 lifetime: spec.lifetime(),
                 phase: Phase::Idle,
                 on_demand: spec.on_demand(),
+                failures: 0,
             },
             spec,
             last_refresh_at: None,

@@ -29,8 +29,10 @@ pub enum Refusal {
     /// `--min-ttl` asks more than any session of it can last; the reason says why.
     #[error("{0}")]
     TtlUnreachable(String),
-    #[error("\"{name}\" has expired and could not be refreshed: {why}")]
-    Unrefreshable { name: String, why: String },
+    /// `plight` says where the session stands ("has expired and could not be refreshed"), so a
+    /// session that was never issued is never said to have expired.
+    #[error("\"{name}\" {plight}: {why}")]
+    Unrefreshable { name: String, plight: &'static str, why: String },
 }
 
 impl Refusal {
@@ -78,7 +80,11 @@ impl Engine {
         };
         if entry.spec.sso.is_some() {
             if let Some(why) = &entry.needs_login {
-                return Err(Refusal::Unrefreshable { name: name.to_string(), why: why.clone() });
+                return Err(Refusal::Unrefreshable {
+                    name: name.to_string(),
+                    plight: "cannot be refreshed",
+                    why: why.clone(),
+                });
             }
         } else if entry.spec.managed.is_none() {
             return Err(Refusal::WatchOnly(name.to_string()));
@@ -132,6 +138,7 @@ impl Engine {
         if entry.spec.sso.is_some() {
             return Err(Refusal::Unrefreshable {
                 name: name.to_string(),
+                plight: "cannot be exported",
                 why: "it is an SSO token, not credentials; export one of the profiles that use it".into(),
             });
         }
@@ -161,7 +168,11 @@ impl Engine {
             .error
             .map(|e| format!("{}{}", e.message, e.fix.map(|f| format!("; fix: {f}")).unwrap_or_default()))
             .unwrap_or_default();
-        Err(Refusal::Unrefreshable { name: result.name, why })
+        let plight = match result.expires_at {
+            Some(_) => "has expired and could not be refreshed",
+            None => "has no session yet (none recorded where it lives) and could not get one",
+        };
+        Err(Refusal::Unrefreshable { name: result.name, plight, why })
     }
 
     /// Records a live shell's session (from the shell hook). Returns whether it is new or changed.

@@ -460,3 +460,123 @@ fn issue25_a_keyring_held_profiles_session_has_the_keyring_origin() {
     assert_eq!(view::origin(&spec(None)), Origin::EnvFile);
     assert_eq!(serde_json::to_string(&Origin::Keyring).unwrap(), "\"keyring\"");
 }
+
+#[test]
+fn issue25_an_unknown_state_carries_its_reason() {
+    let creds = format!(
+        "[base]\n{LONG}[saml]\naws_access_key_id = ASIASAML\naws_secret_access_key = s\n\
+         aws_session_token = t\nexpiration = next tuesday\n"
+    );
+    let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &loaded(&creds), t0());
+    let st = e.status(t0()).into_iter().find(|s| s.name == "saml").expect("saml is tracked");
+    assert_eq!(st.state, State::Unknown);
+    let err = st.last_error.expect("an unknown state without a reason");
+    assert_eq!(err.finding, Some(Code::ExpiryUnreadable));
+    assert!(err.message.contains(&format!("{CREDS}:8: `expiration`")), "{}", err.message);
+    assert!(err.fix.is_some_and(|f| f.contains("fix or remove")));
+}
+
+/// A locked keyring is a transient failure: each retry begins a refresh again, and the backoff
+/// must still grow from 5 s to 5 min instead of starting over at every attempt.
+#[test]
+fn issue25_a_locked_keyring_is_retried_with_growing_backoff() {
+    let mut e = engine(false, t0() + mins(5));
+    let mut now = t0();
+    let mut delays = Vec::new();
+    for _ in 0..8 {
+        assert!(matches!(e.begin("dev", false), Ok(Begin::Start(_))));
+        let locked = RefreshError {
+            finding: Some(Code::KeyringLocked),
+            ..RefreshError::transient("the keys of \"base\" are in the OS keyring, but it is locked")
+        };
+        e.finish("dev", Outcome::Failed(locked), now, 1.0);
+        let st = e.status(now).into_iter().find(|s| s.name == "dev").unwrap();
+        let retry = st.next_refresh_at.expect("a transient failure is retried");
+        delays.push((retry - now).num_seconds());
+        now = retry;
+    }
+    assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300]);
+    // A success starts the count again.
+    assert!(matches!(e.begin("dev", false), Ok(Begin::Start(_))));
+    e.finish("dev", issued(now + mins(60)), now, 1.0);
+    assert!(matches!(e.begin("dev", false), Ok(Begin::Start(_))));
+    e.finish("dev", Outcome::Failed(RefreshError::transient("throttled")), now, 1.0);
+    let st = e.status(now).into_iter().find(|s| s.name == "dev").unwrap();
+    assert_eq!((st.next_refresh_at.unwrap() - now).num_seconds(), 5);
+}
+
+/// `credential-process` with no daemon and a locked keyring, for a session never issued: the
+/// refusal names the keyring, and never says the session expired.
+#[test]
+fn issue25_a_session_never_issued_is_not_said_to_have_expired() {
+    let loc = crate::protocol::ExportLocation {
+        name: "dev".into(),
+        origin: Origin::CredentialsFile,
+        path: CREDS.into(),
+        profile: Some("dev".into()),
+        expires_at: None,
+        state: State::Unknown,
+        region: None,
+    };
+    let failed = RefreshResult {
+        name: "dev".into(),
+        ok: false,
+        state: State::Failing,
+        expires_at: None,
+        error: Some(crate::protocol::LastError {
+            code: None,
+            finding: Some(Code::KeyringLocked),
+            message: "the keys of \"base\" are in the OS keyring, but it is locked".into(),
+            fix: Some("unlock the login keyring".into()),
+        }),
+    };
+    let refused = Engine::exported(loc, failed, t0()).unwrap_err().to_string();
+    assert!(!refused.contains("expired"), "{refused}");
+    assert!(refused.contains("no session yet") && refused.contains("it is locked; fix: unlock"), "{refused}");
+}
+
+/// A legacy SSO profile's token (no `[sso-session]`, so no refresh token) right after a sign-in:
+/// it works for its whole 8 hours, so it is fresh, then expiring; only once it ends does it need
+/// a sign-in.
+#[test]
+fn issue25_a_legacy_sso_token_is_fresh_until_its_end() {
+    let url = "https://old.awsapps.com/start";
+    let config = format!(
+        "[profile legacy]\nsso_start_url = {url}\nsso_region = us-east-1\nsso_account_id = 111122223333\nsso_role_name = Dev\n"
+    );
+    let mut files = loaded("");
+    files.config =
+        Some(Document::parse(&config, FileKind::Config, Path::new("/home/u/.aws/config")).unwrap());
+    let path = crate::sso::cache_file(Path::new("/sso"), url);
+    let json = format!(
+        r#"{{"startUrl": "{url}", "region": "us-east-1", "accessToken": "a", "expiresAt": "{}"}}"#,
+        stamp(t0() + mins(8 * 60))
+    );
+    files
+        .sso
+        .insert(path.clone(), Some(crate::sso::cache::CachedToken::parse(json.as_bytes(), &path).unwrap()));
+    let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &files, t0());
+    let state = |at: DateTime<Utc>| {
+        e.status(at).into_iter().find(|s| s.origin == Origin::SsoCache).expect("the token is tracked").state
+    };
+    assert_eq!(state(t0()), State::Fresh);
+    assert_eq!(state(t0() + mins(8 * 60 - 5)), State::Expiring);
+    assert_eq!(state(t0() + mins(8 * 60 + 1)), State::NeedsLogin);
+    // It asks for attention only near its end.
+    let attention = |at| e.status(at).iter().any(|s| s.needs_attention());
+    assert!(!attention(t0()));
+}
+
+#[test]
+fn issue25_an_unknown_state_without_an_expiry_says_why_too() {
+    let creds = format!(
+        "[base]\n{LONG}[saml]\naws_access_key_id = ASIASAML\naws_secret_access_key = s\naws_session_token = t\n"
+    );
+    let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &loaded(&creds), t0());
+    let unknown: Vec<_> = e.status(t0()).into_iter().filter(|s| s.state == State::Unknown).collect();
+    assert!(unknown.iter().any(|s| s.name == "saml"), "{unknown:?}");
+    for st in unknown {
+        let err = st.last_error.unwrap_or_else(|| panic!("{} is unknown without a reason", st.name));
+        assert!(!err.message.is_empty() && err.fix.is_some(), "{err:?}");
+    }
+}

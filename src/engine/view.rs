@@ -44,6 +44,48 @@ pub fn fix(spec: &SessionSpec, err: &RefreshError) -> Option<String> {
     classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
 }
 
+/// Why a session's state is `unknown` (no expiry credd can read), and what fixes it: status never
+/// shows that state without its reason.
+fn unknown_reason(e: &Entry) -> LastError {
+    let name = &e.spec.name;
+    match &e.expiry_unreadable {
+        Some(why) => LastError {
+            code: None,
+            finding: Some(Code::ExpiryUnreadable),
+            message: format!("its expiry cannot be read: {why}"),
+            fix: Some(format!(
+                "{}{}",
+                match e.spec.home {
+                    Home::EnvFile(_) =>
+                        "write the expiry as an RFC3339 timestamp (2026-01-01T12:00:00Z), quoted or not, with any comment after ` #`",
+                    _ => "fix or remove that line (credd writes x_security_token_expires in RFC3339)",
+                },
+                if e.track.managed { format!(", or run `credd refresh {name}`") } else { String::new() }
+            )),
+        },
+        // A session credd keeps that has no expiry yet has not been issued.
+        None if e.track.managed => LastError {
+            code: None,
+            finding: Some(Code::SessionNotIssued),
+            message: if e.track.on_demand {
+                "no session issued yet: credd issues one when it is first asked for".into()
+            } else {
+                "no session issued yet".into()
+            },
+            fix: Some(format!("credd refresh {name}")),
+        },
+        None => LastError {
+            code: None,
+            finding: None,
+            message: "no expiry is recorded where it lives, so credd cannot tell when it ends".into(),
+            fix: Some(
+                "have the tool that writes it record its expiry (x_security_token_expires), or ignore it"
+                    .into(),
+            ),
+        },
+    }
+}
+
 fn shell_name(s: &ShellSession) -> String {
     format!("shell:{}", s.pid)
 }
@@ -57,7 +99,7 @@ impl Engine {
         out
     }
 
-    fn last_error(&self, e: &Entry) -> Option<LastError> {
+    fn last_error(&self, e: &Entry, now: DateTime<Utc>) -> Option<LastError> {
         if let Some((serial, why)) = &e.needs_mfa {
             return Some(LastError {
                 code: None,
@@ -74,15 +116,8 @@ impl Engine {
                 fix: Some(sso.login_command()),
             });
         }
-        if let (None, Some(why)) = (&e.last_error, &e.expiry_unreadable) {
-            return Some(LastError {
-                code: None,
-                finding: Some(Code::ExpiryUnreadable),
-                message: why.clone(),
-                fix: Some(
-                    "write the expiry as an RFC3339 timestamp (2026-01-01T12:00:00Z), quoted or not, with any comment after ` #`".into(),
-                ),
-            });
+        if e.last_error.is_none() && e.state(now, &self.policy) == State::Unknown {
+            return Some(unknown_reason(e));
         }
         e.last_error.as_ref().map(|err| LastError {
             code: err.code.clone(),
@@ -114,7 +149,7 @@ impl Engine {
                 }
                 _ => e.identity.clone(),
             },
-            last_error: self.last_error(e),
+            last_error: self.last_error(e, now),
             refreshable_until: e.refreshable_until,
         }
     }
@@ -127,6 +162,7 @@ impl Engine {
             lifetime: None,
             phase: Phase::Idle,
             on_demand: false,
+            failures: 0,
         }
     }
 
@@ -159,7 +195,7 @@ impl Engine {
                 ok: e.last_error.is_none() && e.needs_mfa.is_none() && e.track.phase == Phase::Idle,
                 state: e.state(now, &self.policy),
                 expires_at: e.track.expires_at,
-                error: self.last_error(e),
+                error: self.last_error(e, now),
             },
             None => RefreshResult {
                 name: name.to_string(),
@@ -207,11 +243,17 @@ impl Engine {
                     source: managed.map(|m| m.settings.source_profile.clone()),
                     key_id: err.key_id.as_deref().map(str::to_string),
                 }),
+                shell: None,
             }
         });
         let shells = self.shells.values().map(|s| SessionView {
             name: shell_name(s),
             expires_at: Some(s.expires_at),
+            shell: Some(crate::alerts::ShellView {
+                tty: s.tty.clone(),
+                key: crate::secret::short_key_id(&s.key_id),
+                session: s.session.clone(),
+            }),
             ..Default::default()
         });
         sessions.chain(shells).collect()

@@ -18,7 +18,7 @@ use crate::doctor::checks::{self, Inputs};
 use crate::doctor::{Severity, Source};
 use crate::finding::Code;
 use crate::profile::Document;
-use crate::profile::strict::{self, Repeat};
+use crate::profile::strict;
 
 /// The keys a move carries.
 pub const KEY_LINES: [&str; 2] = ["aws_access_key_id", "aws_secret_access_key"];
@@ -78,19 +78,10 @@ pub fn check(doc: &Document, path: &Path, profile: &str) -> Result<(), Refusal> 
             fix: f.fix,
         });
     }
-    if let Some(r) = strict::repeats(doc).into_iter().next() {
-        let code = match r {
-            Repeat::Section { .. } => Code::SectionRepeated,
-            Repeat::Key { .. } => Code::KeyRepeated,
-        };
-        return Err(Refusal {
-            code,
-            message: format!(
-                "{}:{r}; botocore (the aws CLI, boto3) refuses the whole file, and the other SDKs read only the last",
-                path.display()
-            ),
-            fix: format!("keep one of the two in {} (line {})", path.display(), r.line()),
-        });
+    // What botocore (the aws CLI, boto3) refuses, doctor's one rule for it: a repeated section
+    // or key, text before any header. No key moves out of a file the strictest SDK cannot read.
+    if let Some(f) = crate::doctor::botocore::check(doc, path, Source::CredentialsFile) {
+        return Err(Refusal { code: f.code, message: f.message, fix: f.fix });
     }
     let sections = doc.profile_only(profile);
     let Some(section) = sections.profile(profile) else { return Ok(()) };
