@@ -101,7 +101,7 @@ fn a_watch_only_session_warns_before_it_expires() {
     let _d = daemon(&home, &desktop);
     let n = desktop.wait_for(1)[0].clone();
     assert!(n.summary == "saml expires in 4 min" || n.summary == "saml expires in 5 min", "{}", n.summary);
-    assert!(n.body.contains("another tool wrote it"), "{}", n.body);
+    assert!(n.body.contains("the tool that wrote it"), "{}", n.body);
     assert_eq!(n.urgency, Some(1));
     // Expiry is critical: rewrite it as already expired.
     home.write_credentials(&session("saml", -1));

@@ -100,7 +100,7 @@ fn issue25_a_repeated_section_or_key_is_refused_and_both_pairs_stay() {
         "[dup]\naws_access_key_id = AKIADUPDUPDUPDUP0001\naws_secret_access_key = {SECRET}\n[other]\nregion = x\n[dup]\naws_access_key_id = AKIADUPDUPDUPDUP0002\naws_secret_access_key = {SECRET}\n"
     );
     let err = refused(&text, "dup", Code::SectionDuplicated);
-    assert!(err.contains("line 6"), "{err}");
+    assert!(err.contains("credentials:6:") && err.contains("line 1"), "{err}");
     let text = format!(
         "[dup]\naws_access_key_id = AKIADUPDUPDUPDUP0001\naws_access_key_id = AKIADUPDUPDUPDUP0002\naws_secret_access_key = {SECRET}\n"
     );
