@@ -40,17 +40,54 @@ pub fn render(shell: Shell, binary: &Path, runtime_dir: &Path) -> String {
 
 /// Marks that `session`'s credentials changed: shells that exported it re-export at their next
 /// prompt.
+///
+/// Only a name that is one plain file name gets a stamp. A `[[watch]]` without a `name` is named
+/// by its env file's path, and `gen/` joined with an absolute path *is* that path: writing the
+/// stamp truncated the user's env file. Such a session has no stamp (no shell exports it by
+/// name), and the stamp is never opened through a symlink.
 pub fn touch_generation(runtime_dir: &Path, session: &str) {
+    if !is_stamp_name(session) {
+        return;
+    }
     let dir = runtime_dir.join("gen");
-    let result = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(session), b""));
+    let result = std::fs::create_dir_all(&dir).and_then(|()| {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(dir.join(session))
+            .map(drop)
+    });
     if let Err(e) = result {
         tracing::debug!("could not update the generation stamp for {session}: {e}");
     }
 }
 
+/// Whether `name` is a single, plain file name: no separator, not `.` or `..`, not hidden.
+fn is_stamp_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\0'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 25: a watch named by its env file's path had its env file truncated by the stamp.
+    #[test]
+    fn issue25_a_stamp_never_lands_outside_its_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let env = t.path().join("watch.env");
+        std::fs::write(&env, "AWS_ACCESS_KEY_ID=ASIAX\n").unwrap();
+        let rt = t.path().join("run");
+        touch_generation(&rt, &env.display().to_string());
+        touch_generation(&rt, "../watch.env");
+        assert_eq!(std::fs::read_to_string(&env).unwrap(), "AWS_ACCESS_KEY_ID=ASIAX\n");
+        touch_generation(&rt, "dev");
+        assert!(rt.join("gen/dev").exists());
+    }
 
     #[test]
     fn scripts_have_their_paths_baked_in() {
