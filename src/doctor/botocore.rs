@@ -228,9 +228,53 @@ pub fn check(doc: &Document, path: &Path, source: Source) -> Option<Finding> {
     Some(Finding::new(code, Severity::Error, None, source, message, fix))
 }
 
+/// The credential keys botocore would read a trailing comment into.
+const KEYS: [&str; 3] = ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"];
+
+/// Key lines that botocore reads differently from the other SDKs: `key = AKIA…  # note` is
+/// `AKIA…  # note` to botocore (no inline comments), and the bare key to aws-config. The aws CLI
+/// then sends a key STS has never heard of. One finding per such line, for `profile` alone
+/// when given (what `credd keyring import` asks before it moves a key).
+pub fn inline_comments(doc: &Document, path: &Path, source: Source, profile: Option<&str>) -> Vec<Finding> {
+    let sections = doc.sections();
+    let mut out = Vec::new();
+    for name in sections.profile_names().filter(|n| profile.is_none_or(|p| p == *n)) {
+        let Some(section) = sections.profile(name) else { continue };
+        for key in KEYS {
+            let Some(line) = section.line_of(key) else { continue };
+            if crate::profile::strict::beyond_value(doc, line).is_some() {
+                out.push(Finding::new(
+                    Code::KeyWhitespace,
+                    Severity::Error,
+                    Some(name),
+                    source,
+                    format!(
+                        "{}:{line}: a comment after the {key} is part of it for botocore (the aws CLI, boto3), which has no inline comments; the other SDKs cut it off",
+                        path.display()
+                    ),
+                    format!("move the comment onto a line of its own ({}:{line})", path.display()),
+                ));
+            }
+        }
+    }
+    out
+}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 25 (found by a new user): doctor said "no problems" for a key whose line ends in a
+    /// comment, which botocore sends to STS as part of the key.
+    #[test]
+    fn issue25_a_comment_after_a_key_is_part_of_it_for_botocore() {
+        let text = "[a]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE # my key\naws_secret_access_key = s\n[b]\naws_access_key_id = AKIAB\n";
+        let doc = Document::parse(text, crate::profile::FileKind::Credentials, Path::new("/k")).unwrap();
+        let found = inline_comments(&doc, Path::new("/k"), Source::CredentialsFile, None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].code, found[0].profile.as_deref()), (Code::KeyWhitespace, Some("a")));
+        assert!(found[0].message.starts_with("/k:2:"), "{}", found[0].message);
+        assert!(inline_comments(&doc, Path::new("/k"), Source::CredentialsFile, Some("b")).is_empty());
+    }
 
     /// Each case was run through `botocore.configloader.raw_config_parse` (botocore 1.44).
     #[test]

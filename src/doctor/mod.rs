@@ -138,6 +138,9 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         (&loaded.credentials, &opts.aws_credentials, Source::CredentialsFile),
     ] {
         report.findings.extend(doc.as_ref().and_then(|d| botocore::check(d, path, source)));
+        if let Some(d) = doc {
+            report.findings.extend(botocore::inline_comments(d, path, source, None));
+        }
     }
     report.findings.extend(unwritable);
     if let Some(c) = &loaded.config {

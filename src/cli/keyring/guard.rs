@@ -18,7 +18,6 @@ use crate::doctor::checks::{self, Inputs};
 use crate::doctor::{Severity, Source};
 use crate::finding::Code;
 use crate::profile::Document;
-use crate::profile::strict;
 
 /// The keys a move carries.
 pub const KEY_LINES: [&str; 2] = ["aws_access_key_id", "aws_secret_access_key"];
@@ -83,21 +82,11 @@ pub fn check(doc: &Document, path: &Path, profile: &str) -> Result<(), Refusal> 
     if let Some(f) = crate::doctor::botocore::check(doc, path, Source::CredentialsFile) {
         return Err(Refusal { code: f.code, message: f.message, fix: f.fix });
     }
-    let sections = doc.profile_only(profile);
-    let Some(section) = sections.profile(profile) else { return Ok(()) };
-    for key in KEY_LINES {
-        let Some(line) = section.line_of(key) else { continue };
-        if let Some(rest) = strict::beyond_value(doc, line) {
-            return Err(Refusal {
-                code: Code::KeyWhitespace,
-                message: format!(
-                    "{}:{line}: botocore (the aws CLI, boto3) reads `{}` after the {key} as part of it; the other SDKs cut it off",
-                    path.display(),
-                    rest.chars().take(1).collect::<String>() + "…"
-                ),
-                fix: format!("move the comment onto a line of its own in {}", path.display()),
-            });
-        }
+    // A comment after a key on its line: botocore reads it as part of the key.
+    if let Some(f) =
+        crate::doctor::botocore::inline_comments(doc, path, Source::CredentialsFile, Some(profile)).pop()
+    {
+        return Err(Refusal { code: f.code, message: f.message, fix: f.fix });
     }
     Ok(())
 }
