@@ -30,7 +30,10 @@
 //!   Keychain through keyring-core), and the marker comment that says a profile's keys are there.
 //! - `files`: the AWS files and the env files as one reading, keeping the last good one.
 //! - `envfile`: dotenv files holding a session. `profile/`: the lossless model of the AWS shared
-//!   files: parse, edit, quiet reads, atomic write, meaning.
+//!   files: parse, edit, quiet reads (and why a read failed), atomic write (and whether a path
+//!   can be written), meaning (which keys are long-term: no session is ever written over them),
+//!   key lines held as notes for the keyring (`held`), where botocore reads a line differently
+//!   (`strict`; what botocore refuses outright is `doctor::botocore`'s).
 //! - `config`: `config.toml`: schema, defaults, checks with `file:line:col` errors; a session's
 //!   `Settings` and `Home` are declared here once.
 //! - Leaves: `protocol` (the socket's request and reply types), `finding` (the documented finding
