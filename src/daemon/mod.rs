@@ -141,34 +141,46 @@ impl Runner {
         });
     }
 
-    fn finish(&mut self, name: String, outcome: Outcome) {
+    /// Records a finished refresh and answers its waiters. Says whether the paths sessions wait
+    /// for changed (the watches follow them).
+    fn finish(&mut self, name: String, outcome: Outcome) -> bool {
         self.in_flight -= 1;
         let now = Utc::now();
         self.engine.finish(&name, outcome, now, fastrand::f64());
         for w in self.waiters.remove(&name).unwrap_or_default() {
             let _ = w.send(self.engine.result(&name, now));
         }
-        self.note_blocked();
+        self.sync_blocked(false)
     }
 
-    /// Keeps `blocked` in step with the engine: a path newly waited for is probed as it is now.
-    fn note_blocked(&mut self) {
+    /// Keeps `blocked` in step with the engine: with `retry_changed`, a path that changed since
+    /// it was seen retries the sessions waiting for it; a path newly waited for is probed as it
+    /// is now. Says whether the set of paths changed.
+    fn sync_blocked(&mut self, retry_changed: bool) -> bool {
+        if retry_changed {
+            let now = Utc::now();
+            let changed: Vec<PathBuf> =
+                self.blocked.iter().filter(|(p, seen)| probe(p) != **seen).map(|(p, _)| p.clone()).collect();
+            for p in &changed {
+                self.engine.unblock(p, now);
+            }
+        }
         let paths = self.engine.blocked_paths();
+        let before = self.blocked.len();
         self.blocked.retain(|p, _| paths.contains(p));
+        let mut grew = false;
         for p in paths {
-            self.blocked.entry(p).or_insert_with_key(|p| probe(p));
+            self.blocked.entry(p).or_insert_with_key(|p| {
+                grew = true;
+                probe(p)
+            });
         }
+        grew || self.blocked.len() != before
     }
 
-    /// Tells the engine which waited-for paths changed since they were seen.
-    fn check_blocked(&mut self) {
-        let now = Utc::now();
-        let changed: Vec<PathBuf> =
-            self.blocked.iter().filter(|(p, seen)| probe(p) != **seen).map(|(p, _)| p.clone()).collect();
-        for p in changed {
-            self.blocked.remove(&p);
-            self.engine.unblock(&p, now);
-        }
+    /// The paths sessions wait for, for the watch plan.
+    fn blocked_paths(&self) -> Vec<PathBuf> {
+        self.blocked.keys().cloned().collect()
     }
 
     fn files_changed(&mut self) {
@@ -184,8 +196,7 @@ impl Runner {
             Ok(Some(config)) => self.engine.set_config(config, &self.loaded, now),
             _ => self.engine.reconcile(&self.loaded, now),
         }
-        self.check_blocked();
-        self.note_blocked();
+        self.sync_blocked(true);
     }
 
     /// Starts (or joins) a refresh of `name` and returns where its result will arrive.
@@ -259,8 +270,7 @@ impl Runner {
                         self.loaded =
                             read_files(&self.files, Some(&self.loaded), &config, &self.opts.host_user);
                         self.engine.set_config(config, &self.loaded, Utc::now());
-                        self.check_blocked();
-                        self.note_blocked();
+                        self.sync_blocked(true);
                         Vec::new()
                     }
                     Err(errors) => errors,
@@ -417,7 +427,6 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     // sleep in the loop: a refresh that finishes meanwhile is answered at once, not after the
     // debounce and a re-read of its own write.
     let mut reread_at: Option<tokio::time::Instant> = None;
-    let mut watched_blocked: Vec<PathBuf> = Vec::new();
     loop {
         if stale {
             for name in r.engine.due(Utc::now()) {
@@ -433,11 +442,8 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
             // Finished refreshes first: their waiting clients are answered before anything else.
             biased;
             Some((name, outcome)) = done_rx.recv() => {
-                r.finish(name, outcome);
-                let blocked = r.engine.blocked_paths();
-                if blocked != watched_blocked {
-                    watched_blocked = blocked;
-                    watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &watched_blocked));
+                if r.finish(name, outcome) {
+                    watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &r.blocked_paths()));
                 }
             }
             Some(()) = change_rx.recv() => {
@@ -449,8 +455,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
                 reread_at = None;
                 while change_rx.try_recv().is_ok() {}
                 r.files_changed();
-                watched_blocked = r.engine.blocked_paths();
-                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &watched_blocked));
+                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &r.blocked_paths()));
             }
             _ = wallclock::sleep_until(&timer, wake) => {}
             _ = tokio::time::sleep_until(trim_at.unwrap_or_else(tokio::time::Instant::now)), if trim_at.is_some() => {
@@ -500,7 +505,9 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         let drain = async {
             while r.in_flight > 0 {
                 match done_rx.recv().await {
-                    Some((name, outcome)) => r.finish(name, outcome),
+                    Some((name, outcome)) => {
+                        r.finish(name, outcome);
+                    }
                     None => break,
                 }
             }
