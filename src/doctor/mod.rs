@@ -5,6 +5,8 @@
 //! and, unless offline, asks STS `GetCallerIdentity` once per credential set.
 //!
 //! - `checks`: everything that can be known offline (environment, files, keys, regions, roles).
+//! - `material`: one credential set's key material: stray characters, shapes, tokens, pairs.
+//! - `profile`: one profile's expiry, role chain and region.
 //! - `botocore`: what the aws CLI and boto3 refuse in a file the SDKs' shared rules accept
 //!   (a repeated section or key), so doctor agrees with the strictest SDK.
 //! - `live`: the STS calls, and clock skew from the server's `Date` header.
@@ -23,6 +25,8 @@ pub(crate) mod botocore;
 pub mod checks;
 mod keyring;
 pub mod live;
+mod material;
+mod profile;
 pub mod regions;
 mod sessions;
 mod sso;
