@@ -12,6 +12,8 @@
 //!
 //! Transient failures (throttling, 5xx, timeouts) are not incidents while there is time: they
 //! become one only when they push the session into `warn_before`.
+//!
+//! This file decides when; the words of each notification are `alerts/render.rs`'s.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -21,6 +23,10 @@ use chrono::{DateTime, Utc};
 use crate::expiry::to_chrono;
 use crate::finding::Code;
 use crate::secret::short_key_id;
+pub use render::names;
+use render::render;
+
+mod render;
 
 /// What alerts needs to know about one session. Owned and secret-free.
 #[derive(Debug, Clone, Default)]
@@ -48,37 +54,6 @@ pub struct ShellView {
     pub key: String,
     /// `CREDD_SESSION`: the session `credd export` put there, when it did.
     pub session: Option<String>,
-}
-
-/// What renews a session credd does not manage, in words and as one command when there is one:
-/// for a shell, `credd export` of the session it came from; else the tool that wrote it.
-fn renewal(v: &SessionView, them: &str) -> (String, Option<String>) {
-    let Some(sh) = &v.shell else {
-        return (
-            format!("credd does not manage {them}: renew {them} with the tool that wrote {them}."),
-            None,
-        );
-    };
-    let tty = sh.tty.as_deref().map(|t| format!(" on {t}")).unwrap_or_default();
-    match &sh.session {
-        Some(name) => {
-            let fix = format!("eval \"$(credd export {name})\"");
-            (
-                format!(
-                    "The shell{tty} holds {name} (key {}) from `credd export {name}`. Run `{fix}` in it for fresh credentials.",
-                    sh.key
-                ),
-                Some(fix),
-            )
-        }
-        None => (
-            format!(
-                "The shell{tty} holds credentials (key {}) that a command other than credd put in its environment; credd cannot renew them. Run that command again in it, or use a session credd keeps fresh: `eval \"$(credd export NAME)\"`.",
-                sh.key
-            ),
-            None,
-        ),
-    }
 }
 
 /// When an SSO session needs a new `aws sso login`.
@@ -146,26 +121,6 @@ pub struct Notification {
     pub urgency: Urgency,
     /// Offer "Refresh now": some of the sessions are managed, so a refresh can help.
     pub refresh_action: bool,
-}
-
-/// "dev", "dev and prod", "dev, prod and staging".
-pub fn names(sessions: &[String]) -> String {
-    match sessions {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-fn minutes(d: chrono::Duration) -> String {
-    let m = d.num_minutes().max(0);
-    if m < 1 {
-        "less than a minute".into()
-    } else if m == 1 {
-        "1 min".into()
-    } else {
-        format!("{m} min")
-    }
 }
 
 /// How long a new incident waits for others with the same cause (sessions refreshed together
@@ -299,116 +254,6 @@ impl Alerts {
     }
 }
 
-fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification {
-    let mut sessions: Vec<String> = vs.iter().map(|v| v.name.clone()).collect();
-    sessions.sort();
-    let who = names(&sessions);
-    let plural = sessions.len() > 1;
-    let first = vs[0];
-    let error = first.error.as_ref();
-    let managed = vs.iter().any(|v| v.managed);
-    let (summary, body, fix, urgency) = match p {
-        Problem::NeedsLogin => {
-            let login = first.login.clone().unwrap_or_default();
-            let when = if login.by <= now {
-                "now".to_string()
-            } else {
-                format!("within {}", minutes(login.by - now))
-            };
-            let why = match &login.why {
-                Some(why) => format!("Its token cannot be refreshed: {}.", why.trim_end_matches('.')),
-                None => "Its client registration ends, and with it every refresh.".into(),
-            };
-            let users = match login.profiles.as_slice() {
-                [] => String::new(),
-                ps => format!(" Profiles that use it: {}.", names(ps)),
-            };
-            (
-                format!("{who} needs a new sign-in {when}"),
-                format!("{why}{users} Run `{}`.", login.fix),
-                Some(login.fix.clone()),
-                Urgency::Normal,
-            )
-        }
-        Problem::NeedsMfa { device } => {
-            let why = first.needs_mfa.as_ref().map(|(_, w)| w.as_str()).unwrap_or_default();
-            let fix = format!("credd mfa {} CODE", sessions[0]);
-            let more = if plural { ", then the others with the next codes" } else { "" };
-            (
-                format!("{who} {} an MFA code", if plural { "need" } else { "needs" }),
-                format!(
-                    "credd needs a one-time code from {device} to refresh {}; {why}. Run `{fix}`{more}.",
-                    if plural { "them" } else { "it" }
-                ),
-                Some(fix),
-                Urgency::Normal,
-            )
-        }
-        Problem::Failed { finding, .. } => {
-            let e = error.cloned().unwrap_or_default();
-            let what = e.code.clone().unwrap_or_else(|| finding.to_string());
-            let fix = e.fix.clone();
-            let mut body = format!("{} ({finding}).", e.message.trim_end_matches('.'));
-            if let Some(f) = &fix {
-                body.push_str(&format!(" Fix: {f}."));
-            }
-            body.push_str(" credd will not retry until something changes.");
-            (format!("{who}: refresh failed: {what}"), body, fix, Urgency::Normal)
-        }
-        Problem::Expiring => {
-            let left = first.expires_at.map(|e| minutes(e - now)).unwrap_or_default();
-            let (body, fix) = match error {
-                Some(e) => (
-                    format!(
-                        "credd keeps failing to refresh {}: {}. It keeps trying.",
-                        if plural { "them" } else { "it" },
-                        e.message.trim_end_matches('.')
-                    ),
-                    Some(format!("credd refresh {}", sessions[0])),
-                ),
-                None => renewal(first, if plural { "them" } else { "it" }),
-            };
-            (
-                format!("{who} {} in {left}", if plural { "expire" } else { "expires" }),
-                body,
-                fix,
-                Urgency::Normal,
-            )
-        }
-        Problem::Expired => {
-            let (cause, fix) = match (&first.needs_mfa, error) {
-                (Some((device, _)), _) => (
-                    format!("it needs an MFA code from {device}"),
-                    Some(format!("credd mfa {} CODE", sessions[0])),
-                ),
-                (None, Some(e)) => (
-                    e.message.trim_end_matches('.').to_string(),
-                    e.fix.clone().or(Some(format!("credd refresh {}", sessions[0]))),
-                ),
-                (None, None) => {
-                    let (body, fix) = renewal(first, "it");
-                    (body.trim_end_matches('.').to_string(), fix)
-                }
-            };
-            let mut body =
-                format!("Commands using {} now fail. Cause: {cause}.", if plural { "them" } else { "it" });
-            if let Some(f) = &fix {
-                body.push_str(&format!(" Fix: {f}."));
-            }
-            (format!("{who} {} expired", if plural { "have" } else { "has" }), body, fix, Urgency::Critical)
-        }
-    };
-    Notification {
-        event: p.event(),
-        sessions,
-        summary,
-        body,
-        fix,
-        urgency,
-        refresh_action: managed && !matches!(p, Problem::NeedsMfa { .. } | Problem::NeedsLogin),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +290,69 @@ mod tests {
             key_id: Some(key.into()),
         });
         v
+    }
+
+    /// Every problem rendered for one session and for two, word for word, as `render` wrote them
+    /// before it was split into one function per problem.
+    #[test]
+    fn notifications_word_for_word() {
+        let login = |mut v: SessionView, why: Option<&str>| {
+            let fix = "aws sso login --sso-session corp".to_string();
+            let profiles = vec!["a".into(), "b".into()];
+            v.login = Some(LoginView {
+                by: now() + chrono::Duration::minutes(7),
+                why: why.map(Into::into),
+                fix,
+                profiles,
+            });
+            v
+        };
+        let shell = |mut v: SessionView, session: Option<&str>| {
+            let session = session.map(Into::into);
+            v.shell = Some(ShellView { tty: Some("/dev/pts/3".into()), key: "AKIA…MPLE".into(), session });
+            v
+        };
+        let failed_key = Problem::Failed { finding: Code::KeyUnknown, cause: "k".into() };
+        let cases: Vec<(Problem, Vec<SessionView>)> = vec![
+            (Problem::NeedsLogin, vec![login(view("s", false, 30), Some("the token was revoked."))]),
+            (Problem::NeedsLogin, vec![login(view("s", false, 30), None), view("t", false, 30)]),
+            (Problem::NeedsMfa { device: "d".into() }, vec![mfa(view("dev", true, 5), "d")]),
+            (
+                Problem::NeedsMfa { device: "d".into() },
+                vec![mfa(view("dev", true, 5), "d"), view("prod", true, 5)],
+            ),
+            (failed_key.clone(), vec![failed(view("dev", true, 5), true, "AKIA1")]),
+            (failed_key, vec![view("dev", false, 5), view("prod", false, 5)]),
+            (Problem::Expiring, vec![failed(view("dev", true, 8), false, "AKIA1")]),
+            (Problem::Expiring, vec![view("saml", false, 5), view("okta", false, 5)]),
+            (Problem::Expiring, vec![shell(view("sh", false, 5), Some("dev"))]),
+            (Problem::Expiring, vec![shell(view("sh", false, 5), None)]),
+            (Problem::Expired, vec![mfa(view("dev", true, -1), "d")]),
+            (Problem::Expired, vec![failed(view("dev", true, -1), true, "AKIA1"), view("prod", true, -1)]),
+            (Problem::Expired, vec![view("saml", false, -1)]),
+            (Problem::Expired, vec![shell(view("sh", false, -1), Some("dev"))]),
+        ];
+        let got: Vec<String> = cases
+            .iter()
+            .map(|(p, vs)| format!("{:?}", render(p, &vs.iter().collect::<Vec<_>>(), now())))
+            .collect();
+        let want = [
+            "Notification { event: \"needs-login\", sessions: [\"s\"], summary: \"s needs a new sign-in within 7 min\", body: \"Its token cannot be refreshed: the token was revoked. Profiles that use it: a and b. Run `aws sso login --sso-session corp`.\", fix: Some(\"aws sso login --sso-session corp\"), urgency: Normal, refresh_action: false }",
+            "Notification { event: \"needs-login\", sessions: [\"s\", \"t\"], summary: \"s and t needs a new sign-in within 7 min\", body: \"Its client registration ends, and with it every refresh. Profiles that use it: a and b. Run `aws sso login --sso-session corp`.\", fix: Some(\"aws sso login --sso-session corp\"), urgency: Normal, refresh_action: false }",
+            "Notification { event: \"needs-mfa\", sessions: [\"dev\"], summary: \"dev needs an MFA code\", body: \"credd needs a one-time code from d to refresh it; no mfa_command is configured. Run `credd mfa dev CODE`.\", fix: Some(\"credd mfa dev CODE\"), urgency: Normal, refresh_action: false }",
+            "Notification { event: \"needs-mfa\", sessions: [\"dev\", \"prod\"], summary: \"dev and prod need an MFA code\", body: \"credd needs a one-time code from d to refresh them; no mfa_command is configured. Run `credd mfa dev CODE`, then the others with the next codes.\", fix: Some(\"credd mfa dev CODE\"), urgency: Normal, refresh_action: false }",
+            "Notification { event: \"refresh-failed\", sessions: [\"dev\"], summary: \"dev: refresh failed: InvalidClientTokenId\", body: \"The security token included in the request is invalid (key-unknown). Fix: create a new key. credd will not retry until something changes.\", fix: Some(\"create a new key\"), urgency: Normal, refresh_action: true }",
+            "Notification { event: \"refresh-failed\", sessions: [\"dev\", \"prod\"], summary: \"dev and prod: refresh failed: key-unknown\", body: \" (key-unknown). credd will not retry until something changes.\", fix: None, urgency: Normal, refresh_action: false }",
+            "Notification { event: \"expiring\", sessions: [\"dev\"], summary: \"dev expires in 8 min\", body: \"credd keeps failing to refresh it: The security token included in the request is invalid. It keeps trying.\", fix: Some(\"credd refresh dev\"), urgency: Normal, refresh_action: true }",
+            "Notification { event: \"expiring\", sessions: [\"okta\", \"saml\"], summary: \"okta and saml expire in 5 min\", body: \"credd does not manage them: renew them with the tool that wrote them.\", fix: None, urgency: Normal, refresh_action: false }",
+            "Notification { event: \"expiring\", sessions: [\"sh\"], summary: \"sh expires in 5 min\", body: \"The shell on /dev/pts/3 holds dev (key AKIA…MPLE) from `credd export dev`. Run `eval \\\"$(credd export dev)\\\"` in it for fresh credentials.\", fix: Some(\"eval \\\"$(credd export dev)\\\"\"), urgency: Normal, refresh_action: false }",
+            "Notification { event: \"expiring\", sessions: [\"sh\"], summary: \"sh expires in 5 min\", body: \"The shell on /dev/pts/3 holds credentials (key AKIA…MPLE) that a command other than credd put in its environment; credd cannot renew them. Run that command again in it, or use a session credd keeps fresh: `eval \\\"$(credd export NAME)\\\"`.\", fix: None, urgency: Normal, refresh_action: false }",
+            "Notification { event: \"expired\", sessions: [\"dev\"], summary: \"dev has expired\", body: \"Commands using it now fail. Cause: it needs an MFA code from d. Fix: credd mfa dev CODE.\", fix: Some(\"credd mfa dev CODE\"), urgency: Critical, refresh_action: true }",
+            "Notification { event: \"expired\", sessions: [\"dev\", \"prod\"], summary: \"dev and prod have expired\", body: \"Commands using them now fail. Cause: The security token included in the request is invalid. Fix: create a new key.\", fix: Some(\"create a new key\"), urgency: Critical, refresh_action: true }",
+            "Notification { event: \"expired\", sessions: [\"saml\"], summary: \"saml has expired\", body: \"Commands using it now fail. Cause: credd does not manage it: renew it with the tool that wrote it.\", fix: None, urgency: Critical, refresh_action: false }",
+            "Notification { event: \"expired\", sessions: [\"sh\"], summary: \"sh has expired\", body: \"Commands using it now fail. Cause: The shell on /dev/pts/3 holds dev (key AKIA…MPLE) from `credd export dev`. Run `eval \\\"$(credd export dev)\\\"` in it for fresh credentials. Fix: eval \\\"$(credd export dev)\\\".\", fix: Some(\"eval \\\"$(credd export dev)\\\"\"), urgency: Critical, refresh_action: false }",
+        ];
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Reading `config.toml`: the TOML as written (every value with its position), checked key by
 //! key into a [`Config`], with every problem collected as a [`ConfigError`] naming `file:line:col`,
 //! the key and the fix.
+//!
+//! This file walks the file and holds the checks every table shares; `load/session.rs` checks
+//! one `[[session]]`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,9 +12,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::*;
+use session::RawSession;
 
-/// A key of a `[[session]]` table and its value as written, when it was.
-type Keyed<'a> = (&'static str, &'a Option<Spanned<String>>);
+mod session;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,23 +48,6 @@ struct RawNotify {
     warn_before: Option<Spanned<String>>,
     recovered: Option<bool>,
     command: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSession {
-    name: Spanned<String>,
-    method: Spanned<String>,
-    source_profile: Spanned<String>,
-    role_arn: Option<Spanned<String>>,
-    external_id: Option<Spanned<String>>,
-    role_session_name: Option<Spanned<String>>,
-    mfa_serial: Option<Spanned<String>>,
-    mfa_command: Option<Spanned<String>>,
-    duration: Option<Spanned<String>>,
-    region: Option<Spanned<String>>,
-    env_file: Option<Spanned<String>>,
-    write_profile: Option<Spanned<bool>>,
 }
 
 struct Checker<'a> {
@@ -190,23 +176,38 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, Vec<ConfigError>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| vec![syntax_error(&e, text, path)])?;
         let mut c = Checker { path, text, errors: Vec::new() };
+        let mut config = c.top_level(&raw);
+        if let Some(n) = &raw.notify {
+            config.notify = c.notify(n);
+        }
+        let mut names: Vec<(String, Loc)> = Vec::new();
+        config.sessions = raw.session.iter().filter_map(|s| c.session(s, &mut names)).collect();
+        config.watches = raw.watch.iter().filter_map(|w| c.watch(w.get_ref())).collect();
+        if c.errors.is_empty() { Ok(config) } else { Err(c.errors) }
+    }
+}
+
+/// The checks of each part of the file, in the order their errors are reported.
+impl Checker<'_> {
+    /// The top-level keys, with no sessions, watches or `[notify]` yet.
+    fn top_level(&mut self, raw: &RawConfig) -> Config {
         let d = Config::default();
-        let mut config = Config {
-            path: Some(path.to_path_buf()),
-            refresh_before: c.duration("refresh_before", &raw.refresh_before, d.refresh_before),
-            jitter: c.duration("jitter", &raw.jitter, d.jitter),
-            sts_timeout: c.duration("sts_timeout", &raw.sts_timeout, d.sts_timeout),
-            backoff_min: c.duration("backoff_min", &raw.backoff_min, d.backoff_min),
-            backoff_max: c.duration("backoff_max", &raw.backoff_max, d.backoff_max),
+        let config = Config {
+            path: Some(self.path.to_path_buf()),
+            refresh_before: self.duration("refresh_before", &raw.refresh_before, d.refresh_before),
+            jitter: self.duration("jitter", &raw.jitter, d.jitter),
+            sts_timeout: self.duration("sts_timeout", &raw.sts_timeout, d.sts_timeout),
+            backoff_min: self.duration("backoff_min", &raw.backoff_min, d.backoff_min),
+            backoff_max: self.duration("backoff_max", &raw.backoff_max, d.backoff_max),
             log_format: raw
                 .log_format
                 .as_ref()
                 .and_then(|v| {
-                    c.one_of("log_format", v, &[("text", LogFormat::Text), ("json", LogFormat::Json)])
+                    self.one_of("log_format", v, &[("text", LogFormat::Text), ("json", LogFormat::Json)])
                 })
                 .unwrap_or(d.log_format),
             region: raw.region.as_ref().map(|r| {
-                c.pattern("region", r, is_region(r.get_ref()), "a region name like \"eu-west-1\"");
+                self.pattern("region", r, is_region(r.get_ref()), "a region name like \"eu-west-1\"");
                 r.get_ref().clone()
             }),
             socket: raw.socket.as_ref().map(|s| PathBuf::from(s.get_ref())),
@@ -215,205 +216,34 @@ impl Config {
             watches: Vec::new(),
         };
         if config.sts_timeout.is_zero() {
-            let loc = raw.sts_timeout.as_ref().map(|v| c.loc(v)).unwrap_or_default();
-            c.error(loc, "sts_timeout", "must be more than zero".into(), None);
+            let loc = raw.sts_timeout.as_ref().map(|v| self.loc(v)).unwrap_or_default();
+            self.error(loc, "sts_timeout", "must be more than zero".into(), None);
         }
         if config.backoff_min > config.backoff_max || config.backoff_min.is_zero() {
-            let loc = raw.backoff_min.as_ref().map(|v| c.loc(v)).unwrap_or_default();
-            c.error(loc, "backoff_min", "must be above zero and at most backoff_max".into(), None);
+            let loc = raw.backoff_min.as_ref().map(|v| self.loc(v)).unwrap_or_default();
+            self.error(loc, "backoff_min", "must be above zero and at most backoff_max".into(), None);
         }
-        if let Some(n) = &raw.notify {
-            config.notify = NotifyConfig {
-                enabled: n.enabled.unwrap_or(true),
-                warn_before: c.duration("notify.warn_before", &n.warn_before, d.notify.warn_before),
-                recovered: n.recovered.unwrap_or(false),
-                command: n.command.as_ref().map(|s| s.get_ref().clone()).filter(|s| !s.trim().is_empty()),
-            };
+        config
+    }
+
+    fn notify(&mut self, n: &RawNotify) -> NotifyConfig {
+        NotifyConfig {
+            enabled: n.enabled.unwrap_or(true),
+            warn_before: self.duration(
+                "notify.warn_before",
+                &n.warn_before,
+                NotifyConfig::default().warn_before,
+            ),
+            recovered: n.recovered.unwrap_or(false),
+            command: n.command.as_ref().map(|s| s.get_ref().clone()).filter(|s| !s.trim().is_empty()),
         }
-        let mut names: Vec<(String, Loc)> = Vec::new();
-        for s in &raw.session {
-            let loc = c.loc(s);
-            let s = s.get_ref();
-            let Some(method) = c.one_of(
-                "method",
-                &s.method,
-                &[
-                    ("assume-role", Method::AssumeRole),
-                    ("session-token", Method::SessionToken),
-                    ("sso", Method::Sso),
-                ],
-            ) else {
-                continue;
-            };
-            let name = s.name.get_ref().clone();
-            c.pattern(
-                "name",
-                &s.name,
-                !name.is_empty() && crate::profile::parse::is_identifier(&name),
-                "a profile name SDKs accept (letters, digits and _-/.%@:+)",
-            );
-            if let Some((_, first)) = names.iter().find(|(n, _)| *n == name) {
-                let l = c.loc(&s.name);
-                c.error(
-                    l,
-                    "name",
-                    format!("session \"{name}\" is already defined on line {}", first.line),
-                    None,
-                );
-            }
-            names.push((name.clone(), c.loc(&s.name)));
-            if s.source_profile.get_ref() == &name {
-                let l = c.loc(&s.source_profile);
-                c.error(
-                    l,
-                    "source_profile",
-                    format!("the session writes profile \"{name}\", so it cannot also read its keys from it"),
-                    Some(
-                        "keep long-term keys in a separate profile, e.g. \"{name}-long-term\""
-                            .replace("{name}", &name),
-                    ),
-                );
-            }
-            match (method, &s.role_arn) {
-                (Method::AssumeRole, None) => {
-                    c.error(loc, "role_arn", "assume-role sessions need a role_arn".into(), None)
-                }
-                (Method::AssumeRole, Some(arn)) => c.pattern(
-                    "role_arn",
-                    arn,
-                    is_iam_arn(arn.get_ref(), "role"),
-                    "a role ARN like \"arn:aws:iam::123456789012:role/name\"",
-                ),
-                (Method::SessionToken, Some(arn)) => {
-                    let l = c.loc(arn);
-                    c.error(
-                        l,
-                        "role_arn",
-                        "session-token sessions do not assume a role".into(),
-                        Some("use method = \"assume-role\", or remove role_arn".into()),
-                    );
-                }
-                (Method::SessionToken, None) | (Method::Sso, None) => {}
-                (Method::Sso, Some(arn)) => {
-                    let l = c.loc(arn);
-                    c.error(
-                        l,
-                        "role_arn",
-                        "sso sessions get the role of their SSO profile (sso_role_name)".into(),
-                        Some("use method = \"assume-role\" with the SSO profile as source_profile to assume another role".into()),
-                    );
-                }
-            }
-            // The keys a method does not take, and why.
-            let (refused, why): (&[Keyed], &str) = match method {
-                Method::AssumeRole => (&[], ""),
-                Method::SessionToken => (
-                    &[("external_id", &s.external_id), ("role_session_name", &s.role_session_name)],
-                    "only assume-role sessions take this key",
-                ),
-                Method::Sso => (
-                    &[
-                        ("external_id", &s.external_id),
-                        ("role_session_name", &s.role_session_name),
-                        ("mfa_serial", &s.mfa_serial),
-                        ("mfa_command", &s.mfa_command),
-                        ("duration", &s.duration),
-                    ],
-                    "sso sessions take this from IAM Identity Center (the permission set), not from credd",
-                ),
-            };
-            for (key, v) in refused {
-                if let Some(v) = v {
-                    let l = c.loc(v);
-                    c.error(l, key, why.into(), None);
-                }
-            }
-            if let Some(v) = &s.role_session_name {
-                c.pattern(
-                    "role_session_name",
-                    v,
-                    is_role_session_name(v.get_ref()),
-                    "2-64 letters, digits or _+=,.@-",
-                );
-            }
-            if let Some(v) = &s.external_id {
-                let ok = (2..=1224).contains(&v.get_ref().len());
-                c.pattern("external_id", v, ok, "2-1224 characters long");
-            }
-            if let Some(v) = &s.mfa_serial {
-                c.pattern("mfa_serial", v, is_mfa_serial(v.get_ref()), "an MFA device ARN or serial number");
-            }
-            if let (Some(cmd), None) = (&s.mfa_command, &s.mfa_serial) {
-                let l = c.loc(cmd);
-                c.error(
-                    l,
-                    "mfa_command",
-                    "an MFA command needs an mfa_serial to send the code for".into(),
-                    None,
-                );
-            }
-            if let Some(r) = &s.region {
-                c.pattern("region", r, is_region(r.get_ref()), "a region name like \"eu-west-1\"");
-            }
-            let duration = s.duration.as_ref().map(|v| {
-                let dur = c.duration("duration", &Some(v.clone()), method.default_duration());
-                let (lo, hi) = method.duration_range();
-                if dur < lo || dur > hi {
-                    let l = c.loc(v);
-                    c.error(
-                        l,
-                        "duration",
-                        format!("{} sessions last {} to {}", method.as_str(), short(lo), short(hi)),
-                        None,
-                    );
-                }
-                dur
-            });
-            let write_profile = s.write_profile.as_ref().map(|w| *w.get_ref()).unwrap_or(true);
-            if let (false, None) = (write_profile, &s.env_file) {
-                let l = s.write_profile.as_ref().map(|w| c.loc(w)).unwrap_or(loc);
-                c.error(
-                    l,
-                    "write_profile",
-                    "with write_profile = false the session needs an env_file to go to".into(),
-                    None,
-                );
-            }
-            let home = match (write_profile, s.env_file.as_ref().and_then(|v| c.env_path(v))) {
-                (true, None) | (false, None) => Home::Profile,
-                (true, Some(p)) => Home::Both(p),
-                (false, Some(p)) => Home::EnvFile(p),
-            };
-            let get = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.get_ref().clone());
-            config.sessions.push(SessionConfig {
-                name,
-                home,
-                settings: Settings {
-                    method,
-                    source_profile: s.source_profile.get_ref().clone(),
-                    role_arn: get(&s.role_arn),
-                    external_id: get(&s.external_id),
-                    role_session_name: get(&s.role_session_name),
-                    mfa_serial: get(&s.mfa_serial),
-                    mfa_command: get(&s.mfa_command),
-                    duration: duration.unwrap_or(method.default_duration()),
-                    region: get(&s.region),
-                },
-                loc,
-                source_loc: c.loc(&s.source_profile),
-            });
-        }
-        for w in &raw.watch {
-            let w = w.get_ref();
-            let Some(env_file) = c.env_path(&w.env_file) else { continue };
-            let name = w
-                .name
-                .as_ref()
-                .map(|n| n.get_ref().clone())
-                .unwrap_or_else(|| env_file.display().to_string());
-            config.watches.push(WatchConfig { name, env_file });
-        }
-        if c.errors.is_empty() { Ok(config) } else { Err(c.errors) }
+    }
+
+    fn watch(&mut self, w: &RawWatch) -> Option<WatchConfig> {
+        let env_file = self.env_path(&w.env_file)?;
+        let name =
+            w.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| env_file.display().to_string());
+        Some(WatchConfig { name, env_file })
     }
 }
 
@@ -523,31 +353,6 @@ mod tests {
         assert!(e[1].contains("did you mean \"json\"?"), "{}", e[1]);
         let e = errors("[[session]]\nname = \"a\"\nmethod = \"asume-role\"\nsource_profile = \"b\"\n");
         assert!(e[0].contains(":3:10:") && e[0].contains("did you mean \"assume-role\"?"), "{}", e[0]);
-    }
-
-    #[test]
-    fn session_rules() {
-        let base = "[[session]]\nname = \"a\"\nsource_profile = \"b\"\n";
-        let e = errors(&format!("{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::12:role/x\"\n"));
-        assert!(e[0].contains("role_arn"), "{e:?}");
-        let e = errors(&format!(
-            "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\nduration = \"13h\"\n"
-        ));
-        assert!(e[0].contains("assume-role sessions last 15m to 12h"), "{e:?}");
-        let e = errors(&format!("{base}method = \"session-token\"\nduration = \"37h\"\n"));
-        assert!(e[0].contains("36h"), "{e:?}");
-        let e = errors(&format!(
-            "{base}method = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\nrole_session_name = \"has space\"\n"
-        ));
-        assert!(e[0].contains("role_session_name"), "{e:?}");
-        let e = errors("[[session]]\nname = \"a\"\nsource_profile = \"a\"\nmethod = \"session-token\"\n");
-        assert!(e[0].contains("cannot also read its keys"), "{e:?}");
-        let e = errors(
-            "[[session]]\nname = \"a\"\nsource_profile = \"b\"\nmethod = \"session-token\"\nmfa_command = \"x\"\n",
-        );
-        assert!(e[0].contains("needs an mfa_serial"), "{e:?}");
-        let dup = format!("{base}method = \"session-token\"\n{base}method = \"session-token\"\n");
-        assert!(errors(&dup)[0].contains("already defined on line 2"));
     }
 
     #[test]

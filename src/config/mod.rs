@@ -7,9 +7,11 @@
 //!
 //! No file at all is a valid configuration: zero-config mode.
 //!
-//! This file holds the validated types and the format checks; `load.rs` reads and checks a file.
+//! This file holds the validated types and the format checks; `load.rs` reads and checks a file,
+//! and `rules.rs` says which keys each session method requires or refuses.
 
 mod load;
+mod rules;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -87,10 +89,7 @@ impl Method {
 
     /// The range STS accepts (role chaining narrows it further; see `sessions.rs`).
     pub fn duration_range(self) -> (Duration, Duration) {
-        match self {
-            Method::AssumeRole | Method::Sso => (Duration::from_secs(900), Duration::from_secs(12 * 3600)),
-            Method::SessionToken => (Duration::from_secs(900), Duration::from_secs(36 * 3600)),
-        }
+        rules::of(self).duration
     }
 }
 

@@ -365,157 +365,245 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
         crate::paths::socket_path(opts.socket_override.as_deref(), &ProcessEnv, config.socket.as_deref());
     let listener = server::bind(&socket)?;
     let setup = |what| move |source| DaemonError::Setup { what, source };
-    let mut hup = signal(SignalKind::hangup()).map_err(setup("signal handling"))?;
-    let mut term = signal(SignalKind::terminate()).map_err(setup("signal handling"))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(setup("signal handling"))?;
-    let timer = wallclock::WallTimer::new().map_err(setup("the wall-clock timer"))?;
-
-    let files = opts.files.clone();
-    // Watch before the first read: an edit that lands between the two is then seen, not lost.
-    let (change_tx, mut change_rx) = mpsc::unbounded_channel();
-    let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config, None, &[]), change_tx)
-        .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
-    let loaded = read_files(&files, None, &config, &opts.host_user);
-    // The SSO cache files are known once the config file is read; watch them from here.
-    watcher.update(watch_plan(&files, &opts.config_path, &config, Some(&loaded), &[]));
-    let (control_tx, mut control_rx) = mpsc::channel(256);
-    let notifier = Notifier::new(config.notify.clone(), control_tx.clone());
-    let engine = Engine::new(config, opts.host_user.clone());
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-    let mut r = Runner {
-        engine,
-        files: files.clone(),
-        loaded,
-        socket,
-        started_at: Utc::now(),
-        used: Arc::new(Mutex::new(UsedCodes::default())),
-        done_tx,
-        in_flight: 0,
-        waiters: HashMap::new(),
-        alerts: Alerts::default(),
-        notifier,
-        opts,
-        blocked: HashMap::new(),
+    let mut signals = Signals {
+        hup: signal(SignalKind::hangup()).map_err(setup("signal handling"))?,
+        term: signal(SignalKind::terminate()).map_err(setup("signal handling"))?,
+        int: signal(SignalKind::interrupt()).map_err(setup("signal handling"))?,
     };
-    match &r.engine.config().path {
-        Some(p) => tracing::info!("credd {} started; config {}", env!("CARGO_PKG_VERSION"), p.display()),
-        None => tracing::info!(
-            "credd {} started with no config file ({} does not exist): tracking what is in {}",
-            env!("CARGO_PKG_VERSION"),
-            r.opts.config_path.display(),
-            files.credentials.display()
-        ),
-    }
-    let now = Utc::now();
-    r.engine.reconcile(&r.loaded, now);
-    crate::sys::release_free_memory();
-    tracing::info!("listening on {}; {}", r.socket.display(), r.engine.summary(now));
-
+    let timer = wallclock::WallTimer::new().map_err(setup("the wall-clock timer"))?;
+    let (mut l, control_tx) = Loop::start(opts, config, socket)?;
     let server_task = tokio::spawn(server::serve(listener, control_tx));
     tokio::pin!(shutdown);
     // The socket is bound and served and the first scan is done: tell systemd we are ready.
-    let sd = crate::service::sdnotify::Notifier::from_env();
-    let mut last_summary = r.engine.summary(now);
-    sd.send(&format!("READY=1\nSTATUS={last_summary}"));
+    l.sd.send(&format!("READY=1\nSTATUS={}", l.last_summary));
+    l.turns(&timer, &mut signals, shutdown).await;
+    l.stop(server_task).await;
+    Ok(())
+}
 
+/// The signals the daemon answers.
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+/// The select loop: the runner, what the loop waits on, and what it carries from one turn to the
+/// next.
+struct Loop {
+    r: Runner,
+    watcher: Watcher,
+    change_rx: mpsc::UnboundedReceiver<()>,
+    done_rx: mpsc::UnboundedReceiver<(String, Outcome)>,
+    control_rx: mpsc::Receiver<Control>,
+    sd: crate::service::sdnotify::Notifier,
+    last_summary: String,
     // The pass over every session (refreshes due, alerts, the next wake) is needed after
     // anything that can change a session, and when its wake comes; a status request changes
     // nothing, so a run of them (a prompt, a script, thousands of sessions) skips it.
-    let (mut stale, mut wake) = (true, None);
-    let mut trim_at: Option<tokio::time::Instant> = None;
+    stale: bool,
+    wake: Option<DateTime<Utc>>,
+    trim_at: Option<tokio::time::Instant>,
     // When the last burst of file events settles, the files are read again. A deadline, not a
     // sleep in the loop: a refresh that finishes meanwhile is answered at once, not after the
     // debounce and a re-read of its own write.
-    let mut reread_at: Option<tokio::time::Instant> = None;
-    loop {
-        if stale {
-            for name in r.engine.due(Utc::now()) {
-                if let Ok(Begin::Start(spec)) = r.engine.begin(&name, false) {
-                    r.spawn(spec, None);
-                }
-            }
-            let views = r.alert();
-            wake = r.next_wake(&views);
+    reread_at: Option<tokio::time::Instant>,
+}
+
+impl Loop {
+    /// Watches and reads the files, and makes the first scan. Returns the sender the control
+    /// socket's server hands requests to.
+    fn start(
+        opts: Options,
+        config: Config,
+        socket: PathBuf,
+    ) -> Result<(Loop, mpsc::Sender<Control>), DaemonError> {
+        let files = opts.files.clone();
+        // Watch before the first read: an edit that lands between the two is then seen, not lost.
+        let (change_tx, change_rx) = mpsc::unbounded_channel();
+        let mut watcher = Watcher::new(watch_plan(&files, &opts.config_path, &config, None, &[]), change_tx)
+            .map_err(|e| DaemonError::Setup { what: "file watching", source: std::io::Error::other(e) })?;
+        let loaded = read_files(&files, None, &config, &opts.host_user);
+        // The SSO cache files are known once the config file is read; watch them from here.
+        watcher.update(watch_plan(&files, &opts.config_path, &config, Some(&loaded), &[]));
+        let (control_tx, control_rx) = mpsc::channel(256);
+        let notifier = Notifier::new(config.notify.clone(), control_tx.clone());
+        let engine = Engine::new(config, opts.host_user.clone());
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let mut r = Runner {
+            engine,
+            files: files.clone(),
+            loaded,
+            socket,
+            started_at: Utc::now(),
+            used: Arc::new(Mutex::new(UsedCodes::default())),
+            done_tx,
+            in_flight: 0,
+            waiters: HashMap::new(),
+            alerts: Alerts::default(),
+            notifier,
+            opts,
+            blocked: HashMap::new(),
+        };
+        match &r.engine.config().path {
+            Some(p) => tracing::info!("credd {} started; config {}", env!("CARGO_PKG_VERSION"), p.display()),
+            None => tracing::info!(
+                "credd {} started with no config file ({} does not exist): tracking what is in {}",
+                env!("CARGO_PKG_VERSION"),
+                r.opts.config_path.display(),
+                files.credentials.display()
+            ),
         }
-        stale = true;
-        tokio::select! {
-            // Finished refreshes first: their waiting clients are answered before anything else.
-            biased;
-            Some((name, outcome)) = done_rx.recv() => {
-                if r.finish(name, outcome) {
-                    watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &r.blocked_paths()));
+        let now = Utc::now();
+        r.engine.reconcile(&r.loaded, now);
+        crate::sys::release_free_memory();
+        tracing::info!("listening on {}; {}", r.socket.display(), r.engine.summary(now));
+        let last_summary = r.engine.summary(now);
+        let l = Loop {
+            r,
+            watcher,
+            change_rx,
+            done_rx,
+            control_rx,
+            sd: crate::service::sdnotify::Notifier::from_env(),
+            last_summary,
+            stale: true,
+            wake: None,
+            trim_at: None,
+            reread_at: None,
+        };
+        Ok((l, control_tx))
+    }
+
+    /// Turns until a signal or `shutdown` says to stop.
+    async fn turns(
+        &mut self,
+        timer: &wallclock::WallTimer,
+        signals: &mut Signals,
+        mut shutdown: std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) {
+        loop {
+            if self.stale {
+                self.pass();
+            }
+            self.stale = true;
+            tokio::select! {
+                // Finished refreshes first: their waiting clients are answered before anything else.
+                biased;
+                Some((name, outcome)) = self.done_rx.recv() => self.finished(name, outcome),
+                Some(()) = self.change_rx.recv() => self.files_touched(),
+                _ = tokio::time::sleep_until(self.reread_at.unwrap_or_else(tokio::time::Instant::now)), if self.reread_at.is_some() => self.reread(),
+                _ = wallclock::sleep_until(timer, self.wake) => {}
+                _ = tokio::time::sleep_until(self.trim_at.unwrap_or_else(tokio::time::Instant::now)), if self.trim_at.is_some() => self.trim(),
+                Some(c) = self.control_rx.recv() => self.request(c).await,
+                _ = signals.hup.recv() => {
+                    tracing::info!("SIGHUP: reloading the configuration");
+                    self.r.control(Control::Reload(oneshot::channel().0));
                 }
+                _ = signals.term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
+                _ = signals.int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
+                _ = &mut shutdown => { tracing::info!("shutting down"); break; }
             }
-            Some(()) = change_rx.recv() => {
-                // Let the burst settle (events that come meanwhile join it), then read once.
-                stale = false;
-                reread_at.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE);
-            }
-            _ = tokio::time::sleep_until(reread_at.unwrap_or_else(tokio::time::Instant::now)), if reread_at.is_some() => {
-                reread_at = None;
-                while change_rx.try_recv().is_ok() {}
-                r.files_changed();
-                watcher.update(watch_plan(&files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &r.blocked_paths()));
-            }
-            _ = wallclock::sleep_until(&timer, wake) => {}
-            _ = tokio::time::sleep_until(trim_at.unwrap_or_else(tokio::time::Instant::now)), if trim_at.is_some() => {
-                // Nothing changed; the trim below hands back what the last status freed.
-                stale = false;
-                trim_at = None;
-                crate::sys::release_free_memory();
-            }
-            Some(c) = control_rx.recv() => {
-                stale = !matches!(c, Control::Status(_));
-                if !stale {
-                    trim_at = Some(tokio::time::Instant::now() + STATUS_TRIM);
-                }
-                r.control(c);
-                // Let the server task send the reply before this loop's next pass over every
-                // session (due, alerts): a client should not wait for bookkeeping.
-                tokio::task::yield_now().await;
-            }
-            _ = hup.recv() => {
-                tracing::info!("SIGHUP: reloading the configuration");
-                r.control(Control::Reload(oneshot::channel().0));
-            }
-            _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
-            _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
-            _ = &mut shutdown => { tracing::info!("shutting down"); break; }
+            self.turn_done();
         }
+    }
+
+    /// The pass over every session: starts the refreshes that are due, alerts, and sets the next
+    /// wake.
+    fn pass(&mut self) {
+        let r = &mut self.r;
+        for name in r.engine.due(Utc::now()) {
+            if let Ok(Begin::Start(spec)) = r.engine.begin(&name, false) {
+                r.spawn(spec, None);
+            }
+        }
+        let views = r.alert();
+        self.wake = r.next_wake(&views);
+    }
+
+    fn finished(&mut self, name: String, outcome: Outcome) {
+        if self.r.finish(name, outcome) {
+            self.update_watches();
+        }
+    }
+
+    fn files_touched(&mut self) {
+        // Let the burst settle (events that come meanwhile join it), then read once.
+        self.stale = false;
+        self.reread_at.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE);
+    }
+
+    fn reread(&mut self) {
+        self.reread_at = None;
+        while self.change_rx.try_recv().is_ok() {}
+        self.r.files_changed();
+        self.update_watches();
+    }
+
+    fn update_watches(&mut self) {
+        let r = &self.r;
+        let plan =
+            watch_plan(&r.files, &r.opts.config_path, r.engine.config(), Some(&r.loaded), &r.blocked_paths());
+        self.watcher.update(plan);
+    }
+
+    fn trim(&mut self) {
+        // Nothing changed; the trim below hands back what the last status freed.
+        self.stale = false;
+        self.trim_at = None;
+        crate::sys::release_free_memory();
+    }
+
+    async fn request(&mut self, c: Control) {
+        self.stale = !matches!(c, Control::Status(_));
+        if !self.stale {
+            self.trim_at = Some(tokio::time::Instant::now() + STATUS_TRIM);
+        }
+        self.r.control(c);
+        // Let the server task send the reply before this loop's next pass over every
+        // session (due, alerts): a client should not wait for bookkeeping.
+        tokio::task::yield_now().await;
+    }
+
+    fn turn_done(&mut self) {
         // Keep `systemctl --user status credd` current, but only say something when it changed.
-        let summary = r.engine.summary(Utc::now());
-        if summary != last_summary {
-            sd.send(&format!("STATUS={summary}"));
-            last_summary = summary;
+        let summary = self.r.engine.summary(Utc::now());
+        if summary != self.last_summary {
+            self.sd.send(&format!("STATUS={summary}"));
+            self.last_summary = summary;
         }
         // Whatever this turn read or resolved is freed by now; give the free pages back before
         // sleeping, so that the daemon's footprint between events is what it keeps. A status
         // turn keeps them for the next status, until STATUS_TRIM has passed; a trim here hands
         // those back too, so a pending STATUS_TRIM would only repeat it.
-        if stale {
+        if self.stale {
             crate::sys::release_free_memory();
-            trim_at = None;
+            self.trim_at = None;
         }
     }
-    sd.send("STOPPING=1");
-    server_task.abort();
-    let _ = std::fs::remove_file(&r.socket);
-    if r.in_flight > 0 {
-        tracing::info!("waiting for {} refresh(es) in flight to finish writing", r.in_flight);
-        let drain = async {
-            while r.in_flight > 0 {
-                match done_rx.recv().await {
-                    Some((name, outcome)) => {
-                        r.finish(name, outcome);
+
+    /// Stops serving, and gives refreshes in flight [`DRAIN`] to finish their write.
+    async fn stop(mut self, server_task: tokio::task::JoinHandle<()>) {
+        let r = &mut self.r;
+        self.sd.send("STOPPING=1");
+        server_task.abort();
+        let _ = std::fs::remove_file(&r.socket);
+        if r.in_flight > 0 {
+            tracing::info!("waiting for {} refresh(es) in flight to finish writing", r.in_flight);
+            let drain = async {
+                while r.in_flight > 0 {
+                    match self.done_rx.recv().await {
+                        Some((name, outcome)) => {
+                            r.finish(name, outcome);
+                        }
+                        None => break,
                     }
-                    None => break,
                 }
-            }
-        };
-        let _ = tokio::time::timeout(DRAIN, drain).await;
+            };
+            let _ = tokio::time::timeout(DRAIN, drain).await;
+        }
+        tracing::info!("stopped");
     }
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// Loads the config again. `Ok(None)`: unchanged. A broken config is reported, and the old one

@@ -61,92 +61,126 @@ fn py_lines(text: &str) -> Vec<&str> {
 
 /// The first line (1-based) botocore refuses, and why; `None` when it parses the file.
 pub fn refusal(text: &str) -> Option<(usize, Refusal)> {
-    /// One option's value: the first line's, then each continuation (blank ones included).
-    struct Value {
-        /// Its section's index in `names`; `None` for `[DEFAULT]`.
-        section: Option<usize>,
-        key: String,
-        pieces: Vec<(usize, String)>,
+    let mut reader = Reader::default();
+    for (idx, line) in py_lines(text).into_iter().enumerate() {
+        if let Err(raised) = reader.line(idx + 1, line) {
+            return Some(raised);
+        }
     }
-    let mut names: Vec<&str> = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
+    if reader.first_error.is_some() {
+        return reader.first_error;
+    }
+    sub_property_refusal(&reader.names, &reader.values)
+}
+
+/// One option's value: the first line's, then each continuation (blank ones included).
+struct Value {
+    /// Its section's index in `names`; `None` for `[DEFAULT]`.
+    section: Option<usize>,
+    key: String,
+    pieces: Vec<(usize, String)>,
+}
+
+/// `configparser` reading a file line by line, in strict mode.
+#[derive(Default)]
+struct Reader<'a> {
+    names: Vec<&'a str>,
+    values: Vec<Value>,
     // configparser's state: the section (`Some(None)` is `[DEFAULT]`), the option a continuation
     // would extend (an index into `values`), and the indentation of the line that opened it.
-    let mut section: Option<Option<usize>> = None;
-    let mut section_name = "";
-    let mut option: Option<usize> = None;
-    let mut indent_level = 0usize;
+    section: Option<Option<usize>>,
+    section_name: &'a str,
+    option: Option<usize>,
+    indent_level: usize,
     // configparser's `elements_added`: what strict mode refuses to see twice, with its line.
-    let mut sections_seen: HashMap<&str, usize> = HashMap::new();
-    let mut keys_seen: HashMap<(&str, String), usize> = HashMap::new();
+    sections_seen: HashMap<&'a str, usize>,
+    keys_seen: HashMap<(&'a str, String), usize>,
     // A line that is not a property does not stop configparser: it raises at the end, unless a
     // duplicate raises first.
-    let mut first_error: Option<(usize, Refusal)> = None;
-    for (idx, line) in py_lines(text).into_iter().enumerate() {
-        let lineno = idx + 1;
+    first_error: Option<(usize, Refusal)>,
+}
+
+impl<'a> Reader<'a> {
+    /// Reads one line; `Err` when configparser raises on it at once.
+    fn line(&mut self, lineno: usize, line: &'a str) -> Result<(), (usize, Refusal)> {
         let value = line.trim_matches(py_space);
         if value.starts_with(['#', ';']) {
-            continue;
+            return Ok(());
         }
         // A continuation needs an option with a name (configparser's `optname` is truthy).
-        let extendable = option.filter(|&o| !values[o].key.is_empty());
+        let extendable = self.option.filter(|&o| !self.values[o].key.is_empty());
         if value.is_empty() {
             if let Some(o) = extendable {
-                values[o].pieces.push((lineno, String::new()));
+                self.values[o].pieces.push((lineno, String::new()));
             }
-            continue;
+            return Ok(());
         }
         let indent = line.chars().take_while(|c| py_space(*c)).count();
         if let Some(o) = extendable
-            && indent > indent_level
+            && indent > self.indent_level
         {
-            values[o].pieces.push((lineno, value.to_string()));
-            continue;
+            self.values[o].pieces.push((lineno, value.to_string()));
+            return Ok(());
         }
-        indent_level = indent;
+        self.indent_level = indent;
         // `\[(?P<header>.+)\]`, matched at the start: the name runs to the last `]`.
         let header =
             value.strip_prefix('[').and_then(|rest| rest.rfind(']').filter(|&i| i > 0).map(|i| &rest[..i]));
-        if let Some(name) = header {
-            if let Some(&first) = sections_seen.get(name) {
-                let dup = Refusal::SectionDuplicated { name: name.to_string(), first };
-                return Some(first_error.unwrap_or((lineno, dup)));
-            }
-            section = Some(if name == "DEFAULT" {
-                None
-            } else {
-                sections_seen.insert(name, lineno);
-                names.push(name);
-                Some(names.len() - 1)
-            });
-            section_name = name;
-            option = None;
-            continue;
+        match header {
+            Some(name) => self.header(lineno, name),
+            None => self.property(lineno, value),
         }
-        let Some(current) = section else {
-            return Some(first_error.unwrap_or((lineno, Refusal::BeforeAnySection)));
+    }
+
+    fn header(&mut self, lineno: usize, name: &'a str) -> Result<(), (usize, Refusal)> {
+        if let Some(&first) = self.sections_seen.get(name) {
+            let dup = Refusal::SectionDuplicated { name: name.to_string(), first };
+            return Err(self.raise(lineno, dup));
+        }
+        self.section = Some(if name == "DEFAULT" {
+            None
+        } else {
+            self.sections_seen.insert(name, lineno);
+            self.names.push(name);
+            Some(self.names.len() - 1)
+        });
+        self.section_name = name;
+        self.option = None;
+        Ok(())
+    }
+
+    fn property(&mut self, lineno: usize, value: &str) -> Result<(), (usize, Refusal)> {
+        let Some(current) = self.section else {
+            return Err(self.raise(lineno, Refusal::BeforeAnySection));
         };
         // `(?P<option>.*?)\s*(?P<vi>[=:])\s*(?P<value>.*)$`: the first `=` or `:` divides.
         let Some(at) = value.find(['=', ':']) else {
-            first_error.get_or_insert((lineno, Refusal::NotAProperty));
-            continue;
+            self.first_error.get_or_insert((lineno, Refusal::NotAProperty));
+            return Ok(());
         };
         let key = value[..at].trim_end_matches(py_space).to_lowercase();
         if key.is_empty() {
-            first_error.get_or_insert((lineno, Refusal::NoName));
+            self.first_error.get_or_insert((lineno, Refusal::NoName));
         }
-        if let Some(&first) = keys_seen.get(&(section_name, key.clone())) {
-            let dup = Refusal::KeyDuplicated { section: section_name.to_string(), key, first };
-            return Some(first_error.unwrap_or((lineno, dup)));
+        if let Some(&first) = self.keys_seen.get(&(self.section_name, key.clone())) {
+            let dup = Refusal::KeyDuplicated { section: self.section_name.to_string(), key, first };
+            return Err(self.raise(lineno, dup));
         }
-        keys_seen.insert((section_name, key.clone()), lineno);
+        self.keys_seen.insert((self.section_name, key.clone()), lineno);
         let first_piece = value[at + 1..].trim_matches(py_space).to_string();
-        values.push(Value { section: current, key, pieces: vec![(lineno, first_piece)] });
-        option = Some(values.len() - 1);
+        self.values.push(Value { section: current, key, pieces: vec![(lineno, first_piece)] });
+        self.option = Some(self.values.len() - 1);
+        Ok(())
     }
-    if first_error.is_some() {
-        return first_error;
+
+    /// What configparser raises on `lineno`: the first line it could not parse before, if any.
+    fn raise(&mut self, lineno: usize, why: Refusal) -> (usize, Refusal) {
+        self.first_error.take().unwrap_or((lineno, why))
     }
+}
+
+/// The first sub-property botocore cannot parse, once configparser has read the file.
+fn sub_property_refusal(names: &[&str], values: &[Value]) -> Option<(usize, Refusal)> {
     // botocore then reads every named section's options, `[DEFAULT]`'s included unless the
     // section sets the key itself, and parses a value that opens with an empty line (after
     // configparser trims its end) as `key = value` lines.

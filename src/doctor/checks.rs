@@ -1,17 +1,17 @@
 //! Everything doctor can find without the network: the environment, the two files (unreadable,
-//! unparseable, too open), the key material, the expiry keys, regions, role profiles, and the
-//! sessions credd keeps that have not been issued yet. Pure over its [`Inputs`], so each rule is
-//! tested with a map for an environment and strings for files.
+//! unparseable, too open), the key material (judged by `material.rs`), the expiry keys, regions,
+//! role profiles (`profile.rs`), and the sessions credd keeps that have not been issued yet. Pure
+//! over its [`Inputs`], so each rule is tested with a map for an environment and strings for files.
 //!
 //! Each finding is written as it would be for the profile in use; whether it decides the verdict
 //! is `doctor::judge`'s call, made once for every check.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use super::regions;
+use super::material::{Material, check_material};
+use super::profile::{check_expiry, check_profile_region, check_region, check_role};
 use super::{Finding, Severity, Source};
 use crate::finding::Code;
 use crate::paths::Env;
@@ -65,154 +65,6 @@ pub fn selected_profile(env: &dyn Env, flag: Option<&str>) -> (String, &'static 
     ("default".to_string(), "the default")
 }
 
-/// What is wrong with a key, secret or token's characters, if anything. Never echoes the value.
-pub fn material_problem(v: &str) -> Option<String> {
-    if v != v.trim() {
-        return Some("has leading or trailing whitespace".into());
-    }
-    if v.starts_with(['"', '\'']) || v.ends_with(['"', '\'']) {
-        return Some("is wrapped in quotes".into());
-    }
-    if let Some(pos) = v.chars().position(char::is_whitespace) {
-        return Some(format!("has whitespace inside it (character {})", pos + 1));
-    }
-    if let Some((pos, c)) = v.chars().enumerate().find(|(_, c)| !c.is_ascii() || c.is_ascii_control()) {
-        return Some(format!(
-            "has an invisible or non-ASCII character U+{:04X} at character {}",
-            c as u32,
-            pos + 1
-        ));
-    }
-    None
-}
-
-fn key_id_ok(k: &str) -> bool {
-    k.len() == 20
-        && (k.starts_with("AKIA") || k.starts_with("ASIA"))
-        && k[4..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-}
-
-/// The key material of one credential set, wherever it came from.
-struct Material<'a> {
-    key_id: Option<&'a str>,
-    secret: Option<&'a str>,
-    token: Option<&'a str>,
-    legacy_token: Option<&'a str>,
-}
-
-fn check_material(
-    m: &Material,
-    profile: Option<&str>,
-    source: Source,
-    how_to_set: &str,
-    out: &mut Vec<Finding>,
-) {
-    let mut bad = HashSet::new();
-    for (what, v) in
-        [("access key ID", m.key_id), ("secret access key", m.secret), ("session token", m.token)]
-    {
-        let Some(v) = v else { continue };
-        if let Some(problem) = material_problem(v) {
-            bad.insert(what);
-            out.push(Finding::new(
-                Code::KeyWhitespace,
-                Severity::Error,
-                profile,
-                source,
-                format!("the {what} {problem}; STS sees those characters as part of the key"),
-                format!("re-enter it exactly as issued: {how_to_set}"),
-            ));
-        }
-    }
-    if let Some(k) = m.key_id
-        && !bad.contains("access key ID")
-        && !key_id_ok(k)
-    {
-        out.push(Finding::new(
-            Code::KeyFormat,
-            Severity::Error,
-            profile,
-            source,
-            format!(
-                "the access key ID {} is not AKIA or ASIA followed by 16 capitals and digits",
-                short_key_id(k)
-            ),
-            format!("copy the key ID again from the IAM console: {how_to_set}"),
-        ));
-    }
-    if let Some(s) = m.secret
-        && !bad.contains("secret access key")
-        && s.len() != 40
-    {
-        out.push(Finding::new(
-            Code::KeyFormat,
-            Severity::Error,
-            profile,
-            source,
-            format!("the secret access key is {} characters long; AWS secrets have 40", s.len()),
-            format!(
-                "copy the secret again (it is shown only once; create a new key if you lost it): {how_to_set}"
-            ),
-        ));
-    }
-    let key = m.key_id.unwrap_or_default();
-    let any_token = m.token.or(m.legacy_token);
-    if key.starts_with("ASIA") && any_token.is_none() {
-        out.push(Finding::new(
-            Code::SessionTokenMissing,
-            Severity::Error,
-            profile,
-            source,
-            format!(
-                "{} is a temporary key (ASIA…) but there is no session token beside it",
-                short_key_id(key)
-            ),
-            "set the session token that was issued with the key, or get a new session".into(),
-        ));
-    }
-    if key.starts_with("AKIA") && any_token.is_some() {
-        out.push(Finding::new(
-            Code::SessionTokenUnexpected,
-            Severity::Error,
-            profile,
-            source,
-            format!(
-                "{} is a long-term key (AKIA…) but a session token is set too; STS rejects the pair",
-                short_key_id(key)
-            ),
-            "remove the leftover session token".into(),
-        ));
-    }
-    if let (Some(t), Some(l)) = (m.token, m.legacy_token)
-        && t != l
-    {
-        out.push(Finding::new(
-            Code::LegacyTokenConflict,
-            Severity::Error,
-            profile,
-            source,
-            "the legacy security token differs from the session token, and botocore (the aws CLI, boto3) sends the legacy one".into(),
-            match source {
-                Source::Env => "unset AWS_SECURITY_TOKEN, or set it to AWS_SESSION_TOKEN's value".into(),
-                _ => "remove aws_security_token from the profile, or make it equal aws_session_token".into(),
-            },
-        ));
-    }
-    if let (Some(_), None) | (None, Some(_)) = (m.key_id, m.secret) {
-        let (have, missing) =
-            if m.key_id.is_some() { ("access key ID", "secret") } else { ("secret", "access key ID") };
-        let code = if source == Source::Env { Code::EnvPartial } else { Code::KeyIncomplete };
-        out.push(Finding::new(
-            code,
-            Severity::Error,
-            profile,
-            source,
-            format!("an {have} is set without its {missing}"),
-            format!("set both, or neither: {how_to_set}"),
-        ));
-    }
-}
-
 /// The profile an ignored section header was meant for: `[profile work]` → `work`, `[work]` →
 /// `work`. `None` for other kinds of sections.
 fn meant_profile(header: &str) -> Option<&str> {
@@ -224,68 +76,17 @@ fn meant_profile(header: &str) -> Option<&str> {
     }
 }
 
-fn check_expiry(
-    at: DateTime<Utc>,
-    origin: &str,
-    profile: Option<&str>,
-    source: Source,
-    now: DateTime<Utc>,
-    out: &mut Vec<Finding>,
-) {
-    if at <= now {
-        out.push(Finding::new(
-            Code::SessionExpired,
-            Severity::Error,
-            profile,
-            source,
-            format!(
-                "the session expired at {} ({origin})",
-                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            ),
-            "get a new session (or let credd keep it fresh: add a [[session]] for it)".into(),
-        ));
-    } else if at - now < chrono::Duration::minutes(15) {
-        out.push(Finding::new(
-            Code::SessionExpiring,
-            Severity::Warn,
-            profile,
-            source,
-            format!("the session expires in {} min ({origin})", (at - now).num_minutes()),
-            "refresh it soon; credd can do it ahead of time".into(),
-        ));
-    }
-}
-
-fn check_region(
-    region: &str,
-    profile: Option<&str>,
-    source: Source,
-    what: &str,
-    out: &mut Vec<Finding>,
-) -> bool {
-    if regions::known(region) {
-        return true;
-    }
-    let fix = match regions::suggest(region) {
-        Some(r) => format!("did you mean \"{r}\"? set {what} = {r}"),
-        None => format!("set {what} to a region such as us-east-1"),
-    };
-    out.push(Finding::new(
-        Code::RegionInvalid,
-        Severity::Error,
-        profile,
-        source,
-        format!("\"{region}\" is not an AWS region"),
-        fix,
-    ));
-    false
-}
-
 pub fn run(i: &Inputs) -> Vec<Finding> {
     let mut out = Vec::new();
-    let env = i.env;
-    let (selected, selected_by) = selected_profile(env, i.profile_flag.as_deref());
+    let selected = selected_profile(i.env, i.profile_flag.as_deref());
+    check_files(i, &selected.0, &mut out);
+    let env_key = check_env(i, &selected, &mut out);
+    check_profiles(i, &selected, env_key, &mut out);
+    out
+}
 
+/// The two files as wholes: unreadable, unparseable, too open, sections every SDK ignores.
+fn check_files(i: &Inputs, selected: &str, out: &mut Vec<Finding>) {
     // A file that cannot be read is not an empty one: every SDK fails on it (botocore raises, the
     // Rust and Go SDKs give up on the profile), so it is an error, whichever profile is in use.
     for (source, e) in &i.unreadable {
@@ -314,31 +115,45 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         ));
     }
     for (doc, source) in [(i.credentials, Source::CredentialsFile), (i.config, Source::ConfigFile)] {
-        let Some(doc) = doc else { continue };
-        for (line, why) in doc.ignored_sections() {
-            let header = doc.text(&doc.lines()[line - 1]).trim().to_string();
-            let code = match why {
-                Ignored::BareNamesOnly(_) => Code::ProfilePrefixInCredentials,
-                Ignored::NeedsPrefix(_) => Code::MissingProfilePrefixInConfig,
-                _ => Code::SectionIgnored,
-            };
-            let path = if source == Source::CredentialsFile { &i.credentials_path } else { &i.config_path };
-            // When the section was meant for the profile in use, it is why that profile has no
-            // credentials (or region): every SDK will fail, so it is an error. Elsewhere, a warning.
-            let for_selected = meant_profile(&header).is_some_and(|m| m == selected);
-            out.push(Finding::new(
-                code,
-                if for_selected { Severity::Error } else { Severity::Warn },
-                for_selected.then_some(selected.as_str()),
-                source,
-                format!("{}:{line}: {header} is ignored by every SDK", path.display()),
-                why.to_string(),
-            ));
+        if let Some(doc) = doc {
+            check_ignored_sections(i, doc, source, selected, out);
         }
     }
+}
 
-    // The environment's credentials, which beat every profile.
-    let var = |k: &str| env.var(k).filter(|v| !v.is_empty());
+fn check_ignored_sections(
+    i: &Inputs,
+    doc: &Document,
+    source: Source,
+    selected: &str,
+    out: &mut Vec<Finding>,
+) {
+    for (line, why) in doc.ignored_sections() {
+        let header = doc.text(&doc.lines()[line - 1]).trim().to_string();
+        let code = match why {
+            Ignored::BareNamesOnly(_) => Code::ProfilePrefixInCredentials,
+            Ignored::NeedsPrefix(_) => Code::MissingProfilePrefixInConfig,
+            _ => Code::SectionIgnored,
+        };
+        let path = if source == Source::CredentialsFile { &i.credentials_path } else { &i.config_path };
+        // When the section was meant for the profile in use, it is why that profile has no
+        // credentials (or region): every SDK will fail, so it is an error. Elsewhere, a warning.
+        let for_selected = meant_profile(&header).is_some_and(|m| m == selected);
+        out.push(Finding::new(
+            code,
+            if for_selected { Severity::Error } else { Severity::Warn },
+            for_selected.then_some(selected),
+            source,
+            format!("{}:{line}: {header} is ignored by every SDK", path.display()),
+            why.to_string(),
+        ));
+    }
+}
+
+/// The environment's credentials, which beat every profile, and its region. Returns whether it
+/// sets an access key ID.
+fn check_env(i: &Inputs, (selected, selected_by): &(String, &str), out: &mut Vec<Finding>) -> bool {
+    let var = |k: &str| i.env.var(k).filter(|v| !v.is_empty());
     let env_key = var("AWS_ACCESS_KEY_ID");
     let env_secret = var("AWS_SECRET_ACCESS_KEY");
     let env_token = var("AWS_SESSION_TOKEN");
@@ -355,13 +170,13 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
             None,
             Source::Env,
             "export AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… again",
-            &mut out,
+            out,
         );
-        if selected_by != "the default" {
+        if *selected_by != "the default" {
             out.push(Finding::new(
                 Code::EnvShadowsProfile,
                 Severity::Error,
-                Some(&selected),
+                Some(selected),
                 Source::Env,
                 format!(
                     "AWS_ACCESS_KEY_ID{} in the environment overrides profile \"{selected}\" selected with {selected_by}: SDKs use the environment's keys first",
@@ -370,29 +185,40 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
                 "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN".into(),
             ));
         }
-        for key in ["AWS_CREDENTIAL_EXPIRATION", "AWS_SESSION_EXPIRATION", "AWSUME_EXPIRATION"] {
-            if let Some(raw) = var(key) {
-                match meta::parse_timestamp(&raw, false) {
-                    Some(at) => check_expiry(at, key, None, Source::Env, i.now, &mut out),
-                    None => out.push(Finding::new(
-                        Code::ExpiryUnreadable,
-                        Severity::Warn,
-                        None,
-                        Source::Env,
-                        format!("{key} is not a timestamp"),
-                        format!("set {key} in RFC3339, e.g. 2026-01-01T12:00:00Z"),
-                    )),
-                }
-                break;
-            }
-        }
+        check_env_expiry(i, out);
     }
     for key in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
         if let Some(r) = var(key) {
-            check_region(&r, None, Source::Env, key, &mut out);
+            check_region(&r, None, Source::Env, key, out);
         }
     }
+    env_key.is_some()
+}
 
+/// The first expiry variable a tool set beside the environment's keys.
+fn check_env_expiry(i: &Inputs, out: &mut Vec<Finding>) {
+    let var = |k: &str| i.env.var(k).filter(|v| !v.is_empty());
+    for key in ["AWS_CREDENTIAL_EXPIRATION", "AWS_SESSION_EXPIRATION", "AWSUME_EXPIRATION"] {
+        if let Some(raw) = var(key) {
+            match meta::parse_timestamp(&raw, false) {
+                Some(at) => check_expiry(at, key, None, Source::Env, i.now, out),
+                None => out.push(Finding::new(
+                    Code::ExpiryUnreadable,
+                    Severity::Warn,
+                    None,
+                    Source::Env,
+                    format!("{key} is not a timestamp"),
+                    format!("set {key} in RFC3339, e.g. 2026-01-01T12:00:00Z"),
+                )),
+            }
+            break;
+        }
+    }
+}
+
+/// The profiles: the kept ones not issued yet, the selected one if it is nowhere, and each
+/// profile examined (only `--profile`'s when given).
+fn check_profiles(i: &Inputs, selected: &(String, &str), env_key: bool, out: &mut Vec<Finding>) {
     let config_sections = i.config.map(Document::sections).unwrap_or_default();
     let cred_sections = i.credentials.map(Document::sections).unwrap_or_default();
     let merged = config_sections.clone().merged_with(&cred_sections);
@@ -406,72 +232,84 @@ pub fn run(i: &Inputs) -> Vec<Finding> {
         .filter(|k| i.profile_flag.as_ref().is_none_or(|p| *p == k.name))
         .collect();
     for k in &not_issued {
-        check_not_issued(k, &mut out);
+        check_not_issued(k, out);
     }
-    if merged.profile(&selected).is_none()
-        && (selected_by != "the default" || env_key.is_none())
+    let (name, selected_by) = selected;
+    if merged.profile(name).is_none()
+        && (*selected_by != "the default" || !env_key)
         && i.unreadable.is_empty()
-        && !not_issued.iter().any(|k| k.name == selected)
+        && !not_issued.iter().any(|k| k.name == *name)
     {
-        let fix = match crate::config::did_you_mean(&selected, names.iter().copied()) {
-            Some(m) => format!("did you mean \"{m}\"?"),
-            None if names.is_empty() => "create it with `aws configure`".into(),
-            None => format!("profiles that exist: {}", names.join(", ")),
-        };
-        out.push(Finding::new(
-            Code::ProfileNotFound,
-            Severity::Error,
-            Some(&selected),
-            Source::ConfigFile,
-            format!(
-                "profile \"{selected}\" (selected by {selected_by}) is in neither {} nor {}",
-                i.credentials_path.display(),
-                i.config_path.display()
-            ),
-            fix,
-        ));
+        out.push(profile_not_found(i, selected, &names));
     }
-
     let examine: Vec<&str> = match &i.profile_flag {
         Some(p) => names.iter().copied().filter(|n| n == p).collect(),
         None => names.clone(),
     };
     for name in examine {
         let p = merged.profile(name).expect("listed");
-        let important = name == selected;
         let in_creds = cred_sections.profile(name).is_some_and(|s| s.get("aws_access_key_id").is_some());
         let source = if in_creds { Source::CredentialsFile } else { Source::ConfigFile };
-        let m = Material {
-            key_id: p.get("aws_access_key_id"),
-            secret: p.get("aws_secret_access_key"),
-            token: p.get("aws_session_token"),
-            legacy_token: p.get("aws_security_token"),
-        };
-        let how = format!("aws configure --profile {name}");
-        check_material(&m, Some(name), source, &how, &mut out);
-        match meta::expiry(p) {
-            ExpiryRead::Found(e) => check_expiry(
-                e.at,
-                &format!("{} on line {}", e.key, e.line),
-                Some(name),
-                source,
-                i.now,
-                &mut out,
-            ),
-            ExpiryRead::Invalid { key, line } => out.push(Finding::new(
-                Code::ExpiryUnreadable,
-                Severity::Warn,
-                Some(name),
-                source,
-                format!("line {line}: `{key}` is not a timestamp any tool writes"),
-                "fix or remove the line; credd writes x_security_token_expires in RFC3339".into(),
-            )),
-            ExpiryRead::None => {}
-        }
-        check_role(name, p, &merged, &mut out);
-        check_profile_region(name, p, important, env, &mut out);
+        check_profile(i, name, p, source, &merged, name == selected.0, out);
     }
-    out
+}
+
+fn profile_not_found(i: &Inputs, (selected, selected_by): &(String, &str), names: &[&str]) -> Finding {
+    let fix = match crate::config::did_you_mean(selected, names.iter().copied()) {
+        Some(m) => format!("did you mean \"{m}\"?"),
+        None if names.is_empty() => "create it with `aws configure`".into(),
+        None => format!("profiles that exist: {}", names.join(", ")),
+    };
+    Finding::new(
+        Code::ProfileNotFound,
+        Severity::Error,
+        Some(selected),
+        Source::ConfigFile,
+        format!(
+            "profile \"{selected}\" (selected by {selected_by}) is in neither {} nor {}",
+            i.credentials_path.display(),
+            i.config_path.display()
+        ),
+        fix,
+    )
+}
+
+/// One profile, found in `source`: its keys, its expiry, its role and its region. `important`
+/// when it is the one in use.
+fn check_profile(
+    i: &Inputs,
+    name: &str,
+    p: &Section,
+    source: Source,
+    merged: &Sections,
+    important: bool,
+    out: &mut Vec<Finding>,
+) {
+    let m = Material {
+        key_id: p.get("aws_access_key_id"),
+        secret: p.get("aws_secret_access_key"),
+        token: p.get("aws_session_token"),
+        legacy_token: p.get("aws_security_token"),
+    };
+    let how = format!("aws configure --profile {name}");
+    check_material(&m, Some(name), source, &how, out);
+    match meta::expiry(p) {
+        ExpiryRead::Found(e) => {
+            let origin = format!("{} on line {}", e.key, e.line);
+            check_expiry(e.at, &origin, Some(name), source, i.now, out)
+        }
+        ExpiryRead::Invalid { key, line } => out.push(Finding::new(
+            Code::ExpiryUnreadable,
+            Severity::Warn,
+            Some(name),
+            source,
+            format!("line {line}: `{key}` is not a timestamp any tool writes"),
+            "fix or remove the line; credd writes x_security_token_expires in RFC3339".into(),
+        )),
+        ExpiryRead::None => {}
+    }
+    check_role(name, p, merged, out);
+    check_profile_region(name, p, important, i.env, out);
 }
 
 /// A session credd keeps in profile `k.name` that has not been issued yet: what it is, and the
@@ -503,103 +341,6 @@ fn check_not_issued(k: &Kept, out: &mut Vec<Finding>) {
         )
     };
     out.push(Finding::new(code, Severity::Error, Some(name), Source::CredentialsFile, message, fix));
-}
-
-fn check_role(name: &str, p: &Section, merged: &Sections, out: &mut Vec<Finding>) {
-    if p.get("role_arn").is_none() {
-        return;
-    }
-    let Some(source) = p.get("source_profile") else { return };
-    let mut chain = vec![name.to_string()];
-    let mut cur = source.to_string();
-    loop {
-        if chain.contains(&cur) {
-            chain.push(cur);
-            out.push(Finding::new(
-                Code::SourceProfileCycle,
-                Severity::Error,
-                Some(name),
-                Source::ConfigFile,
-                format!("source profiles loop: {}", chain.join(" → ")),
-                "point one of them at a profile with keys".into(),
-            ));
-            return;
-        }
-        let Some(next) = merged.profile(&cur) else {
-            let names: Vec<&str> = merged.profile_names().collect();
-            let fix = crate::config::did_you_mean(&cur, names.iter().copied())
-                .map(|m| format!("did you mean \"{m}\"?"))
-                .unwrap_or_else(|| format!("create [{cur}] with `aws configure --profile {cur}`"));
-            out.push(Finding::new(
-                Code::SourceProfileMissing,
-                Severity::Error,
-                Some(name),
-                Source::ConfigFile,
-                format!("source_profile \"{cur}\" does not exist"),
-                fix,
-            ));
-            return;
-        };
-        chain.push(cur.clone());
-        match (next.get("role_arn"), next.get("source_profile")) {
-            (Some(_), Some(s)) if s != cur => cur = s.to_string(),
-            _ => break,
-        }
-    }
-    // Chained: the source is itself a role, and STS caps chained sessions at one hour.
-    let chained = chain.len() > 2;
-    let asked: Option<u64> = p.get("duration_seconds").and_then(|d| d.parse().ok());
-    if chained && asked.is_some_and(|d| d > 3600) {
-        out.push(Finding::new(
-            Code::RoleChainDuration,
-            Severity::Error,
-            Some(name),
-            Source::ConfigFile,
-            format!(
-                "duration_seconds = {} on a chained role ({}); STS allows 3600 at most",
-                asked.unwrap(),
-                chain.join(" → ")
-            ),
-            "set duration_seconds = 3600 or less".into(),
-        ));
-    }
-}
-
-fn check_profile_region(name: &str, p: &Section, important: bool, env: &dyn Env, out: &mut Vec<Finding>) {
-    let from_env = env.var("AWS_REGION").or_else(|| env.var("AWS_DEFAULT_REGION")).filter(|r| !r.is_empty());
-    let own = p.get("region");
-    if let Some(r) = own
-        && !check_region(r, Some(name), Source::ConfigFile, "region", out)
-    {
-        return;
-    }
-    if !important {
-        return;
-    }
-    let Some(region) = from_env.as_deref().or(own) else {
-        // Only the profile in use gets here, and without a region its SDK calls fail.
-        out.push(Finding::new(
-            Code::RegionMissing,
-            Severity::Error,
-            Some(name),
-            Source::ConfigFile,
-            "no region is set for this profile or in the environment; many commands fail with \"You must specify a region\"".into(),
-            format!("aws configure set region us-east-1 --profile {name}"),
-        ));
-        return;
-    };
-    let regional = env.var("AWS_STS_REGIONAL_ENDPOINTS").as_deref() == Some("regional")
-        || p.get("sts_regional_endpoints") == Some("regional");
-    if regions::opt_in(region) && !regional {
-        out.push(Finding::new(
-            Code::RegionOptIn,
-            Severity::Warn,
-            Some(name),
-            Source::ConfigFile,
-            format!("{region} is an opt-in region: session tokens from the global STS endpoint are invalid there unless the account issues v2 tokens"),
-            format!("aws configure set sts_regional_endpoints regional --profile {name} (or make global-endpoint tokens valid in all regions under IAM → Account settings)"),
-        ));
-    }
 }
 
 #[cfg(test)]
@@ -646,6 +387,85 @@ mod tests {
 
     fn good() -> String {
         format!("[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n")
+    }
+
+    /// Every finding of a setup with a bit of everything wrong, word for word and in order, as the
+    /// checks wrote them before `run` was split into steps.
+    #[test]
+    fn findings_word_for_word() {
+        let env: HashMap<String, String> = [
+            ("AWS_PROFILE", "dve"),
+            ("AWS_ACCESS_KEY_ID", "ASIAIOSFODNN7EXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "short"),
+            ("AWS_SESSION_TOKEN", "a"),
+            ("AWS_SECURITY_TOKEN", "b"),
+            ("AWS_CREDENTIAL_EXPIRATION", "soon"),
+            ("AWS_REGION", "us-east1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let creds = format!(
+            "{}[profile x]\nk = v\n[dev]\naws_access_key_id = \"{KEY}\"\naws_secret_access_key = {SECRET}\u{200b}\n\
+             [old]\naws_access_key_id = AKIA123\naws_secret_access_key = {SECRET}\naws_session_token = t\n\
+             x_security_token_expires = 2026-01-01T12:10:00Z\n[gone]\naws_access_key_id = {KEY}\n\
+             aws_secret_access_key = {SECRET}\nx_security_token_expires = 2025-01-01T00:00:00Z\n\
+             [odd]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\nexpiration = never\n",
+            good()
+        );
+        let config = "[x]\nregion = eu-west-1\n[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n\
+             [profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n[profile c]\n\
+             role_arn = arn:aws:iam::123456789012:role/c\nsource_profile = nope\n[profile r1]\n\
+             role_arn = arn:aws:iam::123456789012:role/r1\nsource_profile = default\nregion = af-south-1\n\
+             [profile r2]\nrole_arn = arn:aws:iam::123456789012:role/r2\nsource_profile = r1\nduration_seconds = 7200\n";
+        let c = Document::parse(&creds, FileKind::Credentials, Path::new("credentials")).unwrap();
+        let k = Document::parse(config, FileKind::Config, Path::new("config")).unwrap();
+        let kept =
+            |name: &str, mfa, layout| Kept { name: name.into(), source: "default".into(), mfa, layout };
+        let i = Inputs {
+            env: &env,
+            config: Some(&k),
+            credentials: Some(&c),
+            config_path: "config".into(),
+            credentials_path: "credentials".into(),
+            parse_errors: vec![],
+            unreadable: vec![],
+            kept: vec![
+                kept("k1", true, Some("aws-mfa")),
+                kept("k2", false, Some("other")),
+                kept("k3", false, None),
+            ],
+            credentials_mode: Some(0o644),
+            profile_flag: None,
+            now: "2026-01-01T12:00:00Z".parse().unwrap(),
+        };
+        let got: Vec<String> = run(&i).iter().map(|f| format!("{f:?}")).collect();
+        let want = [
+            "Finding { code: FilePermissions, severity: Warn, profile: None, source: CredentialsFile, message: \"credentials is readable by others (mode 644)\", fix: \"chmod 600 credentials\" }",
+            "Finding { code: ProfilePrefixInCredentials, severity: Warn, profile: None, source: CredentialsFile, message: \"credentials:4: [profile x] is ignored by every SDK\", fix: \"the credentials file takes bare names: write [x], not [profile x]\" }",
+            "Finding { code: MissingProfilePrefixInConfig, severity: Warn, profile: None, source: ConfigFile, message: \"config:1: [x] is ignored by every SDK\", fix: \"sections in the config file other than [default] need a prefix: write [profile x]\" }",
+            "Finding { code: KeyFormat, severity: Error, profile: None, source: Env, message: \"the secret access key is 5 characters long; AWS secrets have 40\", fix: \"copy the secret again (it is shown only once; create a new key if you lost it): export AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… again\" }",
+            "Finding { code: LegacyTokenConflict, severity: Error, profile: None, source: Env, message: \"the legacy security token differs from the session token, and botocore (the aws CLI, boto3) sends the legacy one\", fix: \"unset AWS_SECURITY_TOKEN, or set it to AWS_SESSION_TOKEN's value\" }",
+            "Finding { code: EnvShadowsProfile, severity: Error, profile: Some(\"dve\"), source: Env, message: \"AWS_ACCESS_KEY_ID (ASIA…MPLE) in the environment overrides profile \\\"dve\\\" selected with AWS_PROFILE: SDKs use the environment's keys first\", fix: \"unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\" }",
+            "Finding { code: ExpiryUnreadable, severity: Warn, profile: None, source: Env, message: \"AWS_CREDENTIAL_EXPIRATION is not a timestamp\", fix: \"set AWS_CREDENTIAL_EXPIRATION in RFC3339, e.g. 2026-01-01T12:00:00Z\" }",
+            "Finding { code: RegionInvalid, severity: Error, profile: None, source: Env, message: \"\\\"us-east1\\\" is not an AWS region\", fix: \"did you mean \\\"us-east-1\\\"? set AWS_REGION = us-east-1\" }",
+            "Finding { code: MfaCodeNeeded, severity: Error, profile: Some(\"k1\"), source: CredentialsFile, message: \"[k1] is aws-mfa's short-term profile: credd keeps a session there made from [default] (its aws_mfa_device), and none has been issued yet; the first one needs a code from the MFA device\", fix: \"credd mfa k1 CODE\" }",
+            "Finding { code: SessionNotIssued, severity: Error, profile: Some(\"k2\"), source: CredentialsFile, message: \"[k2] holds a session credd keeps (other layout, from [default]), and none has been issued yet\", fix: \"credd refresh k2 (a running daemon issues it on its own)\" }",
+            "Finding { code: SessionNotIssued, severity: Error, profile: Some(\"k3\"), source: CredentialsFile, message: \"[k3] is a [[session]] credd keeps (from [default]), and none has been issued yet\", fix: \"credd refresh k3 (a running daemon issues it on its own)\" }",
+            "Finding { code: ProfileNotFound, severity: Error, profile: Some(\"dve\"), source: ConfigFile, message: \"profile \\\"dve\\\" (selected by AWS_PROFILE) is in neither credentials nor config\", fix: \"did you mean \\\"dev\\\"?\" }",
+            "Finding { code: SourceProfileCycle, severity: Error, profile: Some(\"a\"), source: ConfigFile, message: \"source profiles loop: a → b → a\", fix: \"point one of them at a profile with keys\" }",
+            "Finding { code: SourceProfileCycle, severity: Error, profile: Some(\"b\"), source: ConfigFile, message: \"source profiles loop: b → a → b\", fix: \"point one of them at a profile with keys\" }",
+            "Finding { code: SourceProfileMissing, severity: Error, profile: Some(\"c\"), source: ConfigFile, message: \"source_profile \\\"nope\\\" does not exist\", fix: \"create [nope] with `aws configure --profile nope`\" }",
+            "Finding { code: KeyWhitespace, severity: Error, profile: Some(\"dev\"), source: CredentialsFile, message: \"the access key ID is wrapped in quotes; STS sees those characters as part of the key\", fix: \"re-enter it exactly as issued: aws configure --profile dev\" }",
+            "Finding { code: KeyWhitespace, severity: Error, profile: Some(\"dev\"), source: CredentialsFile, message: \"the secret access key has an invisible or non-ASCII character U+200B at character 41; STS sees those characters as part of the key\", fix: \"re-enter it exactly as issued: aws configure --profile dev\" }",
+            "Finding { code: SessionExpired, severity: Error, profile: Some(\"gone\"), source: CredentialsFile, message: \"the session expired at 2025-01-01T00:00:00Z (x_security_token_expires on line 17)\", fix: \"get a new session (or let credd keep it fresh: add a [[session]] for it)\" }",
+            "Finding { code: ExpiryUnreadable, severity: Warn, profile: Some(\"odd\"), source: CredentialsFile, message: \"line 21: `expiration` is not a timestamp any tool writes\", fix: \"fix or remove the line; credd writes x_security_token_expires in RFC3339\" }",
+            "Finding { code: KeyFormat, severity: Error, profile: Some(\"old\"), source: CredentialsFile, message: \"the access key ID AKIA123 is not AKIA or ASIA followed by 16 capitals and digits\", fix: \"copy the key ID again from the IAM console: aws configure --profile old\" }",
+            "Finding { code: SessionTokenUnexpected, severity: Error, profile: Some(\"old\"), source: CredentialsFile, message: \"AKIA123 is a long-term key (AKIA…) but a session token is set too; STS rejects the pair\", fix: \"remove the leftover session token\" }",
+            "Finding { code: SessionExpiring, severity: Warn, profile: Some(\"old\"), source: CredentialsFile, message: \"the session expires in 10 min (x_security_token_expires on line 13)\", fix: \"refresh it soon; credd can do it ahead of time\" }",
+            "Finding { code: RoleChainDuration, severity: Error, profile: Some(\"r2\"), source: ConfigFile, message: \"duration_seconds = 7200 on a chained role (r2 → r1 → default); STS allows 3600 at most\", fix: \"set duration_seconds = 3600 or less\" }",
+        ];
+        assert_eq!(got, want);
     }
 
     #[test]
@@ -705,8 +525,6 @@ mod tests {
             ("AWS_REGION", "us-east-1"),
         ];
         assert_eq!(codes(&env_ws, &good(), "", None), [Code::KeyWhitespace]);
-        assert!(material_problem("abc def").unwrap().contains("character 4"));
-        assert!(!material_problem(&format!("{SECRET}\u{a0}")).unwrap().contains(SECRET));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! and, unless offline, asks STS `GetCallerIdentity` once per credential set.
 //!
 //! - `checks`: everything that can be known offline (environment, files, keys, regions, roles).
+//! - `material`: one credential set's key material: stray characters, shapes, tokens, pairs.
+//! - `profile`: one profile's expiry, role chain and region.
 //! - `botocore`: what the aws CLI and boto3 refuse in a file the SDKs' shared rules accept
 //!   (a repeated section or key), so doctor agrees with the strictest SDK.
 //! - `live`: the STS calls, and clock skew from the server's `Date` header.
@@ -23,6 +25,8 @@ pub(crate) mod botocore;
 pub mod checks;
 mod keyring;
 pub mod live;
+mod material;
+mod profile;
 pub mod regions;
 mod sessions;
 mod sso;
@@ -32,7 +36,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::config::Home;
+use crate::config::{ConfigError, Home};
 use crate::files::Loaded;
 use crate::finding::Code;
 use crate::paths::Env;
@@ -56,6 +60,64 @@ pub struct Options {
 /// Runs every check and, unless offline, the live ones.
 pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     let now = chrono::Utc::now();
+    let files = read_files(opts);
+    let loaded = &files.loaded;
+    let (sessions, config_problems) = planned_sessions(opts, loaded);
+    let unwritable = sessions::check(&sessions, loaded, &opts.aws_credentials);
+    let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
+    let inputs = checks::Inputs {
+        env,
+        config: loaded.config_document(),
+        credentials: loaded.credentials_document(),
+        config_path: opts.aws_config.clone(),
+        credentials_path: opts.aws_credentials.clone(),
+        parse_errors: files.parse_errors,
+        unreadable: files.unreadable,
+        kept: kept(&sessions),
+        credentials_mode: files.credentials_mode,
+        profile_flag: opts.profile.clone(),
+        now,
+    };
+    let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
+    report.findings.extend(botocore_findings(opts, loaded));
+    report.findings.extend(unwritable);
+    if let Some(c) = loaded.config_document() {
+        let dir = crate::sso::cache_dir(env);
+        report.findings.extend(sso::check(
+            &c.sections(),
+            &dir,
+            opts.profile.as_deref(),
+            &opts.sso_refused,
+            now,
+        ));
+    }
+    report.findings.extend(config_problems.into_iter().map(config_problem));
+    let (findings, held) = keyring::check(&*crate::keyring::system(), loaded, opts.profile.as_deref()).await;
+    report.findings.extend(findings);
+    let merged = loaded.merged();
+    if !opts.offline {
+        let names: Vec<&str> = match &opts.profile {
+            Some(p) => vec![p.as_str()],
+            None => merged.profile_names().collect(),
+        };
+        let sets = live::credential_sets(env, loaded, &names, &held);
+        let (findings, identities) = live::run(sets, now).await;
+        report.findings.extend(findings);
+        report.identities = identities;
+    }
+    judge(&mut report.findings, &in_use(&selected, &merged, &inputs.kept));
+    report
+}
+
+/// The two AWS files as doctor read them, and what kept it from reading them.
+struct Files {
+    loaded: Loaded,
+    parse_errors: Vec<(Source, crate::profile::ParseError)>,
+    unreadable: Vec<(Source, ReadFailure)>,
+    credentials_mode: Option<u32>,
+}
+
+fn read_files(opts: &Options) -> Files {
     let (mut parse_errors, mut unreadable) = (Vec::new(), Vec::new());
     // The daemon's own read, so doctor sees what the daemon sees; a file it cannot read is a
     // finding, never an absent or empty file.
@@ -86,18 +148,28 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         m.permissions().mode()
     });
     let loaded = Loaded::of(config, credentials, unreadable.iter().map(|(_, e)| e.clone()).collect());
-    // The sessions credd keeps, as the daemon plans them. With a broken config, the ones it
-    // finds on its own are still what it will keep once the config is fixed.
-    let (sessions, config_problems) = match crate::config::Config::load(&opts.credd_config, false) {
+    Files { loaded, parse_errors, unreadable, credentials_mode }
+}
+
+/// The sessions credd keeps, as the daemon plans them, and the problems with its config. With a
+/// broken config, the ones it finds on its own are still what it will keep once the config is
+/// fixed.
+fn planned_sessions(
+    opts: &Options,
+    loaded: &Loaded,
+) -> (Vec<crate::sessions::SessionSpec>, Vec<ConfigError>) {
+    match crate::config::Config::load(&opts.credd_config, false) {
         Ok(c) => {
-            let plan = crate::sessions::plan(&c, &loaded, &opts.host_user);
+            let plan = crate::sessions::plan(&c, loaded, &opts.host_user);
             (plan.sessions, plan.errors)
         }
-        Err(errors) => {
-            (crate::sessions::plan(&Default::default(), &loaded, &opts.host_user).sessions, errors)
-        }
-    };
-    let kept: Vec<checks::Kept> = sessions
+        Err(errors) => (crate::sessions::plan(&Default::default(), loaded, &opts.host_user).sessions, errors),
+    }
+}
+
+/// The profiles credd keeps a session in.
+fn kept(sessions: &[crate::sessions::SessionSpec]) -> Vec<checks::Kept> {
+    sessions
         .iter()
         .filter(|s| matches!(s.home, Home::Profile | Home::Both(_)))
         .filter_map(|s| {
@@ -109,74 +181,40 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
                 layout: m.discovered,
             })
         })
-        .collect();
-    let unwritable = sessions::check(&sessions, &loaded, &opts.aws_credentials);
-    let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
-    let inputs = checks::Inputs {
-        env,
-        config: loaded.config_document(),
-        credentials: loaded.credentials_document(),
-        config_path: opts.aws_config.clone(),
-        credentials_path: opts.aws_credentials.clone(),
-        parse_errors,
-        unreadable,
-        kept,
-        credentials_mode,
-        profile_flag: opts.profile.clone(),
-        now,
-    };
-    let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
+        .collect()
+}
+
+/// What botocore refuses in each file.
+fn botocore_findings(opts: &Options, loaded: &Loaded) -> Vec<Finding> {
+    let mut out = Vec::new();
     for (doc, path, source) in [
         (loaded.config_document(), &opts.aws_config, Source::ConfigFile),
         (loaded.credentials_document(), &opts.aws_credentials, Source::CredentialsFile),
     ] {
-        report.findings.extend(doc.and_then(|d| botocore::check(d, path, source)));
+        out.extend(doc.and_then(|d| botocore::check(d, path, source)));
         if let Some(d) = doc {
-            report.findings.extend(botocore::inline_comments(d, path, source, None));
+            out.extend(botocore::inline_comments(d, path, source, None));
         }
     }
-    report.findings.extend(unwritable);
-    if let Some(c) = loaded.config_document() {
-        let dir = crate::sso::cache_dir(env);
-        report.findings.extend(sso::check(
-            &c.sections(),
-            &dir,
-            opts.profile.as_deref(),
-            &opts.sso_refused,
-            now,
-        ));
-    }
-    for e in config_problems {
-        // The problem's own fix when it has one: one caused by an unreadable AWS file is fixed
-        // there, not in credd's config.
-        let fix = e
-            .fix
-            .clone()
-            .unwrap_or_else(|| "fix credd's config; `credd config check` lists every problem".into());
-        report.findings.push(Finding::new(
-            Code::CreddConfigInvalid,
-            Severity::Warn,
-            None,
-            Source::ConfigFile,
-            crate::config::ConfigError { fix: None, ..e }.to_string(),
-            fix,
-        ));
-    }
-    let (findings, held) = keyring::check(&*crate::keyring::system(), &loaded, opts.profile.as_deref()).await;
-    report.findings.extend(findings);
-    let merged = loaded.merged();
-    if !opts.offline {
-        let names: Vec<&str> = match &opts.profile {
-            Some(p) => vec![p.as_str()],
-            None => merged.profile_names().collect(),
-        };
-        let sets = live::credential_sets(env, &loaded, &names, &held);
-        let (findings, identities) = live::run(sets, now).await;
-        report.findings.extend(findings);
-        report.identities = identities;
-    }
-    judge(&mut report.findings, &in_use(&selected, &merged, &inputs.kept));
-    report
+    out
+}
+
+/// A problem with credd's own config, as a finding.
+fn config_problem(e: ConfigError) -> Finding {
+    // The problem's own fix when it has one: one caused by an unreadable AWS file is fixed
+    // there, not in credd's config.
+    let fix = e
+        .fix
+        .clone()
+        .unwrap_or_else(|| "fix credd's config; `credd config check` lists every problem".into());
+    Finding::new(
+        Code::CreddConfigInvalid,
+        Severity::Warn,
+        None,
+        Source::ConfigFile,
+        ConfigError { fix: None, ..e }.to_string(),
+        fix,
+    )
 }
 
 /// The profiles whose problems decide the verdict: the one in use, and those it gets its

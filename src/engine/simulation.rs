@@ -179,215 +179,314 @@ struct Day {
 
 /// Runs one simulated day and checks its invariants as it goes; returns what STS saw.
 fn simulate(seed: u64, sessions: usize, fault_pct: u32, outside_per_hour: u32, kills: u32) -> Day {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut config = String::new();
-    let mut creds = String::from(
-        "# hand-written\n[base]\naws_access_key_id = AKIABASEBASEBASE0001\naws_secret_access_key = basebasebase\n\
-         [work]\naws_access_key_id = AKIAWORKWORKWORK0002\naws_secret_access_key = workworkwork\n[other]\nregion = eu-west-1\n",
-    );
-    let mut durations = BTreeMap::new();
-    for i in 0..sessions {
-        let name = format!("s{i:02}");
-        let mins = DURATIONS[rng.usize(..DURATIONS.len())];
-        let method = if rng.bool() { "assume-role" } else { "session-token" };
-        let role = if method == "assume-role" { format!("role_arn = \"{ROLE}\"\n") } else { String::new() };
-        config.push_str(&format!(
-            "[[session]]\nname = \"{name}\"\nmethod = \"{method}\"\nsource_profile = \"base\"\nduration = \"{mins}m\"\n{role}"
-        ));
-        durations.insert(name.clone(), Duration::from_secs(mins * 60));
-        if rng.bool() {
-            let exp = t0() + chrono::Duration::seconds(rng.i64(-3600..(mins as i64 * 60)));
-            creds.push_str(&format!(
-                "[{name}]\naws_access_key_id = ASIAOLD{i:013}\naws_secret_access_key = old\naws_session_token = old\nx_security_token_expires = {}\n",
-                exp.to_rfc3339_opts(SecondsFormat::Secs, true)
-            ));
-        }
-    }
-    // A role chained from the first session, and a session named after a key-holding profile.
-    config.push_str(&format!(
-        "[[session]]\nname = \"chained\"\nmethod = \"assume-role\"\nsource_profile = \"s00\"\nduration = \"15m\"\nrole_arn = \"{ROLE}\"\n\
-         [[session]]\nname = \"work\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"{ROLE}\"\n"
-    ));
-    durations.insert("chained".into(), Duration::from_secs(15 * 60));
-    durations.insert("work".into(), Duration::from_secs(3600));
-    let config = Config::parse(&config, Path::new("/credd.toml")).unwrap();
-    let managed: Vec<String> = durations.keys().cloned().collect();
-    let mut w = World {
-        rng,
-        now: t0(),
-        creds,
-        config,
-        durations,
-        calls: BTreeMap::new(),
-        disturbed: BTreeMap::new(),
-        long_term: BTreeMap::new(),
-        fault_pct,
-    };
-    for p in ["base", "work"] {
-        let keys = w.section_keys(p).unwrap();
-        w.long_term.insert(p.into(), keys);
-    }
-
-    let host = crate::sessions::Host::test();
-    let mut e = Engine::from_files(w.config.clone(), host.clone(), &w.loaded(), w.now);
-    let end = t0() + chrono::Duration::hours(24);
-    let mut flights: Vec<Flight> = Vec::new();
-    // The watcher's debounced reading, and whether only credd wrote since it was armed.
-    let mut reread: Option<(DateTime<Utc>, bool)> = None;
-    // Finishes delivered after the watcher's reading (the race in `daemon::run`).
-    let mut late: Vec<(DateTime<Utc>, String, Outcome)> = Vec::new();
-    // Outside writes and kills come at any moment, often close together: exponential gaps.
-    let gap = |rng: &mut fastrand::Rng, per_day: u32| match per_day {
-        0 => chrono::Duration::days(2),
-        n => ms((-rng.f64().max(1e-9).ln() * (86_400_000.0 / f64::from(n))) as i64),
-    };
-    let mut outside_at = t0() + gap(&mut w.rng, outside_per_hour * 24);
-    let mut kill_at = t0() + gap(&mut w.rng, kills);
-    // Not "work": another program writing a session there makes it a session credd may refresh.
-    let writable: Vec<String> = managed.iter().filter(|n| *n != "work").cloned().collect();
-
-    let mut spins = 0;
-    let mut written: BTreeSet<String> = BTreeSet::new();
-    while w.now < end {
-        for name in e.due(w.now) {
-            if let Ok(Begin::Start(spec)) = e.begin(&name, false) {
-                // STS answers in 50 ms to 3 s; a stall up to the 10 s timeout now and then.
-                let latency = if w.rng.u32(0..50) == 0 { 10_000 } else { w.rng.i64(50..3000) };
-                flights.push(Flight { spec, done_at: w.now + ms(latency) });
-            }
-        }
-        let next_flight = flights.iter().map(|f| f.done_at).min();
-        let next_late = late.iter().map(|l| l.0).min();
-        let candidates = [
-            e.next_wake(),
-            next_flight,
-            next_late,
-            reread.map(|r| r.0),
-            Some(outside_at),
-            Some(kill_at),
-            Some(end),
-        ];
-        let t = candidates.into_iter().flatten().min().unwrap().max(w.now);
-        // The daemon's loop would spin here: a wake that is due now but starts nothing.
-        spins = if t == w.now { spins + 1 } else { 0 };
-        assert!(spins < 10_000, "seed {seed}: the loop spins at {t} (next wake {:?})", e.next_wake());
-        w.now = t;
-        if t >= end {
+    let mut sim = Sim::new(World::new(seed, sessions, fault_pct), seed, outside_per_hour, kills);
+    while sim.w.now < sim.end {
+        sim.start_due();
+        let t = sim.next_event();
+        sim.w.now = t;
+        if t >= sim.end {
             break;
         }
-        if let Some(i) = flights.iter().position(|f| f.done_at <= t) {
-            let f = flights.swap_remove(i);
-            let name = f.spec.name.clone();
-            let outcome = match w.sts(&name) {
-                Err(err) => Outcome::Failed(err),
-                Ok(c) => match w.store(&name, &c) {
-                    Ok(stored) => {
-                        if stored == Stored::Written {
-                            written.insert(name.clone());
-                            let only_credd = reread.is_none_or(|r| r.1);
-                            reread = Some((reread.map_or(t + ms(DEBOUNCE_MS), |r| r.0), only_credd));
-                        }
-                        Outcome::Refreshed { issued: Issued { credentials: c, identity: None }, stored }
-                    }
-                    Err(err) => Outcome::Failed(err),
-                },
-            };
-            // Half the time the watcher's reading comes first, as it may in the daemon.
-            if w.rng.bool() {
-                e.finish(&name, outcome, t, w.rng.f64());
-            } else {
-                late.push((t + ms(DEBOUNCE_MS + 10), name, outcome));
+        sim.step(t);
+    }
+    sim.check_files();
+    sim.check_once_per_lifetime();
+    Day { calls: sim.w.calls, durations: sim.w.durations }
+}
+
+impl World {
+    /// `sessions` sessions of random lifetimes and methods from [base], about half with an old
+    /// session in the file already, plus a role chained from the first and a session named
+    /// after a key-holding profile.
+    fn new(seed: u64, sessions: usize, fault_pct: u32) -> World {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut config = String::new();
+        let mut creds = String::from(
+            "# hand-written\n[base]\naws_access_key_id = AKIABASEBASEBASE0001\naws_secret_access_key = basebasebase\n\
+             [work]\naws_access_key_id = AKIAWORKWORKWORK0002\naws_secret_access_key = workworkwork\n[other]\nregion = eu-west-1\n",
+        );
+        let mut durations = BTreeMap::new();
+        for i in 0..sessions {
+            let name = format!("s{i:02}");
+            let mins = DURATIONS[rng.usize(..DURATIONS.len())];
+            let method = if rng.bool() { "assume-role" } else { "session-token" };
+            let role =
+                if method == "assume-role" { format!("role_arn = \"{ROLE}\"\n") } else { String::new() };
+            config.push_str(&format!(
+                "[[session]]\nname = \"{name}\"\nmethod = \"{method}\"\nsource_profile = \"base\"\nduration = \"{mins}m\"\n{role}"
+            ));
+            durations.insert(name.clone(), Duration::from_secs(mins * 60));
+            if rng.bool() {
+                let exp = t0() + chrono::Duration::seconds(rng.i64(-3600..(mins as i64 * 60)));
+                creds.push_str(&format!(
+                    "[{name}]\naws_access_key_id = ASIAOLD{i:013}\naws_secret_access_key = old\naws_session_token = old\nx_security_token_expires = {}\n",
+                    exp.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ));
             }
-        } else if let Some(i) = late.iter().position(|l| l.0 <= t) {
-            let (_, name, outcome) = late.swap_remove(i);
-            e.finish(&name, outcome, t, w.rng.f64());
-        } else if let Some((_, only_credd)) = reread.filter(|r| r.0 <= t) {
-            reread = None;
-            let before = due_now(&e, t);
-            // A role stuck on its source's old keys is retried when credd writes new ones: that
-            // is the change it waits for, not a storm.
-            let stuck_on_written: BTreeSet<String> = e
-                .sessions
-                .iter()
-                .filter(|(_, x)| x.stuck() && e.source_of(x).is_some_and(|(s, _)| written.contains(s)))
-                .map(|(n, _)| n.clone())
-                .collect();
-            e.reconcile(&w.loaded(), t);
-            if only_credd {
-                let after = due_now(&e, t);
-                let woken: Vec<_> =
-                    after.difference(&before).filter(|n| !stuck_on_written.contains(*n)).collect();
-                assert!(woken.is_empty(), "seed {seed}: credd's own write made {woken:?} due at {t}");
-            }
-            written.clear();
-        } else if outside_at <= t {
-            if let Some(p) = w.outside_write(&writable) {
-                let touched: Vec<String> = match p.as_str() {
-                    "base" => managed.clone(),
-                    "s00" => vec![p.clone(), "chained".into()],
-                    _ => vec![p.clone()],
-                };
-                for s in &touched {
-                    w.disturb(s);
-                }
-            }
-            reread = Some((reread.map_or(t + ms(DEBOUNCE_MS), |r| r.0), false));
-            outside_at = t + gap(&mut w.rng, outside_per_hour * 24);
-        } else if kill_at <= t {
-            // The daemon dies: refreshes in flight are lost (their writes never happen), and a
-            // new one starts from the files.
-            flights.clear();
-            late.clear();
-            reread = None;
-            written.clear();
-            e = Engine::from_files(w.config.clone(), host.clone(), &w.loaded(), t);
-            for s in &managed {
-                w.disturb(s);
-            }
-            kill_at = t + gap(&mut w.rng, kills);
+        }
+        // A role chained from the first session, and a session named after a key-holding profile.
+        config.push_str(&format!(
+            "[[session]]\nname = \"chained\"\nmethod = \"assume-role\"\nsource_profile = \"s00\"\nduration = \"15m\"\nrole_arn = \"{ROLE}\"\n\
+             [[session]]\nname = \"work\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"{ROLE}\"\n"
+        ));
+        durations.insert("chained".into(), Duration::from_secs(15 * 60));
+        durations.insert("work".into(), Duration::from_secs(3600));
+        let config = Config::parse(&config, Path::new("/credd.toml")).unwrap();
+        let mut w = World {
+            rng,
+            now: t0(),
+            creds,
+            config,
+            durations,
+            calls: BTreeMap::new(),
+            disturbed: BTreeMap::new(),
+            long_term: BTreeMap::new(),
+            fault_pct,
+        };
+        for p in ["base", "work"] {
+            let keys = w.section_keys(p).unwrap();
+            w.long_term.insert(p.into(), keys);
+        }
+        w
+    }
+}
+
+/// Outside writes and kills come at any moment, often close together: exponential gaps.
+fn gap(rng: &mut fastrand::Rng, per_day: u32) -> chrono::Duration {
+    match per_day {
+        0 => chrono::Duration::days(2),
+        n => ms((-rng.f64().max(1e-9).ln() * (86_400_000.0 / f64::from(n))) as i64),
+    }
+}
+
+/// The day in progress: the world, the engine the daemon would run, and what the daemon's loop
+/// would be waiting for.
+struct Sim {
+    seed: u64,
+    w: World,
+    e: Engine,
+    host: crate::sessions::Host,
+    end: DateTime<Utc>,
+    managed: Vec<String>,
+    /// Not "work": another program writing a session there makes it a session credd may refresh.
+    writable: Vec<String>,
+    flights: Vec<Flight>,
+    /// The watcher's debounced reading, and whether only credd wrote since it was armed.
+    reread: Option<(DateTime<Utc>, bool)>,
+    /// Finishes delivered after the watcher's reading (the race in `daemon::run`).
+    late: Vec<(DateTime<Utc>, String, Outcome)>,
+    outside_per_hour: u32,
+    outside_at: DateTime<Utc>,
+    kills: u32,
+    kill_at: DateTime<Utc>,
+    spins: u32,
+    written: BTreeSet<String>,
+}
+
+impl Sim {
+    fn new(mut w: World, seed: u64, outside_per_hour: u32, kills: u32) -> Sim {
+        let managed: Vec<String> = w.durations.keys().cloned().collect();
+        let host = crate::sessions::Host::test();
+        let e = Engine::from_files(w.config.clone(), host.clone(), &w.loaded(), w.now);
+        let outside_at = t0() + gap(&mut w.rng, outside_per_hour * 24);
+        let kill_at = t0() + gap(&mut w.rng, kills);
+        let writable = managed.iter().filter(|n| *n != "work").cloned().collect();
+        Sim {
+            seed,
+            w,
+            e,
+            host,
+            end: t0() + chrono::Duration::hours(24),
+            managed,
+            writable,
+            flights: Vec::new(),
+            reread: None,
+            late: Vec::new(),
+            outside_per_hour,
+            outside_at,
+            kills,
+            kill_at,
+            spins: 0,
+            written: BTreeSet::new(),
         }
     }
 
-    // Every long-term key is what its last writer left.
-    for (profile, keys) in &w.long_term {
-        assert_eq!(
-            w.section_keys(profile).as_ref(),
-            Some(keys),
-            "seed {seed}: the keys of [{profile}] changed"
-        );
-    }
-    assert!(w.creds.starts_with("# hand-written\n[base]\n"), "seed {seed}: the file's head changed");
-    // The session named after [work] never cost a call.
-    assert!(w.calls.get("work").is_none_or(Vec::is_empty), "seed {seed}: STS called for [work]");
-    // About once per lifetime: two successful calls of one session, with nothing but credd's
-    // own schedule between them, are at least half a lifetime apart less the jitter.
-    let policy = e.policy;
-    for (name, calls) in &w.calls {
-        let life = expiry::to_chrono(w.durations[name]);
-        let lead = expiry::to_chrono(expiry::lead(&policy, Some(w.durations[name])));
-        let min_gap = life - lead - lead / 2 - chrono::Duration::seconds(5);
-        let mut last_ok: Option<DateTime<Utc>> = None;
-        let mut failures_since = 0;
-        for &(at, ok) in calls {
-            if !ok {
-                failures_since += 1;
-                continue;
+    /// Starts the refreshes that are due, as the daemon's pass does.
+    fn start_due(&mut self) {
+        for name in self.e.due(self.w.now) {
+            if let Ok(Begin::Start(spec)) = self.e.begin(&name, false) {
+                // STS answers in 50 ms to 3 s; a stall up to the 10 s timeout now and then.
+                let latency = if self.w.rng.u32(0..50) == 0 { 10_000 } else { self.w.rng.i64(50..3000) };
+                self.flights.push(Flight { spec, done_at: self.w.now + ms(latency) });
             }
-            let undisturbed = last_ok.is_some_and(|l| {
-                w.disturbed.get(name).is_none_or(|ds| !ds.iter().any(|d| *d >= l && *d <= at))
-            });
-            if let (true, Some(l)) = (undisturbed && failures_since == 0, last_ok) {
-                assert!(
-                    at - l >= min_gap,
-                    "seed {seed}: {name} ({life}) was refreshed again after {} (at {at})",
-                    at - l
-                );
-            }
-            last_ok = Some(at);
-            failures_since = 0;
         }
     }
-    Day { calls: w.calls, durations: w.durations }
+
+    /// When the next thing happens: what the daemon's `select!` would wake for.
+    fn next_event(&mut self) -> DateTime<Utc> {
+        let next_flight = self.flights.iter().map(|f| f.done_at).min();
+        let next_late = self.late.iter().map(|l| l.0).min();
+        let candidates = [
+            self.e.next_wake(),
+            next_flight,
+            next_late,
+            self.reread.map(|r| r.0),
+            Some(self.outside_at),
+            Some(self.kill_at),
+            Some(self.end),
+        ];
+        let t = candidates.into_iter().flatten().min().unwrap().max(self.w.now);
+        // The daemon's loop would spin here: a wake that is due now but starts nothing.
+        self.spins = if t == self.w.now { self.spins + 1 } else { 0 };
+        assert!(
+            self.spins < 10_000,
+            "seed {}: the loop spins at {t} (next wake {:?})",
+            self.seed,
+            self.e.next_wake()
+        );
+        t
+    }
+
+    /// One thing that is due at `t`, in the order the daemon's loop takes them.
+    fn step(&mut self, t: DateTime<Utc>) {
+        if let Some(i) = self.flights.iter().position(|f| f.done_at <= t) {
+            self.land(i, t);
+        } else if let Some(i) = self.late.iter().position(|l| l.0 <= t) {
+            let (_, name, outcome) = self.late.swap_remove(i);
+            self.e.finish(&name, outcome, t, self.w.rng.f64());
+        } else if let Some((_, only_credd)) = self.reread.filter(|r| r.0 <= t) {
+            self.read_again(t, only_credd);
+        } else if self.outside_at <= t {
+            self.outside_write(t);
+        } else if self.kill_at <= t {
+            self.kill(t);
+        }
+    }
+
+    /// A refresh's STS call answers, and its credentials are stored.
+    fn land(&mut self, i: usize, t: DateTime<Utc>) {
+        let f = self.flights.swap_remove(i);
+        let name = f.spec.name.clone();
+        let outcome = match self.w.sts(&name) {
+            Err(err) => Outcome::Failed(err),
+            Ok(c) => match self.w.store(&name, &c) {
+                Ok(stored) => {
+                    if stored == Stored::Written {
+                        self.written.insert(name.clone());
+                        let only_credd = self.reread.is_none_or(|r| r.1);
+                        self.reread = Some((self.reread.map_or(t + ms(DEBOUNCE_MS), |r| r.0), only_credd));
+                    }
+                    Outcome::Refreshed { issued: Issued { credentials: c, identity: None }, stored }
+                }
+                Err(err) => Outcome::Failed(err),
+            },
+        };
+        // Half the time the watcher's reading comes first, as it may in the daemon.
+        if self.w.rng.bool() {
+            self.e.finish(&name, outcome, t, self.w.rng.f64());
+        } else {
+            self.late.push((t + ms(DEBOUNCE_MS + 10), name, outcome));
+        }
+    }
+
+    /// The watcher's debounced reading; when only credd wrote, it must make nothing due.
+    fn read_again(&mut self, t: DateTime<Utc>, only_credd: bool) {
+        let (e, seed) = (&mut self.e, self.seed);
+        self.reread = None;
+        let before = due_now(e, t);
+        // A role stuck on its source's old keys is retried when credd writes new ones: that
+        // is the change it waits for, not a storm.
+        let stuck_on_written: BTreeSet<String> = e
+            .sessions
+            .iter()
+            .filter(|(_, x)| x.stuck() && e.source_of(x).is_some_and(|(s, _)| self.written.contains(s)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        e.reconcile(&self.w.loaded(), t);
+        if only_credd {
+            let after = due_now(e, t);
+            let woken: Vec<_> =
+                after.difference(&before).filter(|n| !stuck_on_written.contains(*n)).collect();
+            assert!(woken.is_empty(), "seed {seed}: credd's own write made {woken:?} due at {t}");
+        }
+        self.written.clear();
+    }
+
+    fn outside_write(&mut self, t: DateTime<Utc>) {
+        if let Some(p) = self.w.outside_write(&self.writable) {
+            let touched: Vec<String> = match p.as_str() {
+                "base" => self.managed.clone(),
+                "s00" => vec![p.clone(), "chained".into()],
+                _ => vec![p.clone()],
+            };
+            for s in &touched {
+                self.w.disturb(s);
+            }
+        }
+        self.reread = Some((self.reread.map_or(t + ms(DEBOUNCE_MS), |r| r.0), false));
+        self.outside_at = t + gap(&mut self.w.rng, self.outside_per_hour * 24);
+    }
+
+    fn kill(&mut self, t: DateTime<Utc>) {
+        // The daemon dies: refreshes in flight are lost (their writes never happen), and a
+        // new one starts from the files.
+        self.flights.clear();
+        self.late.clear();
+        self.reread = None;
+        self.written.clear();
+        self.e = Engine::from_files(self.w.config.clone(), self.host.clone(), &self.w.loaded(), t);
+        for s in &self.managed {
+            self.w.disturb(s);
+        }
+        self.kill_at = t + gap(&mut self.w.rng, self.kills);
+    }
+
+    /// Every long-term key is what its last writer left, and the session named after [work]
+    /// never cost a call.
+    fn check_files(&self) {
+        let (w, seed) = (&self.w, self.seed);
+        for (profile, keys) in &w.long_term {
+            assert_eq!(
+                w.section_keys(profile).as_ref(),
+                Some(keys),
+                "seed {seed}: the keys of [{profile}] changed"
+            );
+        }
+        assert!(w.creds.starts_with("# hand-written\n[base]\n"), "seed {seed}: the file's head changed");
+        assert!(w.calls.get("work").is_none_or(Vec::is_empty), "seed {seed}: STS called for [work]");
+    }
+
+    /// About once per lifetime: two successful calls of one session, with nothing but credd's
+    /// own schedule between them, are at least half a lifetime apart less the jitter.
+    fn check_once_per_lifetime(&self) {
+        let (w, seed) = (&self.w, self.seed);
+        let policy = self.e.policy;
+        for (name, calls) in &w.calls {
+            let life = expiry::to_chrono(w.durations[name]);
+            let lead = expiry::to_chrono(expiry::lead(&policy, Some(w.durations[name])));
+            let min_gap = life - lead - lead / 2 - chrono::Duration::seconds(5);
+            let mut last_ok: Option<DateTime<Utc>> = None;
+            let mut failures_since = 0;
+            for &(at, ok) in calls {
+                if !ok {
+                    failures_since += 1;
+                    continue;
+                }
+                let undisturbed = last_ok.is_some_and(|l| {
+                    w.disturbed.get(name).is_none_or(|ds| !ds.iter().any(|d| *d >= l && *d <= at))
+                });
+                if let (true, Some(l)) = (undisturbed && failures_since == 0, last_ok) {
+                    assert!(
+                        at - l >= min_gap,
+                        "seed {seed}: {name} ({life}) was refreshed again after {} (at {at})",
+                        at - l
+                    );
+                }
+                last_ok = Some(at);
+                failures_since = 0;
+            }
+        }
+    }
 }
 
 /// STS calls per session in one simulated day, against what a perfect schedule needs.

@@ -1,0 +1,201 @@
+//! What a notification says: the words for each kind of problem, for one session or several
+//! that share it. When to say it is the parent's (`alerts.rs`).
+
+use chrono::{DateTime, Utc};
+
+use super::{Notification, Problem, SessionView, Urgency};
+
+/// What renews a session credd does not manage, in words and as one command when there is one:
+/// for a shell, `credd export` of the session it came from; else the tool that wrote it.
+fn renewal(v: &SessionView, them: &str) -> (String, Option<String>) {
+    let Some(sh) = &v.shell else {
+        return (
+            format!("credd does not manage {them}: renew {them} with the tool that wrote {them}."),
+            None,
+        );
+    };
+    let tty = sh.tty.as_deref().map(|t| format!(" on {t}")).unwrap_or_default();
+    match &sh.session {
+        Some(name) => {
+            let fix = format!("eval \"$(credd export {name})\"");
+            (
+                format!(
+                    "The shell{tty} holds {name} (key {}) from `credd export {name}`. Run `{fix}` in it for fresh credentials.",
+                    sh.key
+                ),
+                Some(fix),
+            )
+        }
+        None => (
+            format!(
+                "The shell{tty} holds credentials (key {}) that a command other than credd put in its environment; credd cannot renew them. Run that command again in it, or use a session credd keeps fresh: `eval \"$(credd export NAME)\"`.",
+                sh.key
+            ),
+            None,
+        ),
+    }
+}
+
+/// "dev", "dev and prod", "dev, prod and staging".
+pub fn names(sessions: &[String]) -> String {
+    match sessions {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn minutes(d: chrono::Duration) -> String {
+    let m = d.num_minutes().max(0);
+    if m < 1 {
+        "less than a minute".into()
+    } else if m == 1 {
+        "1 min".into()
+    } else {
+        format!("{m} min")
+    }
+}
+
+/// The sessions one notification is about.
+struct Group<'a> {
+    /// Sorted by name.
+    sessions: Vec<String>,
+    /// "dev", "dev and prod".
+    who: String,
+    plural: bool,
+    /// The session whose details (its error, its device) speak for the group.
+    first: &'a SessionView,
+    now: DateTime<Utc>,
+}
+
+impl Group<'_> {
+    /// "it" or "them".
+    fn them(&self) -> &'static str {
+        if self.plural { "them" } else { "it" }
+    }
+}
+
+/// What a notification says, and how urgently.
+struct Words {
+    summary: String,
+    body: String,
+    fix: Option<String>,
+    urgency: Urgency,
+}
+
+pub(super) fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification {
+    let mut sessions: Vec<String> = vs.iter().map(|v| v.name.clone()).collect();
+    sessions.sort();
+    let g = Group { who: names(&sessions), plural: sessions.len() > 1, sessions, first: vs[0], now };
+    let managed = vs.iter().any(|v| v.managed);
+    let words = match p {
+        Problem::NeedsLogin => needs_login(&g),
+        Problem::NeedsMfa { device } => needs_mfa(&g, device),
+        Problem::Failed { finding, .. } => failed(&g, finding),
+        Problem::Expiring => expiring(&g),
+        Problem::Expired => expired(&g),
+    };
+    Notification {
+        event: p.event(),
+        sessions: g.sessions,
+        summary: words.summary,
+        body: words.body,
+        fix: words.fix,
+        urgency: words.urgency,
+        refresh_action: managed && !matches!(p, Problem::NeedsMfa { .. } | Problem::NeedsLogin),
+    }
+}
+
+fn needs_login(g: &Group) -> Words {
+    let login = g.first.login.clone().unwrap_or_default();
+    let when =
+        if login.by <= g.now { "now".to_string() } else { format!("within {}", minutes(login.by - g.now)) };
+    let why = match &login.why {
+        Some(why) => format!("Its token cannot be refreshed: {}.", why.trim_end_matches('.')),
+        None => "Its client registration ends, and with it every refresh.".into(),
+    };
+    let users = match login.profiles.as_slice() {
+        [] => String::new(),
+        ps => format!(" Profiles that use it: {}.", names(ps)),
+    };
+    Words {
+        summary: format!("{} needs a new sign-in {when}", g.who),
+        body: format!("{why}{users} Run `{}`.", login.fix),
+        fix: Some(login.fix.clone()),
+        urgency: Urgency::Normal,
+    }
+}
+
+fn needs_mfa(g: &Group, device: &str) -> Words {
+    let why = g.first.needs_mfa.as_ref().map(|(_, w)| w.as_str()).unwrap_or_default();
+    let fix = format!("credd mfa {} CODE", g.sessions[0]);
+    let more = if g.plural { ", then the others with the next codes" } else { "" };
+    Words {
+        summary: format!("{} {} an MFA code", g.who, if g.plural { "need" } else { "needs" }),
+        body: format!(
+            "credd needs a one-time code from {device} to refresh {}; {why}. Run `{fix}`{more}.",
+            g.them()
+        ),
+        fix: Some(fix),
+        urgency: Urgency::Normal,
+    }
+}
+
+fn failed(g: &Group, finding: &crate::finding::Code) -> Words {
+    let e = g.first.error.clone().unwrap_or_default();
+    let what = e.code.clone().unwrap_or_else(|| finding.to_string());
+    let fix = e.fix.clone();
+    let mut body = format!("{} ({finding}).", e.message.trim_end_matches('.'));
+    if let Some(f) = &fix {
+        body.push_str(&format!(" Fix: {f}."));
+    }
+    body.push_str(" credd will not retry until something changes.");
+    Words { summary: format!("{}: refresh failed: {what}", g.who), body, fix, urgency: Urgency::Normal }
+}
+
+fn expiring(g: &Group) -> Words {
+    let left = g.first.expires_at.map(|e| minutes(e - g.now)).unwrap_or_default();
+    let (body, fix) = match &g.first.error {
+        Some(e) => (
+            format!(
+                "credd keeps failing to refresh {}: {}. It keeps trying.",
+                g.them(),
+                e.message.trim_end_matches('.')
+            ),
+            Some(format!("credd refresh {}", g.sessions[0])),
+        ),
+        None => renewal(g.first, g.them()),
+    };
+    Words {
+        summary: format!("{} {} in {left}", g.who, if g.plural { "expire" } else { "expires" }),
+        body,
+        fix,
+        urgency: Urgency::Normal,
+    }
+}
+
+fn expired(g: &Group) -> Words {
+    let (cause, fix) = match (&g.first.needs_mfa, &g.first.error) {
+        (Some((device, _)), _) => {
+            (format!("it needs an MFA code from {device}"), Some(format!("credd mfa {} CODE", g.sessions[0])))
+        }
+        (None, Some(e)) => (
+            e.message.trim_end_matches('.').to_string(),
+            e.fix.clone().or(Some(format!("credd refresh {}", g.sessions[0]))),
+        ),
+        (None, None) => {
+            let (body, fix) = renewal(g.first, "it");
+            (body.trim_end_matches('.').to_string(), fix)
+        }
+    };
+    let mut body = format!("Commands using {} now fail. Cause: {cause}.", g.them());
+    if let Some(f) = &fix {
+        body.push_str(&format!(" Fix: {f}."));
+    }
+    Words {
+        summary: format!("{} {} expired", g.who, if g.plural { "have" } else { "has" }),
+        body,
+        fix,
+        urgency: Urgency::Critical,
+    }
+}
