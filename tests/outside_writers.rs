@@ -7,6 +7,12 @@
 //! credd refreshes a session in the same file as fast as it can until the other writer is done.
 //! Then the file is checked once more. `CREDD_RACE_WRITES` sets the other writer's count (10,000
 //! by default; `docs/reliability.md` has the long run).
+//!
+//! A loss prints both sides' last writes on one clock: when each of the other writer's opens
+//! began and returned, the inode it wrote and whether that was still the file's at its close,
+//! and when each of credd's writes began and ended, with the inodes before and after. A write
+//! that went into an inode credd had just displaced reads as an open that began before credd's
+//! write ended, returned after it, and closed with no link left.
 
 mod common;
 
@@ -108,9 +114,20 @@ fn race(
         .spawn()
         .unwrap();
     let (mut generation, mut contended) = (0, 0);
+    // credd's side of the timeline a loss prints: its last writes, each with when it began and
+    // ended (CLOCK_MONOTONIC ns, as the other writer logs) and the inodes the path named before
+    // and after.
+    let mut timeline = std::collections::VecDeque::new();
     while child.try_wait().unwrap().is_none() {
         generation += 1;
-        match credd_write(generation) {
+        let (began, ino_before) = (monotonic_ns(), ino(path));
+        let result = credd_write(generation);
+        let entry = (generation, began, monotonic_ns(), ino_before, ino(path), result.is_ok());
+        timeline.push_back(entry);
+        if timeline.len() > 12 {
+            timeline.pop_front();
+        }
+        match result {
             Ok(()) => {}
             // The other writer rewrote the file faster than credd could build its edit eight
             // times running: credd gave up this write (the daemon retries later). Nothing is lost.
@@ -123,9 +140,15 @@ fn race(
     }
     let out = child.wait_with_output().unwrap();
     let summary = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let credd: String = timeline
+        .iter()
+        .map(|(g, began, ended, before, after, ok)| {
+            format!("credd:   write {g} began {began} ended {ended} ino {before:?} -> {after:?} ok {ok}\n")
+        })
+        .collect();
     assert!(
         out.status.success(),
-        "{mode}: the other writer found a loss after {generation} credd writes:\n{}",
+        "{mode}: the other writer found a loss after {generation} credd writes:\n{}credd: its last writes (ns, CLOCK_MONOTONIC):\n{credd}",
         String::from_utf8_lossy(&out.stderr)
     );
     let written = generation - contended;
@@ -140,6 +163,18 @@ fn race(
         serde_json::from_str::<serde_json::Value>(&summary).unwrap()["slowest_ms"].as_f64().unwrap();
     assert!(slowest < 1_000.0, "{mode}: an outside write was held up {slowest} ms");
     (written, summary)
+}
+
+fn monotonic_ns() -> u128 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec, which `t` is.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u128 * 1_000_000_000 + t.tv_nsec as u128
+}
+
+fn ino(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.ino())
 }
 
 /// The final file holds every profile, credd's session and every comment, and the aws-config

@@ -135,6 +135,47 @@ fn an_in_place_outside_edit_during_the_write_is_kept() {
     assert_eq!(read(&path), "[dev]\nk = 2\nregion = eu-west-1\n");
 }
 
+/// An in-place writer's `open` finds the file by name, and reaches credd's lease only later in the
+/// same system call. One that found the name just before credd's exchange and reaches the lease
+/// just after credd's checks wrote into the file credd had displaced, and the write was lost (the
+/// likeliest cause of outside_writers' rare losses under load). Here the name is found with
+/// an `O_PATH` descriptor before the exchange, and the file opened through it for writing the
+/// moment the exchange is seen: credd waits for such a writer, puts its file back and re-applies.
+#[test]
+fn a_writer_that_found_the_file_before_the_swap_and_opens_it_after_is_kept() {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials");
+    fs::write(&path, "[dev]\nk = 1\n").unwrap();
+    let ino = fs::metadata(&path).unwrap().ino();
+    let mut writer = None;
+    let outcome = profile::update_observed(
+        &path,
+        FileKind::Credentials,
+        |doc| doc.edit_profile("dev", &[Edit::set("k", "2")]),
+        &mut |target| {
+            if writer.is_none() {
+                let found =
+                    fs::OpenOptions::new().read(true).custom_flags(libc::O_PATH).open(target).unwrap();
+                let target = target.to_path_buf();
+                writer = Some(std::thread::spawn(move || {
+                    while fs::metadata(&target).unwrap().ino() == ino {
+                        std::hint::spin_loop();
+                    }
+                    let reopen = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&found));
+                    let mut f = fs::OpenOptions::new().write(true).truncate(true).open(reopen).unwrap();
+                    f.write_all(b"[dev]\nk = 1\nregion = eu-west-1\n").unwrap();
+                }));
+            }
+        },
+    )
+    .unwrap();
+    writer.unwrap().join().unwrap();
+    assert_eq!(read(&path), "[dev]\nk = 2\nregion = eu-west-1\n");
+    assert_eq!(outcome, Outcome::Written { merged_outside_edits: 1 });
+}
+
 /// Issue 11: an in-place writer caught half-way (the file truncated, half a line written) must
 /// be waited for, not read: half a line does not parse, and a torn file that does parse would
 /// be built on.

@@ -19,8 +19,15 @@
 //! - credd holds a lease only for a compare and an exchange, unless a race forces it to build
 //!   under one: other writers wait a few milliseconds at most, and only those that raced with
 //!   credd wait at all.
-//! - What remains: an `open` that resolved the old name before the exchange but reaches the lease
-//!   check only after credd has looked (a window of microseconds, inside one system call).
+//! - An `open` finds the file by its name first and reaches the lease check later, in the same
+//!   system call: a writer that found the old name before the exchange writes into the file credd
+//!   displaced. That is microseconds of kernel work, but a writer can be held off the CPU in the
+//!   middle of it for far longer (the likeliest cause of the losses the race tests saw in loaded
+//!   full-suite runs). So after the exchange credd keeps its lease on the displaced file for
+//!   [`LATE_OPEN`], with a lease on its own new file too: a late writer is seen, and its file put
+//!   back, unless somebody has begun to write credd's new one meanwhile.
+//! - What remains: a writer held off the CPU for longer than [`LATE_OPEN`] between finding the
+//!   name and reaching the lease, and one that comes late while another writes credd's new file.
 //!
 //! **Elsewhere** (macOS, network filesystems, a file owned by someone else) there is no lease.
 //! The fallback reads only a file whose mtime is [`QUIET`] old and unchanged across the read, and
@@ -50,6 +57,12 @@ pub const QUIET: Duration = Duration::from_millis(50);
 
 /// How long to wait for another program to finish writing before giving up (retryably).
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// After a swap, how long the lease on the displaced file is kept for a writer whose `open` found
+/// it by name before the swap (see the module's opening). It delays only credd's own write: a
+/// writer that opens the file now finds credd's new one, and waiting on that one's lease ends
+/// the wait at once.
+pub const LATE_OPEN: Duration = Duration::from_millis(5);
 
 /// A file's whole content, read while nobody was writing it, with writers held off until this
 /// is dropped.
@@ -130,6 +143,44 @@ impl Quiet {
     /// file credd holds. Without a lease there is no way to know, and this says no.
     pub fn writer_waiting(&self) -> bool {
         self.leased && sys::lease_state(&self.file) != Lease::Read
+    }
+
+    /// After the swap that put credd's file `ours` (leased with [`Quiet::lease_ours`]) in this
+    /// one's place: whether a writer that found this file by name before the swap reached it
+    /// within [`LATE_OPEN`]. Its write would land in a file nobody reads any more, so the caller
+    /// puts this one back. `false` at once when a program begins to write `ours`: putting this
+    /// file back then would lose that write instead. Without both leases there is no way to know.
+    pub fn late_writer(&self, ours: Option<&File>) -> bool {
+        let Some(ours) = ours.filter(|_| self.leased) else { return false };
+        let deadline = Instant::now() + LATE_OPEN;
+        loop {
+            if sys::lease_state(ours) != Lease::Read {
+                return false;
+            }
+            // A writer waiting in `open`, or one past the open's write access and not yet at the
+            // lease check: the kernel refuses to place a read lease again while any process has
+            // the file open for writing.
+            if sys::lease_state(&self.file) != Lease::Read || sys::lease_read(&self.file).is_err() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            // Sleeping, not spinning: on a busy machine the late writer may need this CPU.
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    /// A read lease on `ours`, credd's new file, taken before it is swapped in for this one: a
+    /// program that opens it for writing then waits and is seen ([`Quiet::late_writer`]).
+    /// `None` when this file holds no lease (a late writer could not be seen anyway) or `ours`
+    /// takes none.
+    pub fn lease_ours(&self, ours: &Path) -> Option<File> {
+        if !self.leased {
+            return None;
+        }
+        let file = File::open(ours).ok()?;
+        sys::lease_read(&file).ok().map(|()| file)
     }
 
     /// After the file was swapped out to `displaced`: whether it still holds what was read.

@@ -15,6 +15,12 @@
 //!   must not stay: anyone reading it now would build on a version without that write. So we
 //!   exchange again, putting theirs back, wait for the write to finish, and apply our edit to
 //!   *their* version, a bounded number of times. We never publish first and fix up after.
+//! - A writer's `open` finds the file by name before it reaches the lease, so one that found it
+//!   just before the exchange comes to the displaced file after our checks. The lease on that file
+//!   is kept for `quiet::LATE_OPEN` after the exchange to see such a writer, and that file goes
+//!   back the same way. Ours was readable meanwhile, but lacked nothing: the late writer waits on
+//!   the lease and has written nothing yet. A lease on our own new file says whether somebody
+//!   began writing that one meanwhile, when putting theirs back would lose that write instead.
 //!
 //! Where the filesystem cannot exchange, the guarded compare comes just before a plain rename.
 //!
@@ -433,20 +439,25 @@ fn swap_in(tmp: &Path, target: &Path, dir: &Path, guard: Option<Quiet>) -> Resul
     if guard.writer_waiting() || inode(target).ok() != Some(guard.inode()) {
         return Ok(Swapped::Raced);
     }
+    let ours_leased = guard.lease_ours(tmp);
     match exchange(tmp, target) {
         Ok(()) => {
             // `tmp` now names what `target` held an instant ago. If that is not the file we read,
             // or a writer is waiting to write into it, ours must not stay: a program reading the
             // file now would build on a version without that write. So the checks that decide it
             // come first and are cheap; the content compare (for the fallback) comes after.
+            // Last, a writer whose `open` found the old file by name before the exchange may
+            // reach the lease only now: it is given `quiet::LATE_OPEN` to show itself (else its
+            // write lands in the file we displace: `docs/reliability.md`, step 4).
             if inode(tmp)? != guard.inode()
                 || guard.writer_waiting()
                 || !guard.unchanged_at(tmp).map_err(io_err(tmp, "read it"))?
+                || guard.late_writer(ours_leased.as_ref())
             {
                 put_back(tmp, target, ours)?;
                 return Ok(Swapped::Raced);
             }
-            drop(guard);
+            drop((guard, ours_leased));
             sync_dir(dir)?;
             Ok(Swapped::Done)
         }

@@ -18,8 +18,11 @@ checked: it parses, every bystander holds the last counter written to it, every 
 comment is there. A violation prints what went missing and exits 3. At the end one JSON line says
 how many writes were made and how long the slowest took (credd may hold a writer off briefly).
 """
+import builtins
+import collections
 import configparser
 import json
+import os
 import sys
 import time
 
@@ -30,8 +33,45 @@ prefix, k = spec["prefix"], spec["bystanders"]
 last = {b: "-1" for b in range(k)}
 
 
+# The timeline of this writer's last writes, printed with a loss: for each, when its open for
+# writing began and returned (CLOCK_MONOTONIC ns, the clock credd's side logs too), the inode it
+# opened, and at its close that inode's link count and the inode the path then named. A write
+# that went into an inode the path no longer names was displaced before anyone could read it.
+timeline = collections.deque(maxlen=12)
+_open = builtins.open
+
+
+def traced_open(file, mode="r", *args, **kwargs):
+    if file != path or not any(m in mode for m in "wa+"):
+        return _open(file, mode, *args, **kwargs)
+    began = time.monotonic_ns()
+    f = _open(file, mode, *args, **kwargs)
+    entry.update(open_began=began, opened=time.monotonic_ns(), ino=os.fstat(f.fileno()).st_ino)
+    close = f.close
+
+    def traced_close():
+        if not f.closed:
+            f.flush()
+            entry.update(closed=time.monotonic_ns(), nlink=os.fstat(f.fileno()).st_nlink)
+            try:
+                entry["ino_at_path"] = os.stat(path).st_ino
+            except OSError:
+                entry["ino_at_path"] = None
+        close()
+
+    f.close = traced_close
+    return f
+
+
+builtins.open = traced_open
+entry = {}
+
+
 def fail(why):
     sys.stderr.write(f"race_writer: {why}\n")
+    sys.stderr.write("race_writer: timeline of its last writes (ns, CLOCK_MONOTONIC):\n")
+    for e in timeline:
+        sys.stderr.write(f"race_writer:   {json.dumps(e)}\n")
     sys.exit(3)
 
 
@@ -101,6 +141,8 @@ slowest, total = 0.0, 0.0
 for i in range(writes):
     check(i)
     b = i % k
+    entry = {"write": i, "bystander": b}
+    timeline.append(entry)
     t = time.perf_counter()
     write(b, i)
     took = time.perf_counter() - t
