@@ -181,6 +181,48 @@ impl fmt::Display for Code {
     }
 }
 
+/// How much a finding matters: an error breaks the credentials in use; a warning does not, yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Env,
+    CredentialsFile,
+    ConfigFile,
+    Sts,
+}
+
+/// One thing doctor found. Never holds a secret: key IDs appear shortened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// The profile it concerns; `None` for the environment's credentials and global matters.
+    pub profile: Option<String>,
+    pub source: Source,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Finding {
+    pub fn new(
+        code: Code,
+        severity: Severity,
+        profile: Option<&str>,
+        source: Source,
+        message: String,
+        fix: String,
+    ) -> Finding {
+        Finding { code, severity, profile: profile.map(str::to_string), source, message, fix }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Code;

@@ -38,7 +38,8 @@
 //!   or write, as retryable or not, its finding and its fix.
 //! - `alerts`, `protocol`: pure: which incidents to tell a human about, grouped, once each. The
 //!   socket's request and reply types.
-//! - `expiry`, `logging`: pure scheduling: lead, jitter, backoff, state. The log's format.
+//! - `expiry`, `logging`, `regions`: pure scheduling: lead, jitter, backoff, state. The log's
+//!   format. Which regions exist, and which are opt-in.
 //! - `envfile`, `config`: dotenv files holding a session. `config.toml`: schema, defaults, checks
 //!   with `file:line:col` errors; a session's `Settings` and `Home` are declared here once.
 //! - `profile/`: the lossless model of the AWS shared files: parse, edit, quiet reads (and why a
@@ -46,8 +47,8 @@
 //!   long-term: no session is ever written over them), key lines held as notes for the keyring
 //!   (`held`), where botocore reads a line differently (`strict`; what botocore refuses outright
 //!   is `doctor::botocore`'s).
-//! - `finding`, `paths`, `secret`: the documented finding codes; where files live; the redacting
-//!   wrapper every secret travels in.
+//! - `finding`, `paths`, `secret`: the documented finding codes and a finding as doctor reports
+//!   it; where files live; the redacting wrapper every secret travels in.
 //! - `sys`: the raw libc calls.
 //!
 //! To add a kind of session, start in `sessions` (what it is) and `engine` (what it decides); a
@@ -76,6 +77,7 @@ pub(crate) mod paths;
 pub mod profile;
 pub(crate) mod protocol;
 pub mod refresh;
+pub(crate) mod regions;
 pub mod secret;
 pub(crate) mod service;
 pub(crate) mod sessions;

@@ -23,13 +23,10 @@
 
 pub(crate) mod botocore;
 pub mod checks;
-mod keyring;
 pub mod live;
 mod material;
 mod profile;
-pub mod regions;
 mod sessions;
-mod sso;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -39,6 +36,7 @@ use serde::Serialize;
 use crate::config::{ConfigError, Home};
 use crate::files::Loaded;
 use crate::finding::Code;
+pub use crate::finding::{Finding, Severity, Source};
 use crate::paths::Env;
 use crate::profile::{FileKind, ReadFailure, Sections, Unreadable, WriteError, read_document};
 
@@ -83,7 +81,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     report.findings.extend(unwritable);
     if let Some(c) = loaded.config_document() {
         let dir = crate::sso::cache_dir(env);
-        report.findings.extend(sso::check(
+        report.findings.extend(crate::sso::doctor::check(
             &c.sections(),
             &dir,
             opts.profile.as_deref(),
@@ -92,7 +90,13 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         ));
     }
     report.findings.extend(config_problems.into_iter().map(config_problem));
-    let (findings, held) = keyring::check(&*crate::keyring::system(), loaded, opts.profile.as_deref()).await;
+    let (findings, held) = crate::keyring::doctor::check(
+        &*crate::keyring::system(),
+        loaded.credentials_document(),
+        &loaded.merged(),
+        opts.profile.as_deref(),
+    )
+    .await;
     report.findings.extend(findings);
     let merged = loaded.merged();
     if !opts.offline {
@@ -243,47 +247,6 @@ fn judge(findings: &mut [Finding], in_use: &BTreeSet<String>) {
         if f.profile.as_ref().is_some_and(|p| !in_use.contains(p)) {
             f.severity = Severity::Warn;
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warn,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Source {
-    Env,
-    CredentialsFile,
-    ConfigFile,
-    Sts,
-}
-
-/// One thing doctor found. Never holds a secret: key IDs appear shortened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub code: Code,
-    pub severity: Severity,
-    /// The profile it concerns; `None` for the environment's credentials and global matters.
-    pub profile: Option<String>,
-    pub source: Source,
-    pub message: String,
-    pub fix: String,
-}
-
-impl Finding {
-    pub fn new(
-        code: Code,
-        severity: Severity,
-        profile: Option<&str>,
-        source: Source,
-        message: String,
-        fix: String,
-    ) -> Finding {
-        Finding { code, severity, profile: profile.map(str::to_string), source, message, fix }
     }
 }
 

@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::regions;
 use super::{Finding, Severity, Source};
 use crate::finding::Code;
 use crate::paths::Env;
 use crate::profile::Sections;
 use crate::profile::parse::Section;
+use crate::regions;
 
 pub(super) fn check_expiry(
     at: DateTime<Utc>,

@@ -14,6 +14,7 @@
 //! imported before issue 25 have one [`marker_note`] instead). Those lines are how planning
 //! (which does no I/O) knows a profile's keys are held here.
 
+pub mod doctor;
 #[cfg(any(target_os = "macos", test))]
 mod keychain;
 #[cfg(all(unix, not(target_os = "macos")))]

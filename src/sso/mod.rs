@@ -9,6 +9,7 @@
 //! key it. Pure, but for hashing.
 
 pub mod cache;
+pub mod doctor;
 pub mod oidc;
 pub mod portal;
 pub mod refresh;

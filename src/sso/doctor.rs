@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::regions;
-use super::{Finding, Severity, Source};
-use crate::finding::Code;
+use super::cache::{Refresh, format_time};
+use crate::finding::{Code, Finding, Severity, Source};
 use crate::profile::{SectionId, Sections};
-use crate::sso::cache::{Refresh, format_time};
+use crate::regions;
 
 /// Checks every SSO profile (only `only`, when given) in the config file's `sections`; tokens
 /// are read from `cache_dir`.

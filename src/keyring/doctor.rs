@@ -4,21 +4,21 @@
 
 use std::collections::HashMap;
 
-use super::{Finding, Severity, Source};
-use crate::files::Loaded;
-use crate::finding::Code;
-use crate::keyring::{Keyring, MARKER};
+use super::{Keyring, MARKER};
+use crate::finding::{Code, Finding, Severity, Source};
 use crate::profile::meta::{self, CredentialKind, ProfileCredentials};
+use crate::profile::{Document, Sections};
 
-/// Findings for the held profiles (only `only`, when given), and the keys the keyring gave.
+/// Findings for the held profiles (only `only`, when given), and the keys the keyring gave:
+/// `credentials` is the credentials file, `merged` both files merged.
 pub async fn check(
     ring: &dyn Keyring,
-    loaded: &Loaded,
+    credentials: Option<&Document>,
+    merged: &Sections<'_>,
     only: Option<&str>,
 ) -> (Vec<Finding>, HashMap<String, ProfileCredentials>) {
     let (mut findings, mut keys) = (Vec::new(), HashMap::new());
-    let Some(creds) = loaded.credentials_document() else { return (findings, keys) };
-    let merged = loaded.merged();
+    let Some(creds) = credentials else { return (findings, keys) };
     let held: Vec<&str> = creds
         .noted_profiles(MARKER)
         .into_iter()
@@ -58,6 +58,10 @@ mod tests {
     use crate::keyring::memory::Memory;
     use crate::keyring::{KeyringError, LongTermKey};
 
+    fn doc() -> Document {
+        Document::parse(FILE, crate::profile::FileKind::Credentials, std::path::Path::new("/k")).unwrap()
+    }
+
     const FILE: &str = "[work]\n# credd-keyring: the keys are in the OS keyring\nregion = eu-west-1\n[gone]\n# credd-keyring: x\n[back]\n# credd-keyring: x\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
 
     #[tokio::test]
@@ -65,7 +69,8 @@ mod tests {
         let ring = Memory::default();
         let key = LongTermKey { access_key_id: "AKIAWORK".into(), secret_access_key: "s".into() };
         ring.items.lock().unwrap().insert("work".into(), key);
-        let (findings, keys) = check(&ring, &Loaded::from_text("", FILE), None).await;
+        let d = doc();
+        let (findings, keys) = check(&ring, Some(&d), &d.sections(), None).await;
         let codes: Vec<_> = findings.iter().map(|f| (f.code, f.profile.as_deref())).collect();
         // [back] has its keys in the file again: no keyring finding, and no key-incomplete either.
         assert_eq!(codes, [(Code::KeyringMissing, Some("gone"))]);
@@ -80,7 +85,8 @@ mod tests {
         ] {
             let ring = Memory::default();
             *ring.broken.lock().unwrap() = Some(broken.clone());
-            let (findings, keys) = check(&ring, &Loaded::from_text("", FILE), Some("work")).await;
+            let d = doc();
+            let (findings, keys) = check(&ring, Some(&d), &d.sections(), Some("work")).await;
             assert_eq!(findings.len(), 1, "{findings:?}");
             assert_eq!((findings[0].code, findings[0].fix.as_str()), (code, broken.fix()));
             assert!(keys.is_empty());
