@@ -143,6 +143,53 @@ fn issue30_install_service_enables_a_packaged_unit() {
     )));
 }
 
+/// Issue 30, for real rather than `--print`, with a `systemctl` that only records its calls:
+/// installing runs only systemctl and writes no copy; uninstalling disables and removes nothing,
+/// so the package's file stays.
+#[test]
+fn issue30_a_packaged_unit_is_enabled_and_disabled_never_written_or_removed() {
+    let home = Home::new("http://127.0.0.1:9");
+    let packaged = home.path().join("usr/lib/systemd/user");
+    std::fs::create_dir_all(&packaged).unwrap();
+    let unit = packaged.join("credd.service");
+    std::fs::copy(Path::new(REPO).join("systemd/credd.service"), &unit).unwrap();
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = home.path().join("systemctl.calls");
+    std::fs::write(bin.join("systemctl"), format!("#!/bin/sh\necho \"$*\" >> '{}'\n", calls.display()))
+        .unwrap();
+    std::fs::set_permissions(bin.join("systemctl"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let run = |args: &[&str]| {
+        let out = home
+            .command(args)
+            .env("CREDD_PACKAGED_UNIT_DIRS", &packaged)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+
+    let said = run(&["install-service", "--kind", "systemd"]);
+    assert_eq!(said, format!("enabled {} for you and started credd\n", unit.display()));
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "--user show-environment\n--user daemon-reload\n--user enable --now credd\n"
+    );
+    assert!(!home.path().join(".config/systemd").exists(), "a copy of the unit was written");
+
+    std::fs::remove_file(&calls).unwrap();
+    let said = run(&["uninstall-service", "--kind", "systemd"]);
+    assert!(said.starts_with("stopped credd and disabled it for you;"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "--user show-environment\n--user disable --now credd\n--user daemon-reload\n"
+    );
+    assert!(unit.exists(), "uninstall-service removed the package's unit");
+}
+
 fn plist_keys(v: &plist::Value) -> Vec<(String, String)> {
     let dict = v.as_dictionary().expect("a dict at the top");
     dict.iter()
