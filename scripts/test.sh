@@ -7,6 +7,7 @@
 #   - a Python venv in .venv with moto[server], awscli, boto3, awsume and aws-mfa pinned by
 #     tests/requirements.txt
 #   - cargo-fuzz, when a nightly toolchain is present, to run each fuzz target for a few seconds
+#   - cargo-deb, to build the Debian package that scripts/package-test.sh installs and checks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +15,10 @@ cd "$(dirname "$0")/.."
 # dbus, dbus-x11, xvfb, dunst, libnotify-bin: a real notification server on a private bus;
 # bash, zsh, fish, tmux: the prompt hooks run in real shells under tmux;
 # gnome-keyring, libsecret-tools: a real Secret Service (and secret-tool) for the keyring tests;
-# strace: counts the processes the prompt hook starts (none, when nothing changed).
-APT_PACKAGES=(ca-certificates systemd util-linux dbus dbus-x11 xvfb dunst libnotify-bin bash zsh fish tmux gnome-keyring libsecret-tools strace)
+# strace: counts the processes the prompt hook starts (none, when nothing changed);
+# lintian, man-db, groff-base, ruby: the package checks (lintian on the .deb, `man -l` on its
+# page, `ruby -c` on the Homebrew formula).
+APT_PACKAGES=(ca-certificates systemd util-linux dbus dbus-x11 xvfb dunst libnotify-bin bash zsh fish tmux gnome-keyring libsecret-tools strace lintian man-db groff-base ruby)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -50,6 +53,10 @@ cargo clippy --locked --all-targets -- -D warnings
 echo "==> cargo build --release, and its hot-first code layout"
 cargo build --release --locked
 "$VENV/bin/python" scripts/hot-text.py --check target/release/credd
+# The packages, from that same release build: the crate's file list, the .deb installed and
+# removed with dpkg, the Homebrew formula.
+command -v cargo-deb >/dev/null 2>&1 || cargo install --locked -q cargo-deb
+bash scripts/package-test.sh
 # The fuzz targets need nightly. tests/fuzz_corpus.rs checks the same properties on stable, so
 # without nightly only the exploration is skipped. CREDD_FUZZ_SECONDS=0 skips it on purpose.
 fuzz_seconds="${CREDD_FUZZ_SECONDS:-5}"

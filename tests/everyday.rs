@@ -139,6 +139,28 @@ fn completion_scripts_parse_in_the_real_shells() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Issue 30: fish runs a completion file as it loads it. A value's help text with `"$(…)"` in
+    // it once made clap's fish script run `credd export dev` right there; loading runs nothing.
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let ran = home.path().join("ran");
+    std::fs::write(bin.join("credd"), format!("#!/bin/sh\ntouch '{}'\n", ran.display())).unwrap();
+    std::fs::set_permissions(bin.join("credd"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("fish")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; complete -C 'credd export --format '",
+            home.path().join("credd.fish").display()
+        ))
+        .env_clear()
+        .envs(home.env())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty() && !ran.exists(), "loading the fish completions ran something: {stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).lines().any(|l| l.starts_with("env\t")));
     for shell in ["powershell", "elvish"] {
         let out = home.run(&["completions", shell]);
         assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ensure"), "{shell}");

@@ -37,11 +37,14 @@ fn verify(unit: &Path, home: &Path) {
 #[test]
 fn the_checked_in_unit_verifies() {
     let home = tempfile::tempdir().unwrap();
-    // The template runs %h/.cargo/bin/credd; verify checks that it exists and is executable.
-    std::fs::create_dir_all(home.path().join(".cargo/bin")).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_credd"), home.path().join(".cargo/bin/credd")).unwrap();
+    // The file is also the Debian package's unit, so it runs /usr/bin/credd, which verify wants
+    // to exist; pointed at this build, it is otherwise byte for byte what the package installs.
+    // scripts/package-test.sh verifies the installed one as it is.
     let unit = home.path().join("credd.service");
-    std::fs::copy(Path::new(REPO).join("systemd/credd.service"), &unit).unwrap();
+    let template = std::fs::read_to_string(Path::new(REPO).join("systemd/credd.service")).unwrap();
+    assert!(template.lines().any(|l| l == "ExecStart=/usr/bin/credd daemon"), "{template}");
+    let exec = format!("ExecStart={} daemon", env!("CARGO_BIN_EXE_credd"));
+    std::fs::write(&unit, template.replace("ExecStart=/usr/bin/credd daemon", &exec)).unwrap();
     verify(&unit, home.path());
     let text = std::fs::read_to_string(&unit).unwrap();
     for line in [
@@ -81,6 +84,110 @@ fn the_rendered_unit_verifies_and_points_at_this_binary() {
     std::fs::write(&unit, &printed).unwrap();
     verify(&unit, home.path());
     assert!(!home.path().join(".config/systemd").exists(), "--print changed something");
+}
+
+/// Issue 30: with the Debian package's unit installed for every user, install-service enables it
+/// instead of writing a second copy, uninstall-service disables it and leaves the file, and
+/// `--print` says which.
+#[test]
+fn issue30_install_service_enables_a_packaged_unit() {
+    let home = Home::new("http://127.0.0.1:9");
+    let packaged = home.path().join("usr/lib/systemd/user");
+    std::fs::create_dir_all(&packaged).unwrap();
+    std::fs::copy(Path::new(REPO).join("systemd/credd.service"), packaged.join("credd.service")).unwrap();
+    let dirs = format!("{}:{}", home.path().join("etc/systemd/user").display(), packaged.display());
+    let run = |args: &[&str]| {
+        let out = home.command(args).env("CREDD_PACKAGED_UNIT_DIRS", &dirs).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let unit = packaged.join("credd.service");
+    let printed = run(&["install-service", "--print", "--kind", "systemd"]);
+    assert_eq!(
+        printed,
+        format!(
+            "# {} is installed for every user: would enable it for you, not write a copy\n\
+             # would run: systemctl --user daemon-reload\n\
+             # would run: systemctl --user enable --now credd\n",
+            unit.display()
+        )
+    );
+    let printed = run(&["uninstall-service", "--print", "--kind", "systemd"]);
+    assert!(
+        printed.starts_with(&format!(
+            "# {} is installed for every user: would disable it for you and leave the file\n\
+             # would run: systemctl --user disable --now credd\n",
+            unit.display()
+        )),
+        "{printed}"
+    );
+
+    // Without a user manager, the real install stops before changing anything.
+    let out = home
+        .command(&["install-service", "--kind", "systemd"])
+        .env("CREDD_PACKAGED_UNIT_DIRS", &dirs)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .env("XDG_RUNTIME_DIR", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a systemd user manager answered; this test expects none");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no systemd user instance is reachable"));
+    assert!(!home.path().join(".config/systemd").exists(), "a copy of the unit was written");
+
+    // Without the package, the same command writes the user's own unit, as before.
+    let printed = home.run(&["install-service", "--print", "--kind", "systemd"]);
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    assert!(printed.starts_with(&format!(
+        "# would write {}/.config/systemd/user/credd.service:",
+        home.path().display()
+    )));
+}
+
+/// Issue 30, for real rather than `--print`, with a `systemctl` that only records its calls:
+/// installing runs only systemctl and writes no copy; uninstalling disables and removes nothing,
+/// so the package's file stays.
+#[test]
+fn issue30_a_packaged_unit_is_enabled_and_disabled_never_written_or_removed() {
+    let home = Home::new("http://127.0.0.1:9");
+    let packaged = home.path().join("usr/lib/systemd/user");
+    std::fs::create_dir_all(&packaged).unwrap();
+    let unit = packaged.join("credd.service");
+    std::fs::copy(Path::new(REPO).join("systemd/credd.service"), &unit).unwrap();
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = home.path().join("systemctl.calls");
+    std::fs::write(bin.join("systemctl"), format!("#!/bin/sh\necho \"$*\" >> '{}'\n", calls.display()))
+        .unwrap();
+    std::fs::set_permissions(bin.join("systemctl"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let run = |args: &[&str]| {
+        let out = home
+            .command(args)
+            .env("CREDD_PACKAGED_UNIT_DIRS", &packaged)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+
+    let said = run(&["install-service", "--kind", "systemd"]);
+    assert_eq!(said, format!("enabled {} for you and started credd\n", unit.display()));
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "--user show-environment\n--user daemon-reload\n--user enable --now credd\n"
+    );
+    assert!(!home.path().join(".config/systemd").exists(), "a copy of the unit was written");
+
+    std::fs::remove_file(&calls).unwrap();
+    let said = run(&["uninstall-service", "--kind", "systemd"]);
+    assert!(said.starts_with("stopped credd and disabled it for you;"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "--user show-environment\n--user disable --now credd\n--user daemon-reload\n"
+    );
+    assert!(unit.exists(), "uninstall-service removed the package's unit");
 }
 
 fn plist_keys(v: &plist::Value) -> Vec<(String, String)> {

@@ -22,7 +22,9 @@ use crate::refresh::run::Outcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// `export AWS_…=…` lines for sh, bash and zsh (`eval "$(credd export dev)"`).
+    /// `export AWS_…=…` lines for sh, bash and zsh, to `eval`.
+    // No double quote or `$(` in these texts: clap's fish script puts them inside double quotes,
+    // where fish ran `$(credd export dev)` as the completions loaded (issue 30).
     Env,
     /// `AWS_…=…` lines for .env files.
     Dotenv,

@@ -85,17 +85,20 @@ pub(super) fn man(dir: Option<&std::path::Path>) -> Result<(), Failure> {
 
 /// `install-service` (`install` true) and `uninstall-service`; `print` only says what it would do.
 pub(super) fn service(install: bool, print: bool, kind: Option<service::Kind>) -> Result<(), Failure> {
+    use service::UnitFile;
     let kind = kind.unwrap_or_else(service::Kind::for_this_os);
     let exe = std::env::current_exe()?;
     let plan = if install {
-        if print && service::in_temp_dir(&exe.canonicalize().unwrap_or_else(|_| exe.clone())) {
+        let plan = service::install_plan(kind, &exe, &ProcessEnv, print).map_err(Failure::usage)?;
+        let writes = matches!(plan.file, UnitFile::Write(_));
+        if print && writes && service::in_temp_dir(&exe.canonicalize().unwrap_or_else(|_| exe.clone())) {
             eprintln!(
                 "credd: warning: {} is inside a temporary directory; a real install from there is refused. \
                  Install credd first (`cargo install --locked --path .`)",
                 exe.display()
             );
         }
-        service::install_plan(kind, &exe, &ProcessEnv, print).map_err(Failure::usage)?
+        plan
     } else {
         match service::uninstall_plan(kind, &ProcessEnv).map_err(Failure::usage)? {
             service::Uninstall::Remove(plan) => plan,
@@ -110,31 +113,45 @@ pub(super) fn service(install: bool, print: bool, kind: Option<service::Kind>) -
             }
         }
     };
+    let unit = plan.unit_path.display();
     if print {
-        match &plan.content {
-            Some(content) => {
-                println!("# would write {}:", plan.unit_path.display());
+        match &plan.file {
+            UnitFile::Write(content) => {
+                println!("# would write {unit}:");
                 print!("{content}");
             }
-            None => println!("# would remove {}", plan.unit_path.display()),
+            UnitFile::Remove => println!("# would remove {unit}"),
+            UnitFile::Packaged if install => {
+                println!("# {unit} is installed for every user: would enable it for you, not write a copy")
+            }
+            UnitFile::Packaged => {
+                println!("# {unit} is installed for every user: would disable it for you and leave the file")
+            }
+        }
+        for note in &plan.notes {
+            println!("# note: {note}");
         }
         for cmd in &plan.commands {
             println!("# would run: {}", cmd.join(" "));
         }
         return Ok(());
     }
+    for note in &plan.notes {
+        eprintln!("credd: note: {note}");
+    }
     let notes =
         if install { service::install(&plan).map(|()| Vec::new()) } else { service::uninstall(&plan) };
     for n in notes.map_err(Failure::failed)? {
         eprintln!("credd: note: {n}");
     }
-    if install {
-        println!("installed {} and started credd", plan.unit_path.display());
-    } else {
-        println!(
-            "stopped credd and removed {}; config and credentials are untouched",
-            plan.unit_path.display()
-        );
+    match (install, &plan.file) {
+        (true, UnitFile::Packaged) => println!("enabled {unit} for you and started credd"),
+        (true, _) => println!("installed {unit} and started credd"),
+        (false, UnitFile::Packaged) => println!(
+            "stopped credd and disabled it for you; {unit} stays installed for other users, and your \
+             config and credentials are untouched"
+        ),
+        (false, _) => println!("stopped credd and removed {unit}; config and credentials are untouched"),
     }
     Ok(())
 }

@@ -49,6 +49,9 @@ impl Home {
         env.push(("AWS_ENDPOINT_URL_STS".into(), self.sts_url.clone()));
         env.push(("NO_COLOR".into(), "1".into()));
         env.push(("USER".into(), "tester".into()));
+        // No packaged unit, whatever this machine has installed: install-service writes its own
+        // (src/service/mod.rs, PACKAGED_UNIT_DIRS_VAR).
+        env.push(("CREDD_PACKAGED_UNIT_DIRS".into(), self.path().join("no-package").display().to_string()));
         env
     }
 
