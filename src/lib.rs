@@ -7,6 +7,10 @@
 //! - `cli/`: one function per verb (`status`, `refresh`, `export`, `list`, `daemon`, `setup`),
 //!   each with its printers; the clap definitions (`args`); the one mapping of failures to exit
 //!   codes. `main.rs` only calls `cli::run`.
+//! - `exec/`: `credd exec`: the loopback container-credentials endpoint a command's SDKs ask
+//!   (`request` parsing and guards, `endpoint`, `cache`: when to fetch again), the command's
+//!   environment and config copy (`child_env`, `rundir`), signals and exit status (`life`). Its
+//!   credentials come through a `Source` the CLI hands in (the export path), never from below.
 //! - `daemon/`: the long-running loop: one `select!` over the wall-clock timer (`wallclock`), file
 //!   changes, finished refreshes and the inbox; the instance lock (`instance`). It does the I/O;
 //!   the engine decides.
@@ -51,6 +55,8 @@ pub(crate) mod daemon;
 pub(crate) mod doctor;
 pub(crate) mod engine;
 pub mod envfile;
+#[doc(hidden)]
+pub mod exec;
 pub(crate) mod expiry;
 pub(crate) mod files;
 pub(crate) mod finding;
