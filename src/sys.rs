@@ -155,12 +155,29 @@ pub fn release_free_memory() {
 /// Blocks `signals` in the calling thread and every thread it starts from now on, so that only
 /// [`wait_signal`] receives them. Call it before any thread exists: a thread started earlier
 /// keeps its mask and could take the default action (ending the process) for all of them.
-/// Children started through `std::process::Command` begin with an empty mask again.
+/// A child inherits the mask: start it with [`unblock_in_child`].
 pub fn block_signals(signals: &[i32]) -> std::io::Result<()> {
+    mask(libc::SIG_BLOCK, signals)
+}
+
+fn mask(how: i32, signals: &[i32]) -> std::io::Result<()> {
     let set = sigset(signals);
-    // SAFETY: `set` is an initialised sigset_t; the old mask is not asked for.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    // SAFETY: `set` is an initialised sigset_t; the old mask is not asked for. pthread_sigmask is
+    // async-signal-safe, so this may run between fork and exec.
+    let rc = unsafe { libc::pthread_sigmask(how, &set, std::ptr::null_mut()) };
     if rc == 0 { Ok(()) } else { Err(std::io::Error::from_raw_os_error(rc)) }
+}
+
+/// Makes `cmd`'s process start with `signals` unblocked again: std leaves a child the mask of
+/// the thread that spawns it, and a command started with SIGINT blocked would never see Ctrl-C.
+pub fn unblock_in_child(cmd: &mut std::process::Command, signals: &'static [i32]) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
+    // calls are allowed: it builds a sigset on the stack and calls pthread_sigmask, nothing else
+    // (no allocation, no lock).
+    unsafe {
+        cmd.pre_exec(move || mask(libc::SIG_UNBLOCK, signals));
+    }
 }
 
 fn sigset(signals: &[i32]) -> libc::sigset_t {

@@ -117,6 +117,7 @@ pub fn run(
         cmd.env_remove(k);
     }
     cmd.envs(changes.set.iter().map(|(k, v)| (k, v)));
+    crate::sys::unblock_in_child(&mut cmd, &life::FORWARDED);
     let code = match life.spawn(&mut cmd) {
         Ok(child) => life.wait(child).map_err(|e| fail("waiting for the command", e))?,
         Err(e) => {
