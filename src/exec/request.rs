@@ -177,9 +177,7 @@ pub fn check(head: &Head<'_>, port: u16, token: &Secret) -> Result<(), Reject> {
     }
     let host_ok = head.host.is_some_and(|h| {
         let Some((name, p)) = h.rsplit_once(':') else { return false };
-        p.parse::<u16>().ok() == Some(port)
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+        p == port.to_string() && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
     });
     if !host_ok {
         return Err(Reject::Host);
