@@ -238,6 +238,9 @@ fn boto3_in_a_long_running_child_gets_the_session_across_refresh_and_expiry() {
     let (status, body) = raw_get(port, &format!("attacker.example:{port}"), Some(&tok));
     assert_eq!(status, 403);
     assert!(!body.contains(&third), "{body}");
+    for _ in 0..200 {
+        assert_eq!(raw_get(port, &host, Some(&tok)).0, 200, "a request in a row failed");
+    }
     let (status, body) = raw_get(port, &format!("localhost:{port}"), Some(&tok));
     assert_eq!(status, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
@@ -381,6 +384,40 @@ fn signals_are_passed_on_and_the_status_kept() {
     let out = home.run(&["exec", "dev", "--", "/nonexistent/command"]);
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run /nonexistent/command"));
+}
+
+/// A signal while the first refresh is still waiting for STS ends `credd exec` at once with
+/// 128+N, and the command never starts.
+#[test]
+fn a_signal_before_the_command_starts_ends_credd_exec() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port);
+    let home = Home::new(&proxy.url());
+    setup(&home, -5, "");
+    proxy.set_default(common::proxy::Fault::Stall(Duration::from_secs(60)));
+    let marker = home.path().join("ran");
+    let mut child = home
+        .command(&["exec", "dev", "--", "touch", &marker.display().to_string()])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while refreshes(&proxy) == 0 {
+        assert!(Instant::now() < deadline, "credd exec never asked STS");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "credd exec kept waiting for STS after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(143));
+    assert!(!marker.exists(), "the command ran");
 }
 
 #[test]
