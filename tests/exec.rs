@@ -306,6 +306,13 @@ fn a_session_that_cannot_be_refreshed_answers_with_its_fix() {
     d.ask_exit(0);
     assert_eq!(d.wait(), 0);
     assert!(d.stderr().contains("MFA"), "credd said it too:\n{}", d.stderr());
+
+    // Expired and unrefreshable at the start: refused before the command runs.
+    let marker = home.path().join("ran");
+    let out = home.run(&["exec", "dev", "--", "touch", &marker.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("MFA") && !marker.exists(), "{stderr}");
 }
 
 #[test]
