@@ -502,3 +502,49 @@ async fn rust_sdk_child() {
     let from_chain = chain.provide_credentials().await.expect("the default chain");
     println!("RUST_SDK {}", serde_json::json!({ "ecs": shape(from_ecs), "chain": shape(from_chain) }));
 }
+
+/// A terminal's Ctrl-C reaches the whole foreground process group: the command gets it, and
+/// `credd exec` lives on to serve a command that handles it. (Whether credd passed it on a second
+/// time cannot be seen from here: two SIGINTs pending together arrive as one.)
+#[test]
+fn a_terminal_ctrl_c_reaches_the_command_and_credd_exec_lives_on() {
+    let moto = Moto::start();
+    let home = Home::new(&moto.url());
+    setup(&home, 50, "");
+    let socket = home.path().join("tmux.sock");
+    let tmux = |args: &[&str]| Command::new("tmux").arg("-S").arg(&socket).args(args).output().unwrap();
+    let mut env: Vec<String> = home.env().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    env.push("TERM=xterm".into());
+    let python = common::venv_bin("python").display().to_string();
+    let script = child_script();
+    let mut args = vec!["new-session", "-d", "-x", "200", "-y", "50", "env", "-i"];
+    args.extend(env.iter().map(String::as_str));
+    args.extend([env!("CARGO_BIN_EXE_credd"), "exec", "dev", "--", &python, &script, "trap"]);
+    assert!(tmux(&args).status.success());
+    struct Kill<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = Kill(&tmux);
+    let screen =
+        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-J", "-S", "-200"]).stdout).to_string();
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let s = screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "no {needle:?} on screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for(r#"{"ready": true}"#);
+    tmux(&["send-keys", "C-c"]);
+    wait_for(r#"{"signal": 2}"#);
+    tmux(&["send-keys", "-l", "fetch"]);
+    tmux(&["send-keys", "Enter"]);
+    wait_for(r#"{"method": "container-role""#);
+}
