@@ -10,7 +10,8 @@
 //! - `exec/`: `credd exec`: the loopback container-credentials endpoint a command's SDKs ask
 //!   (`request` parsing and guards, `endpoint`, `cache`: when to fetch again), the command's
 //!   environment and config copy (`child_env`, `rundir`), signals and exit status (`life`). Its
-//!   credentials come through a `Source` the CLI hands in (the export path), never from below.
+//!   credentials come through a `Source` the CLI hands in (export's path); itself it uses only
+//!   `profile`, `paths`, `secret` and `sys`.
 //! - `daemon/`: the long-running loop: one `select!` over the wall-clock timer (`wallclock`), file
 //!   changes, finished refreshes and the inbox; the instance lock (`instance`). It does the I/O;
 //!   the engine decides.
