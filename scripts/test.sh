@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 # systemd: systemd-analyze verifies the unit; util-linux: setpriv runs a client as another uid;
 # dbus, dbus-x11, xvfb, dunst, libnotify-bin: a real notification server on a private bus;
 # bash, zsh, fish, tmux: the prompt hooks run in real shells under tmux;
-# gnome-keyring, libsecret-tools: a real Secret Service (and secret-tool) for the keyring tests.
-APT_PACKAGES=(ca-certificates systemd util-linux dbus dbus-x11 xvfb dunst libnotify-bin bash zsh fish tmux gnome-keyring libsecret-tools)
+# gnome-keyring, libsecret-tools: a real Secret Service (and secret-tool) for the keyring tests;
+# strace: counts the processes the prompt hook starts (none, when nothing changed).
+APT_PACKAGES=(ca-certificates systemd util-linux dbus dbus-x11 xvfb dunst libnotify-bin bash zsh fish tmux gnome-keyring libsecret-tools strace)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

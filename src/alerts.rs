@@ -1,9 +1,11 @@
 //! When credd must tell a human, and what it says. Pure: sessions and the time in, notifications
 //! out. The daemon feeds it after every change and sends what comes out (`notify.rs`).
 //!
-//! An *incident* is one problem of one session: it needs an MFA code, a refresh failed for a
-//! reason retrying will not fix, it will expire within `warn_before` and credd cannot refresh it,
-//! or it expired. An incident notifies once, when it opens or changes into a different problem;
+//! An *incident* is one problem of one session (its event name in brackets): it needs an MFA code
+//! (`needs-mfa`), a kept token needs a sign-in, now or `warn_before` ahead of when it will
+//! (`needs-login`), a refresh failed for a reason retrying will not fix (`refresh-failed`), it will
+//! expire within `warn_before` and credd cannot refresh it (`expiring`; for a live shell's
+//! session, naming what renews it), or it expired (`expired`). An incident notifies once, when it opens or changes into a different problem;
 //! retries of the same problem say nothing. Sessions whose incidents open together and share a
 //! cause (the same MFA device, the same source key) get one notification that names them all.
 //! When the problem goes away the incident closes (and, if asked, says so).
@@ -134,7 +136,7 @@ pub enum Urgency {
 /// A message for a human. Never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
-    /// `needs-mfa`, `refresh-failed`, `expiring`, `expired` or `recovered`.
+    /// `needs-mfa`, `needs-login`, `refresh-failed`, `expiring`, `expired` or `recovered`.
     pub event: &'static str,
     pub sessions: Vec<String>,
     pub summary: String,

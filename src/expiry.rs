@@ -89,7 +89,7 @@ pub fn to_chrono(d: Duration) -> chrono::Duration {
 }
 
 /// What the engine is doing with a session.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Waiting for the next refresh (or, watch-only, for nothing).
     Idle,
@@ -105,20 +105,20 @@ pub enum Phase {
 /// Everything the schedule needs to know about one session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Track {
-    pub name: String,
-    pub managed: bool,
-    pub expires_at: Option<DateTime<Utc>>,
+    name: String,
+    managed: bool,
+    expires_at: Option<DateTime<Utc>>,
     /// How long the current credentials were issued for, when known (credd issued them).
-    pub lifetime: Option<Duration>,
-    pub phase: Phase,
+    lifetime: Option<Duration>,
+    phase: Phase,
     /// Not refreshed until first asked for (see `sessions::Managed::on_demand`): with no
     /// credentials yet, it waits instead of being due.
-    pub on_demand: bool,
+    on_demand: bool,
     /// Failed attempts in a row. Kept here, not only in `Phase::Failing`, because each retry
     /// passes through `Refreshing`, which would otherwise forget the count and retry every
     /// `backoff_min` for ever (issue 25: a locked keyring tried every 5 s). A success or a change
     /// (the engine's `unstick`) sets it back to 0.
-    pub failures: u32,
+    failures: u32,
 }
 
 /// The state shown to people, derived from the track and the time.
@@ -152,6 +152,90 @@ impl State {
 }
 
 impl Track {
+    /// A session's schedule, idle: `managed` when credd refreshes it, `on_demand` when not
+    /// before it is first asked for.
+    pub fn new(
+        name: String,
+        managed: bool,
+        expires_at: Option<DateTime<Utc>>,
+        lifetime: Option<Duration>,
+        on_demand: bool,
+    ) -> Track {
+        Track { name, managed, expires_at, lifetime, phase: Phase::Idle, on_demand, failures: 0 }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.expires_at
+    }
+
+    pub fn lifetime(&self) -> Option<Duration> {
+        self.lifetime
+    }
+
+    /// Whether credd refreshes it now (a kept token stops being refreshed once it cannot be).
+    pub fn managed(&self) -> bool {
+        self.managed
+    }
+
+    pub fn on_demand(&self) -> bool {
+        self.on_demand
+    }
+
+    pub fn set_expires_at(&mut self, at: Option<DateTime<Utc>>) {
+        self.expires_at = at;
+    }
+
+    pub fn set_lifetime(&mut self, lifetime: Option<Duration>) {
+        self.lifetime = lifetime;
+    }
+
+    pub fn set_managed(&mut self, managed: bool) {
+        self.managed = managed;
+    }
+
+    pub fn set_on_demand(&mut self, on_demand: bool) {
+        self.on_demand = on_demand;
+    }
+
+    /// A refresh started: a second caller joins it.
+    pub fn begin(&mut self) {
+        self.phase = Phase::Refreshing;
+    }
+
+    /// Due, but it waits for an MFA code.
+    pub fn wait_for_mfa(&mut self) {
+        self.phase = Phase::NeedsMfa;
+    }
+
+    /// Back to its schedule: nothing stuck, no failures counted (a success, or a change).
+    pub fn reset(&mut self) {
+        self.phase = Phase::Idle;
+        self.failures = 0;
+    }
+
+    /// Stopped before any attempt, for a reason only a change lifts: no retry, no backoff.
+    pub fn hold(&mut self) {
+        self.phase = Phase::Failing { failures: 1, retry_at: None };
+    }
+
+    /// A session waiting for a change saw it: it is due now, once.
+    pub fn retry_now(&mut self, now: DateTime<Utc>) {
+        if let Phase::Failing { failures, retry_at: None } = self.phase {
+            self.phase = Phase::Failing { failures, retry_at: Some(now) };
+        }
+    }
+
+    /// A retry already set comes no sooner than `at`.
+    pub fn retry_no_sooner_than(&mut self, at: DateTime<Utc>) {
+        if let Phase::Failing { retry_at: Some(t), .. } = &mut self.phase {
+            *t = (*t).max(at);
+        }
+    }
+
     /// When the engine must next act on this session, if ever. An overdue instant means "now".
     pub fn next_action(&self, policy: &Policy) -> Option<DateTime<Utc>> {
         match &self.phase {

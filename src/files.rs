@@ -105,20 +105,20 @@ pub struct Resolved<'a> {
 /// Both AWS files and the env files, as read at one moment.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    pub config: Option<Document>,
-    pub credentials: Option<Document>,
+    config: Option<Document>,
+    credentials: Option<Document>,
     /// The env files credd's config names (managed and watched), by path; `None` if absent.
-    pub env: BTreeMap<PathBuf, Option<EnvFile>>,
+    env: BTreeMap<PathBuf, Option<EnvFile>>,
     /// The SSO token cache files of the SSO sessions the config file declares, by path; `None`
     /// if absent (not signed in).
-    pub sso: BTreeMap<PathBuf, Option<crate::sso::cache::CachedToken>>,
+    sso: BTreeMap<PathBuf, Option<crate::sso::cache::CachedToken>>,
     /// The AWS files that are there but could not be read this time (their reading above is the
     /// last good one, or `None`): what they hold is unknown, not empty.
-    pub unreadable: Vec<ReadFailure>,
+    unreadable: Vec<ReadFailure>,
     /// The problems this reading logged, and those the reading before it had logged: a file
     /// that stays broken is said once, not at every file event (credd's own writes included).
-    pub reported: std::collections::BTreeSet<String>,
-    pub said_before: std::collections::BTreeSet<String>,
+    reported: std::collections::BTreeSet<String>,
+    said_before: std::collections::BTreeSet<String>,
 }
 
 impl Loaded {
@@ -184,9 +184,49 @@ impl Loaded {
         }
     }
 
+    /// Every kept token's cache file this reading looked for, there or not: `aws sso login`
+    /// rewrites them, so the daemon watches them.
+    pub fn token_caches(&self) -> impl Iterator<Item = &Path> {
+        self.sso.keys().map(PathBuf::as_path)
+    }
+
     /// The SSO token cached at `path`, if it was read and exists.
     pub fn sso_token(&self, path: &Path) -> Option<&crate::sso::cache::CachedToken> {
         self.sso.get(path).and_then(Option::as_ref)
+    }
+
+    /// A reading of both files as the caller read them (`credd doctor` reads them its own way,
+    /// to report every problem): `unreadable` are the files that are there but could not be read.
+    pub fn of(
+        config: Option<Document>,
+        credentials: Option<Document>,
+        unreadable: Vec<ReadFailure>,
+    ) -> Loaded {
+        Loaded { config, credentials, unreadable, ..Loaded::default() }
+    }
+
+    /// The AWS config file as read (the last good reading of it, if it is broken now).
+    pub fn config_document(&self) -> Option<&Document> {
+        self.config.as_ref()
+    }
+
+    /// The credentials file as read (the last good reading of it, if it is broken now).
+    pub fn credentials_document(&self) -> Option<&Document> {
+        self.credentials.as_ref()
+    }
+
+    /// This reading with `config` as the AWS config file, for tests.
+    #[cfg(test)]
+    pub(crate) fn with_config(mut self, config: Document) -> Loaded {
+        self.config = Some(config);
+        self
+    }
+
+    /// This reading with an SSO token cached at `path`, for tests.
+    #[cfg(test)]
+    pub(crate) fn with_sso_token(mut self, path: PathBuf, token: crate::sso::cache::CachedToken) -> Loaded {
+        self.sso.insert(path, Some(token));
+        self
     }
 
     /// The credentials file alone, resolved.

@@ -1,7 +1,8 @@
 //! The control protocol: newline-delimited JSON over a Unix stream socket, one request and one
 //! reply line per connection; only a `status-document` reply has the document it announces
-//! after its line. Only the types live here (a leaf: the engine, the CLI and the socket all
-//! speak them); `ipc::server` and `ipc::client` move them.
+//! after its line. Only the types live here (the engine, the CLI and the socket all speak
+//! them, so they sit low: they name only `config`'s method, `expiry`'s state and the finding
+//! codes); `ipc::server` and `ipc::client` move them.
 //!
 //! Every frame carries `protocol`. A daemon answers a request of another version with an error
 //! that names both versions, and a client checks the reply's version the same way, so a
@@ -182,9 +183,10 @@ pub struct SessionStatus {
     pub origin: Origin,
     pub profile: String,
     pub managed: bool,
-    /// `assume-role`, `session-token`, or null for watch-only sessions.
+    /// `assume-role`, `session-token` or `sso`; null for a watched session or a kept token.
     pub method: Option<Method>,
-    /// `fresh`, `expiring`, `refreshing`, `needs-mfa`, `failing`, `expired` or `unknown`.
+    /// `fresh`, `expiring`, `refreshing`, `needs-mfa`, `needs-login`, `failing`, `expired` or
+    /// `unknown`.
     pub state: State,
     pub expires_at: Option<DateTime<Utc>>,
     pub next_refresh_at: Option<DateTime<Utc>>,
@@ -243,16 +245,30 @@ pub struct RefreshResult {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A fresh watch-only session in the credentials file.
+    pub(crate) fn plain(name: &str) -> SessionStatus {
+        SessionStatus {
+            name: name.into(),
+            origin: Origin::CredentialsFile,
+            profile: name.into(),
+            managed: false,
+            method: None,
+            state: State::Fresh,
+            expires_at: None,
+            next_refresh_at: None,
+            last_refresh_at: None,
+            identity: None,
+            last_error: None,
+            refreshable_until: None,
+        }
+    }
 
     #[test]
     fn attention_rules() {
-        let s = |state: State, managed: bool| SessionStatus {
-            state,
-            managed,
-            ..crate::ipc::document::tests::plain("a")
-        };
+        let s = |state: State, managed: bool| SessionStatus { state, managed, ..plain("a") };
         assert!(!s(State::Fresh, true).needs_attention());
         assert!(!s(State::Expiring, true).needs_attention());
         assert!(s(State::Expiring, false).needs_attention());

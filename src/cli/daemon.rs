@@ -55,7 +55,7 @@ pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
     // What the daemon would refuse at its first refresh, said now: a session that would be
     // written over long-term keys, or where credd cannot write.
     let mut refused = false;
-    for s in plan.sessions.iter().filter(|s| s.managed.is_some()) {
+    for s in plan.sessions.iter().filter(|s| s.managed().is_some()) {
         if let Err(e) = crate::refresh::store::check(&s.name, &s.home, &files.credentials, &loaded) {
             let err = crate::refresh::run::file_failure(e);
             let finding = err.finding.map(|f| format!(" [{f}]")).unwrap_or_default();
@@ -76,7 +76,7 @@ pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
         }
     }
     for s in &plan.sessions {
-        match &s.managed {
+        match s.managed() {
             Some(m) => println!(
                 "  {:<20} managed ({}, source {})",
                 s.name,

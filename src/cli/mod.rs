@@ -173,13 +173,7 @@ fn host_user() -> crate::sessions::Host {
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "host".into());
-    crate::sessions::Host {
-        user,
-        host,
-        runtime_dir: paths::runtime_dir(&ProcessEnv),
-        sso_cache_dir: crate::sso::cache_dir(&ProcessEnv),
-        credentials_file: paths::aws_credentials_file(&ProcessEnv),
-    }
+    crate::sessions::Host::new(user, host, &ProcessEnv)
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

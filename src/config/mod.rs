@@ -110,15 +110,16 @@ pub enum Home {
     EnvFile(PathBuf),
     /// The profile, and a copy in this dotenv file.
     Both(PathBuf),
-    /// An SSO token cache file (`~/.aws/sso/cache/<sha1>.json`): no credentials, a token.
-    SsoCache(PathBuf),
+    /// A kept token's cache file (for IAM Identity Center, `~/.aws/sso/cache/<sha1>.json`): no
+    /// credentials, a token.
+    Cache(PathBuf),
 }
 
 impl Home {
     /// The env file the session is read from or also written to.
     pub fn env_file(&self) -> Option<&Path> {
         match self {
-            Home::Profile | Home::SsoCache(_) => None,
+            Home::Profile | Home::Cache(_) => None,
             Home::EnvFile(p) | Home::Both(p) => Some(p),
         }
     }

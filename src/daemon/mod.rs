@@ -83,8 +83,8 @@ fn read_files(files: &AwsFiles, previous: Option<&Loaded>, config: &Config, host
     loaded
 }
 
-/// The files to watch: both AWS files, credd's config, the env files it names, the SSO token
-/// cache files of the SSO sessions in the last reading (`aws sso login` rewrites them), and the
+/// The files to watch: both AWS files, credd's config, the env files it names, the kept tokens'
+/// cache files in the last reading (`aws sso login` rewrites them), and the
 /// paths sessions stuck on a local error wait for (a chmod of a directory is an event there).
 fn watch_plan(
     files: &AwsFiles,
@@ -95,9 +95,9 @@ fn watch_plan(
 ) -> WatchPlan {
     let env = crate::sessions::SessionSpec::env_paths(config);
     let fixed = [files.config.as_path(), files.credentials.as_path(), config_path];
-    let sso = loaded.into_iter().flat_map(|l| l.sso.keys().map(PathBuf::as_path));
+    let tokens = loaded.into_iter().flat_map(Loaded::token_caches);
     let waits = blocked.iter().map(PathBuf::as_path);
-    WatchPlan::for_files(fixed.into_iter().chain(env.iter().map(PathBuf::as_path)).chain(sso).chain(waits))
+    WatchPlan::for_files(fixed.into_iter().chain(env.iter().map(PathBuf::as_path)).chain(tokens).chain(waits))
 }
 
 /// A path's device, inode, mode, owner and change time.

@@ -17,7 +17,7 @@ pub async fn check(
     only: Option<&str>,
 ) -> (Vec<Finding>, HashMap<String, ProfileCredentials>) {
     let (mut findings, mut keys) = (Vec::new(), HashMap::new());
-    let Some(creds) = &loaded.credentials else { return (findings, keys) };
+    let Some(creds) = loaded.credentials_document() else { return (findings, keys) };
     let merged = loaded.merged();
     let held: Vec<&str> = creds
         .noted_profiles(MARKER)

@@ -85,14 +85,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         use std::os::unix::fs::PermissionsExt;
         m.permissions().mode()
     });
-    let loaded = Loaded {
-        config,
-        credentials,
-        env: Default::default(),
-        sso: Default::default(),
-        unreadable: unreadable.iter().map(|(_, e)| e.clone()).collect(),
-        ..Loaded::default()
-    };
+    let loaded = Loaded::of(config, credentials, unreadable.iter().map(|(_, e)| e.clone()).collect());
     // The sessions credd keeps, as the daemon plans them. With a broken config, the ones it
     // finds on its own are still what it will keep once the config is fixed.
     let (sessions, config_problems) = match crate::config::Config::load(&opts.credd_config, false) {
@@ -108,7 +101,7 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
         .iter()
         .filter(|s| matches!(s.home, Home::Profile | Home::Both(_)))
         .filter_map(|s| {
-            let m = s.managed.as_ref()?;
+            let m = s.managed()?;
             Some(checks::Kept {
                 name: s.name.clone(),
                 source: m.settings.source_profile.clone(),
@@ -121,8 +114,8 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
     let inputs = checks::Inputs {
         env,
-        config: loaded.config.as_ref(),
-        credentials: loaded.credentials.as_ref(),
+        config: loaded.config_document(),
+        credentials: loaded.credentials_document(),
         config_path: opts.aws_config.clone(),
         credentials_path: opts.aws_credentials.clone(),
         parse_errors,
@@ -134,16 +127,16 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     };
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
     for (doc, path, source) in [
-        (&loaded.config, &opts.aws_config, Source::ConfigFile),
-        (&loaded.credentials, &opts.aws_credentials, Source::CredentialsFile),
+        (loaded.config_document(), &opts.aws_config, Source::ConfigFile),
+        (loaded.credentials_document(), &opts.aws_credentials, Source::CredentialsFile),
     ] {
-        report.findings.extend(doc.as_ref().and_then(|d| botocore::check(d, path, source)));
+        report.findings.extend(doc.and_then(|d| botocore::check(d, path, source)));
         if let Some(d) = doc {
             report.findings.extend(botocore::inline_comments(d, path, source, None));
         }
     }
     report.findings.extend(unwritable);
-    if let Some(c) = &loaded.config {
+    if let Some(c) = loaded.config_document() {
         let dir = crate::sso::cache_dir(env);
         report.findings.extend(sso::check(
             &c.sections(),

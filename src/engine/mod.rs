@@ -8,11 +8,13 @@
 //! logged with its reason.
 //!
 //! - `mod.rs`: the session table and the doors that change it (`reconcile`, `begin`, `finish`).
+//! - `finish`: how the end of a refresh changes a session.
 //! - `requests`: answering requests: refresh, export, MFA codes, live shells, refusals.
 //! - `schedule`: what is due now: roles waiting for their source session, sessions waiting for
 //!   a blocked path, the next wake.
 //! - `view`: read-only projections for the socket, the alerts and the log.
 
+mod finish;
 mod requests;
 mod schedule;
 #[cfg(test)]
@@ -25,7 +27,6 @@ pub use requests::{Begin, Export, Refusal};
 pub use view::fix;
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -33,13 +34,12 @@ use crate::config::{Config, Home};
 use crate::expiry::{self, Phase, Policy, State, Track};
 use crate::files::{Loaded, Resolved};
 use crate::finding::Code;
-use crate::profile::Sections;
-use crate::profile::meta;
 use crate::protocol::ShellSession;
 use crate::refresh::RefreshError;
-use crate::refresh::run::{Outcome, file_failure};
-use crate::refresh::store::{self, Stored};
-use crate::sessions::{self, SessionSpec};
+use crate::refresh::run::file_failure;
+use crate::refresh::source;
+use crate::refresh::store;
+use crate::sessions::{self, Kind, SessionSpec};
 
 /// One tracked session.
 #[derive(Debug, Clone)]
@@ -48,17 +48,16 @@ struct Entry {
     track: Track,
     last_refresh_at: Option<DateTime<Utc>>,
     last_error: Option<RefreshError>,
-    /// Set while the session waits for an MFA code: the device and what was tried.
-    needs_mfa: Option<(String, String)>,
+    /// What it waits for a person to do, if anything: hand in an MFA code, or sign in again.
+    blocked: Option<Blocked>,
     /// Set while the code it waits for is its source session's (a role assumed from a
     /// `session-token` session with MFA): that session's name, which `credd mfa` then takes.
     waits_for: Option<String>,
     identity: Option<String>,
     /// A fingerprint of the source profile's keys, to notice when the user fixes them.
     source_fp: Option<u64>,
-    /// For an SSO token: why it cannot be refreshed (a new `aws sso login` is needed).
-    needs_login: Option<String>,
-    /// For an SSO token that can be refreshed: until when (its client registration's end).
+    /// For a kept token that can be refreshed: until when (for IAM Identity Center, its client
+    /// registration's end). Only [`Entry::judge_token`] sets it.
     refreshable_until: Option<DateTime<Utc>>,
     /// The expiry credd itself last wrote where the session is read from. Seeing it in the
     /// file again is credd's own write coming back through the watcher, never another
@@ -71,13 +70,47 @@ struct Entry {
     generation: u64,
 }
 
+/// What a session waits for a person to do. One of two, so that a session cannot wait for a
+/// code and a sign-in at once; only a kept token's own judgement ([`Entry::judge_token`]) or its
+/// service's refusal makes it wait for a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Blocked {
+    /// An MFA code for this device: the serial, and what was tried.
+    Mfa { serial: String, why: String },
+    /// A new sign-in (`aws sso login`): why the token cannot be refreshed.
+    SignIn(String),
+}
+
 impl Entry {
+    /// The device and what was tried, while it waits for an MFA code.
+    fn needs_mfa(&self) -> Option<(&str, &str)> {
+        match &self.blocked {
+            Some(Blocked::Mfa { serial, why }) => Some((serial, why)),
+            _ => None,
+        }
+    }
+
+    /// Why it cannot be refreshed, while it waits for a sign-in.
+    fn needs_login(&self) -> Option<&str> {
+        match &self.blocked {
+            Some(Blocked::SignIn(why)) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Stops waiting for an MFA code (a sign-in is waited for until the token's cache changes).
+    fn drop_mfa(&mut self) {
+        if matches!(self.blocked, Some(Blocked::Mfa { .. })) {
+            self.blocked = None;
+        }
+    }
+
     fn state(&self, now: DateTime<Utc>, policy: &Policy) -> State {
-        match self.track.phase {
+        match self.track.phase() {
             // A token credd cannot refresh still works until it ends, like any session credd
             // cannot renew: fresh, then expiring (the alerts warn `warn_before` ahead); only then
             // does it need a sign-in. A legacy profile's token is always such a one.
-            Phase::Idle | Phase::Failing { .. } if self.needs_login.is_some() => {
+            Phase::Idle | Phase::Failing { .. } if self.needs_login().is_some() => {
                 match self.track.idle_state(now, policy) {
                     s @ (State::Fresh | State::Expiring) => s,
                     _ => State::NeedsLogin,
@@ -89,15 +122,14 @@ impl Entry {
 
     /// Forgets what the session was stuck on: an error, a wait for a code.
     fn unstick(&mut self) {
-        self.track.phase = Phase::Idle;
-        self.track.failures = 0;
+        self.track.reset();
         self.last_error = None;
-        self.needs_mfa = None;
+        self.drop_mfa();
         self.waits_for = None;
     }
 
     fn stuck(&self) -> bool {
-        matches!(self.track.phase, Phase::Failing { .. } | Phase::NeedsMfa)
+        matches!(self.track.phase(), Phase::Failing { .. } | Phase::NeedsMfa)
     }
 
     fn stuck_on(&self, finding: Code) -> bool {
@@ -116,8 +148,8 @@ impl Entry {
                     Code::LongTermKeyInSessionProfile,
                     err.fix.as_deref().unwrap_or_default()
                 );
-                self.needs_mfa = None;
-                self.track.phase = Phase::Failing { failures: 1, retry_at: None };
+                self.drop_mfa();
+                self.track.hold();
                 self.last_error = Some(err);
             }
             None if self.stuck_on(Code::LongTermKeyInSessionProfile) => {
@@ -140,28 +172,25 @@ impl Entry {
         self.expiry_unreadable = why;
     }
 
-    /// An SSO token as the cache file has it now: whether credd can refresh it, and until when.
+    /// A kept token as its cache file has it now: whether credd can refresh it, and until when.
     /// One that cannot is left alone (no schedule): fresh, then expiring, then `needs-login`.
-    fn judge_sso(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
-        let Home::SsoCache(path) = &self.spec.home else { return };
-        let refresh = loaded.sso_token(path).map(|t| t.refresh(now));
-        let (until, why) = match refresh {
-            Some(crate::sso::cache::Refresh::Until(t)) => (Some(t), None),
-            Some(crate::sso::cache::Refresh::No(why)) => (None, Some(why)),
-            None => (None, Some("the token is no longer in the cache".into())),
+    fn judge_token(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
+        let Kind::Token(token) = &self.spec.kind else { return };
+        let (until, why) = match token.refreshable(loaded, now) {
+            Ok(t) => (Some(t), None),
+            Err(why) => (None, Some(why)),
         };
-        // IAM Identity Center's own refusal stands until the file changes (a new sign-in).
-        let refused =
-            self.last_error.as_ref().is_some_and(|e| e.finding == Some(Code::SsoTokenUnrefreshable));
+        // The token's service's own refusal stands until the file changes (a new sign-in).
+        let refused = self.last_error.as_ref().is_some_and(|e| e.finding == Some(token.refused()));
         let why = why.or_else(|| {
             refused.then(|| self.last_error.as_ref().map(|e| e.message.clone()).unwrap_or_default())
         });
-        if why != self.needs_login {
+        if why.as_deref() != self.needs_login() {
             match &why {
                 Some(w) => tracing::warn!(
                     "{}: cannot be refreshed ({w}); needs `{}`",
                     self.spec.name,
-                    self.spec.sso.as_ref().map(|s| s.login_command()).unwrap_or_default()
+                    token.login_command()
                 ),
                 None => tracing::info!(
                     "{}: can be refreshed until {}",
@@ -170,9 +199,9 @@ impl Entry {
                 ),
             }
         }
-        self.track.managed = why.is_none();
+        self.track.set_managed(why.is_none());
         self.refreshable_until = until;
-        self.needs_login = why;
+        self.blocked = why.map(Blocked::SignIn);
     }
 }
 
@@ -196,27 +225,6 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 
 fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// What the session's source signs in with: its keys, or for an SSO profile its cached token,
-/// hashed. A change (new keys, a new `aws sso login`) retries a session stuck on the old one.
-fn fingerprint(
-    loaded: &Loaded,
-    merged: &Sections,
-    spec: &SessionSpec,
-    sso_dir: &std::path::Path,
-) -> Option<u64> {
-    let m = spec.managed.as_ref()?;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    let source = merged.profile(&m.settings.source_profile)?;
-    match meta::credentials(source) {
-        Some(c) => (c.access_key_id.as_str(), c.secret_access_key.expose()).hash(&mut h),
-        None => {
-            let p = crate::sso::portal::sso_profile(merged, &m.settings.source_profile, sso_dir)?.ok()?;
-            loaded.sso_token(&p.cache)?.access_token()?.expose().hash(&mut h);
-        }
-    }
-    Some(h.finish())
 }
 
 impl Engine {
@@ -259,7 +267,7 @@ impl Engine {
         for spec in plan.sessions {
             let name = spec.name.clone();
             let file_expiry = spec.recorded_expiry(loaded, creds).map(whole_seconds);
-            let fp = fingerprint(loaded, merged, &spec, &self.host.sso_cache_dir);
+            let fp = spec.managed().and_then(|m| source::fingerprint(loaded, merged, m, &self.host));
             let conflict = self.conflict(&spec, loaded, &resolved);
             let mut entry = match self.sessions.remove(&name) {
                 None => Self::track(spec, file_expiry, fp),
@@ -270,9 +278,9 @@ impl Engine {
                     sessions::unreadable_expiry(creds, &name, &self.host.credentials_file)
                 }
                 Home::EnvFile(_) => entry.spec.unreadable_expiry(loaded),
-                Home::SsoCache(_) => None,
+                Home::Cache(_) => None,
             };
-            entry.judge_sso(loaded, now);
+            entry.judge_token(loaded, now);
             entry.judge_expiry(unreadable);
             entry.judge_keys(conflict);
             next.insert(name, entry);
@@ -288,7 +296,7 @@ impl Engine {
 
     /// Why a session credd writes must not be written now (see [`Entry::judge_keys`]).
     fn conflict(&self, spec: &SessionSpec, loaded: &Loaded, resolved: &Resolved) -> Option<RefreshError> {
-        spec.managed.as_ref()?;
+        spec.managed()?;
         let found = store::Found {
             profile: resolved.credentials.profile(&spec.name),
             keyring_held: resolved.keyring_held.contains(spec.name.as_str()),
@@ -300,38 +308,29 @@ impl Engine {
     /// A session seen for the first time.
     fn track(spec: SessionSpec, file_expiry: Option<DateTime<Utc>>, fp: Option<u64>) -> Entry {
         let name = &spec.name;
-        let how = match &spec.managed {
-            None if spec.sso.is_some() => "an SSO token".to_string(),
-            Some(m) => format!(
+        let how = match &spec.kind {
+            Kind::Token(t) => format!("an {}", t.noun()),
+            Kind::Renewed(m) => format!(
                 "managed ({}{}, source {})",
                 m.settings.method.as_str(),
                 m.discovered.map(|d| format!(", found in {d} layout")).unwrap_or_default(),
                 m.settings.source_profile
             ),
-            None => "watch-only".to_string(),
+            Kind::Watched => "watch-only".to_string(),
         };
         match file_expiry {
             Some(e) => tracing::info!("{name}: tracking, {how}; expires at {}", at(e)),
             None => tracing::info!("{name}: tracking, {how}; no expiry recorded yet"),
         }
         Entry {
-            track: Track {
-                name: name.clone(),
-                managed: spec.refreshed(),
-                expires_at: file_expiry,
-                lifetime: spec.lifetime(),
-                phase: Phase::Idle,
-                on_demand: spec.on_demand(),
-                failures: 0,
-            },
+            track: Track::new(name.clone(), spec.refreshed(), file_expiry, spec.lifetime(), spec.on_demand()),
             spec,
             last_refresh_at: None,
             last_error: None,
-            needs_mfa: None,
+            blocked: None,
             waits_for: None,
             identity: None,
             source_fp: fp,
-            needs_login: None,
             refreshable_until: None,
             written: None,
             expiry_unreadable: None,
@@ -351,9 +350,9 @@ impl Engine {
         let name = spec.name.clone();
         if old.spec != spec {
             tracing::info!("{name}: configuration changed; rescheduling");
-            old.track.managed = spec.refreshed();
-            old.track.on_demand = spec.on_demand();
-            old.track.lifetime = spec.lifetime();
+            old.track.set_managed(spec.refreshed());
+            old.track.set_on_demand(spec.on_demand());
+            old.track.set_lifetime(spec.lifetime());
             old.unstick();
             old.spec = spec;
         }
@@ -369,10 +368,10 @@ impl Engine {
         if file_expiry.is_some() && file_expiry == old.written {
             // credd's own write, seen through the watcher (perhaps before its refresh finished
             // here): nothing another program did, so nothing to adopt or reschedule.
-            if old.track.phase != Phase::Refreshing {
-                old.track.expires_at = file_expiry;
+            if old.track.phase() != Phase::Refreshing {
+                old.track.set_expires_at(file_expiry);
             }
-        } else if file_expiry == old.track.expires_at || old.track.phase == Phase::Refreshing {
+        } else if file_expiry == old.track.expires_at() || old.track.phase() == Phase::Refreshing {
             // Nothing new, or a refresh is under way (its end decides).
         } else if old.stuck_on(Code::FileUnparseable) {
             // A file credd could not write changed: that is someone fixing it, and what it holds
@@ -381,7 +380,7 @@ impl Engine {
             tracing::info!(
                 "{name}: the file credd could not write changed; not adopting what it holds, writing the session there instead"
             );
-            old.track.expires_at = file_expiry;
+            old.track.set_expires_at(file_expiry);
         } else {
             // Another program (aws configure, saml2aws, a second credd) wrote this profile. What
             // is in the file is what every SDK uses: adopt it.
@@ -394,12 +393,12 @@ impl Engine {
                 }
                 None => tracing::info!("{name}: the file no longer records an expiry"),
             }
-            old.track.expires_at = file_expiry;
+            old.track.set_expires_at(file_expiry);
             old.generation += 1;
             // How long the other program's session was issued for is unknown: schedule it as
             // one of this session's own (its `duration`), never by the time left now, which
             // would make a short session due the moment it is adopted.
-            old.track.lifetime = old.spec.lifetime();
+            old.track.set_lifetime(old.spec.lifetime());
             old.written = None;
             // A new session in the file resolves whatever we were stuck on.
             if old.stuck() {
@@ -418,10 +417,10 @@ impl Engine {
 
     fn log_schedule(&self, now: DateTime<Utc>) {
         for (name, e) in &self.sessions {
-            if let (Some(when), Some(exp)) = (e.track.next_action(&self.policy), e.track.expires_at)
-                && matches!(e.track.phase, Phase::Idle)
+            if let (Some(when), Some(exp)) = (e.track.next_action(&self.policy), e.track.expires_at())
+                && matches!(e.track.phase(), Phase::Idle)
             {
-                let lead = expiry::lead(&self.policy, e.track.lifetime);
+                let lead = expiry::lead(&self.policy, e.track.lifetime());
                 if when <= now {
                     tracing::info!(
                         "{name}: refresh now, within {} of expiry at {}",
@@ -444,125 +443,7 @@ impl Engine {
     pub fn managed_names(&self) -> Vec<String> {
         // What the schedule says, as status shows it: an SSO token counts while credd can refresh
         // it; one that needs a sign-in would only fail.
-        self.sessions.iter().filter(|(_, e)| e.track.managed).map(|(n, _)| n.clone()).collect()
-    }
-
-    /// Records how a refresh ended. `sample` in [0, 1) draws the backoff jitter.
-    pub fn finish(&mut self, name: &str, outcome: Outcome, now: DateTime<Utc>, sample: f64) {
-        let policy = self.policy;
-        let Some(e) = self.sessions.get_mut(name) else {
-            return;
-        };
-        let managed = e.spec.managed.clone();
-        match outcome {
-            Outcome::Refreshed { issued, stored } => {
-                e.unstick();
-                e.last_refresh_at = Some(now);
-                if issued.identity.is_some() {
-                    e.identity = issued.identity;
-                }
-                match stored {
-                    Stored::Written => {
-                        let expires = whole_seconds(issued.credentials.expiration);
-                        e.track.expires_at = Some(expires);
-                        e.written = Some(expires);
-                        e.generation += 1;
-                        // As issued: STS may grant less than asked (a chained role, an SSO
-                        // permission set's own length).
-                        e.track.lifetime =
-                            (expires - now).to_std().ok().filter(|l| !l.is_zero()).or(e.spec.lifetime());
-                        let next = e.track.next_action(&policy).map(at).unwrap_or_default();
-                        tracing::info!(
-                            "{name}: refreshed ({}); new key {}, expires at {}; next refresh at {next}",
-                            managed.as_ref().map(|m| m.settings.method.as_str()).unwrap_or("?"),
-                            crate::secret::short_key_id(&issued.credentials.access_key_id),
-                            at(issued.credentials.expiration),
-                        );
-                    }
-                    Stored::KeptNewer(t) => {
-                        e.generation += u64::from(e.track.expires_at != Some(whole_seconds(t)));
-                        e.track.expires_at = Some(whole_seconds(t));
-                        e.track.lifetime = e.spec.lifetime();
-                        tracing::info!(
-                            "{name}: kept the session already in the file: it lasts longer (until {})",
-                            at(t)
-                        );
-                    }
-                }
-            }
-            Outcome::TokenRefreshed { expires_at, kept_newer } => {
-                e.unstick();
-                e.last_refresh_at = Some(now);
-                let expires_at = whole_seconds(expires_at);
-                e.track.expires_at = Some(expires_at);
-                e.written = Some(expires_at);
-                e.track.lifetime = None;
-                if kept_newer {
-                    tracing::info!(
-                        "{name}: kept the token signed in meanwhile; expires at {}",
-                        at(expires_at)
-                    );
-                } else {
-                    let next = e.track.next_action(&policy).map(at).unwrap_or_default();
-                    tracing::info!(
-                        "{name}: SSO token refreshed; expires at {}; next refresh at {next}",
-                        at(expires_at)
-                    );
-                }
-            }
-            Outcome::Failed(err) if err.finding == Some(Code::SsoTokenUnrefreshable) => {
-                tracing::warn!(
-                    "{name}: {err}; needs `{}`",
-                    e.spec.sso.as_ref().map(|s| s.login_command()).unwrap_or_default()
-                );
-                e.track.fail(now, &policy, true, sample);
-                e.track.managed = false;
-                e.needs_login = Some(err.message.clone());
-                e.last_error = Some(err);
-            }
-            Outcome::NeedsMfa { serial, why } => {
-                e.track.phase = Phase::NeedsMfa;
-                tracing::warn!(
-                    "{name}: due, but needs an MFA code for {serial} ({why}); run `credd mfa {name} CODE`"
-                );
-                e.needs_mfa = Some((serial, why));
-            }
-            Outcome::PartlyStored { expires_at, error } => {
-                // The profile holds the new session: what SDKs reading it get, and credd's own
-                // write. The env file does not: the session fails until that is fixed.
-                let expires_at = whole_seconds(expires_at);
-                e.track.expires_at = Some(expires_at);
-                e.written = Some(expires_at);
-                e.generation += 1;
-                e.last_refresh_at = Some(now);
-                self.finish(name, Outcome::Failed(error), now, sample);
-            }
-            Outcome::Failed(err) => {
-                e.needs_mfa = None;
-                e.track.fail(now, &policy, err.is_fatal(), sample);
-                // IAM Identity Center gets at most one token refresh a minute, as from botocore.
-                if e.spec.sso.is_some()
-                    && let Phase::Failing { retry_at: Some(t), .. } = &mut e.track.phase
-                {
-                    *t = (*t).max(now + chrono::Duration::seconds(60));
-                }
-                match (e.track.next_action(&policy), &err.blocked_at) {
-                    (Some(retry), _) => {
-                        tracing::warn!("{name}: refresh failed, will retry at {}: {err}", at(retry))
-                    }
-                    (None, Some(path)) => tracing::error!(
-                        "{name}: refresh failed and retrying will not help: {err}{}; waiting for {} to change",
-                        err.finding.map(|f| format!(" [{f}]")).unwrap_or_default(),
-                        path.display()
-                    ),
-                    (None, None) => tracing::error!(
-                        "{name}: refresh failed and retrying will not help: {err}{}; waiting for a change to the files or config",
-                        err.finding.map(|f| format!(" [{f}]")).unwrap_or_default()
-                    ),
-                }
-                e.last_error = Some(err);
-            }
-        }
+        self.sessions.iter().filter(|(_, e)| e.track.managed()).map(|(n, _)| n.clone()).collect()
     }
 
     /// The sessions whose credentials changed since the last call, so the daemon can touch their
@@ -573,8 +454,8 @@ impl Engine {
         if self.generations.len() > self.sessions.len() {
             self.generations.retain(|name, _| self.sessions.contains_key(name));
         }
-        // An SSO token is no shell's credentials: no stamp (and a start URL is no file name).
-        for (name, e) in self.sessions.iter().filter(|(_, e)| e.spec.sso.is_none()) {
+        // A token is no shell's credentials: no stamp (and an SSO start URL is no file name).
+        for (name, e) in self.sessions.iter().filter(|(_, e)| e.spec.token().is_none()) {
             let now = e.generation;
             match self.generations.get_mut(name) {
                 Some(before) if *before != now => {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::{Engine, view};
 use crate::expiry::{self, Phase, State};
 use crate::protocol::{ErrorCode, ExportLocation, RefreshResult, ShellSession};
-use crate::sessions::SessionSpec;
+use crate::sessions::{Kind, SessionSpec};
 
 /// Why a request cannot be served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,20 +78,20 @@ impl Engine {
         let Some(entry) = self.sessions.get(name) else {
             return Err(unknown());
         };
-        if entry.spec.sso.is_some() {
-            if let Some(why) = &entry.needs_login {
+        match (&entry.spec.kind, entry.needs_login()) {
+            (Kind::Watched, _) => return Err(Refusal::WatchOnly(name.to_string())),
+            (Kind::Token(_), Some(why)) => {
                 return Err(Refusal::Unrefreshable {
                     name: name.to_string(),
                     plight: "cannot be refreshed",
-                    why: why.clone(),
+                    why: why.to_string(),
                 });
             }
-        } else if entry.spec.managed.is_none() {
-            return Err(Refusal::WatchOnly(name.to_string()));
+            _ => {}
         }
-        let refreshing = entry.track.phase == Phase::Refreshing;
+        let refreshing = entry.track.phase() == Phase::Refreshing;
         if with_code {
-            if entry.spec.managed.as_ref().is_none_or(|m| m.settings.mfa_serial.is_none()) {
+            if entry.spec.managed().is_none_or(|m| m.settings.mfa_serial.is_none()) {
                 return Err(Refusal::NoMfaSerial(name.to_string()));
             }
             // A code belongs to one attempt; joining a refresh that runs without it would drop it.
@@ -103,7 +103,7 @@ impl Engine {
             return Ok(Begin::Join);
         }
         let entry = self.sessions.get_mut(name).expect("looked up above");
-        entry.track.phase = Phase::Refreshing;
+        entry.track.begin();
         tracing::debug!("{name}: refreshing");
         Ok(Begin::Start(Box::new(entry.spec.clone())))
     }
@@ -131,22 +131,23 @@ impl Engine {
             origin: view::origin(&entry.spec),
             path,
             profile,
-            expires_at: entry.track.expires_at,
+            expires_at: entry.track.expires_at(),
             state,
-            region: entry.spec.managed.as_ref().and_then(|m| m.settings.region.clone()),
+            region: entry.spec.managed().and_then(|m| m.settings.region.clone()),
         };
-        if entry.spec.sso.is_some() {
-            return Err(Refusal::Unrefreshable {
-                name: name.to_string(),
-                plight: "cannot be exported",
-                why: "it is an SSO token, not credentials; export one of the profiles that use it".into(),
-            });
-        }
-        let Some(managed) = &entry.spec.managed else {
-            return Ok(Export::Ready(location));
+        let managed = match &entry.spec.kind {
+            Kind::Renewed(m) => m,
+            Kind::Watched => return Ok(Export::Ready(location)),
+            Kind::Token(t) => {
+                return Err(Refusal::Unrefreshable {
+                    name: name.to_string(),
+                    plight: "cannot be exported",
+                    why: t.not_credentials().into(),
+                });
+            }
         };
         let stale = matches!(state, State::Expired | State::Expiring | State::Unknown | State::Refreshing);
-        let short = min_ttl.is_some_and(|t| expiry::short_of(entry.track.expires_at, now, t));
+        let short = min_ttl.is_some_and(|t| expiry::short_of(entry.track.expires_at(), now, t));
         if let (true, Some(t)) = (short, min_ttl) {
             managed.can_last(name, t).map_err(Refusal::TtlUnreachable)?;
         }

@@ -27,14 +27,15 @@ impl Engine {
         for name in &due {
             let e = &self.sessions[name];
             match self.source_of(e).map(|(n, s)| (n.to_string(), s)) {
-                Some((src_name, src)) if src.track.phase == Phase::NeedsMfa => {
-                    let serial = src.needs_mfa.as_ref().map(|(s, _)| s.clone()).unwrap_or_default();
+                Some((src_name, src)) if src.track.phase() == Phase::NeedsMfa => {
+                    let serial = src.needs_mfa().map(|(s, _)| s.to_string()).unwrap_or_default();
                     tracing::warn!(
                         "{name}: due, but its source session \"{src_name}\" needs an MFA code first; run `credd mfa {src_name} CODE`"
                     );
                     let e = self.sessions.get_mut(name).expect("listed");
-                    e.track.phase = Phase::NeedsMfa;
-                    e.needs_mfa = Some((serial, format!("its source session \"{src_name}\" waits for one")));
+                    e.track.wait_for_mfa();
+                    let why = format!("its source session \"{src_name}\" waits for one");
+                    e.blocked = Some(super::Blocked::Mfa { serial, why });
                     e.waits_for = Some(src_name);
                 }
                 _ if self.starts_now(e, &due) => out.push(name.clone()),
@@ -48,7 +49,7 @@ impl Engine {
     /// which is running or starts in this pass too (chains are acyclic: `sessions` refuses loops).
     fn starts_now(&self, e: &Entry, due: &BTreeSet<String>) -> bool {
         match self.source_of(e) {
-            Some((_, src)) if src.track.phase == Phase::Refreshing => false,
+            Some((_, src)) if src.track.phase() == Phase::Refreshing => false,
             Some((name, src)) if due.contains(name) => !self.starts_now(src, due),
             _ => true,
         }
@@ -65,7 +66,7 @@ impl Engine {
         let mut paths: Vec<_> = self
             .sessions
             .values()
-            .filter(|e| matches!(e.track.phase, Phase::Failing { retry_at: None, .. }))
+            .filter(|e| matches!(e.track.phase(), Phase::Failing { retry_at: None, .. }))
             .filter_map(|e| e.last_error.as_ref()?.blocked_at.as_deref().map(Path::to_path_buf))
             .collect();
         paths.sort();
@@ -77,9 +78,9 @@ impl Engine {
     pub fn unblock(&mut self, path: &Path, now: DateTime<Utc>) {
         for (name, e) in &mut self.sessions {
             let waiting = e.last_error.as_ref().and_then(|err| err.blocked_at.as_deref()) == Some(path);
-            if let (true, Phase::Failing { failures, retry_at: None }) = (waiting, &e.track.phase) {
+            if waiting && matches!(e.track.phase(), Phase::Failing { retry_at: None, .. }) {
                 tracing::info!("{name}: {} changed; trying again now", path.display());
-                e.track.phase = Phase::Failing { failures: *failures, retry_at: Some(now) };
+                e.track.retry_now(now);
             }
         }
     }
@@ -87,14 +88,15 @@ impl Engine {
     /// The earliest instant a session needs the engine. A role waiting for its source
     /// session's refresh has none of its own: that refresh's end wakes the loop.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        let waiting = |e: &Entry| self.source_of(e).is_some_and(|(_, s)| s.track.phase == Phase::Refreshing);
+        let waiting =
+            |e: &Entry| self.source_of(e).is_some_and(|(_, s)| s.track.phase() == Phase::Refreshing);
         expiry::next_wake(self.sessions.values().filter(|e| !waiting(e)).map(|e| &e.track), &self.policy)
     }
 
     /// For a role chained from another session credd refreshes: that session, by name.
     pub(super) fn source_of(&self, e: &Entry) -> Option<(&str, &Entry)> {
-        let m = e.spec.managed.as_ref().filter(|m| m.chained)?;
+        let m = e.spec.managed().filter(|m| m.chained)?;
         let (name, src) = self.sessions.get_key_value(&m.settings.source_profile)?;
-        src.spec.managed.is_some().then_some((name.as_str(), src))
+        src.spec.managed().is_some().then_some((name.as_str(), src))
     }
 }

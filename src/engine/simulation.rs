@@ -16,8 +16,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::profile::meta;
 use crate::profile::{Document, Edit, FileKind, SessionCredentials};
 use crate::refresh::Issued;
+use crate::refresh::run::Outcome;
+use crate::refresh::store::Stored;
 use crate::secret::Secret;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/sim";

@@ -11,6 +11,8 @@ use crate::finding::Code;
 use crate::profile::{Document, FileKind, SessionCredentials};
 use crate::protocol::{ErrorCode, Origin, RefreshResult};
 use crate::refresh::Issued;
+use crate::refresh::run::Outcome;
+use crate::refresh::store::Stored;
 use crate::secret::Secret;
 
 const CREDS: &str = "/home/u/.aws/credentials";
@@ -37,13 +39,11 @@ fn session(name: &str, exp: DateTime<Utc>, key: &str) -> String {
 }
 
 fn loaded(creds: &str) -> Loaded {
-    Loaded {
-        config: None,
-        credentials: Some(Document::parse(creds, FileKind::Credentials, Path::new(CREDS)).unwrap()),
-        env: Default::default(),
-        sso: Default::default(),
-        ..Loaded::default()
-    }
+    Loaded::of(
+        None,
+        Some(Document::parse(creds, FileKind::Credentials, Path::new(CREDS)).unwrap()),
+        Vec::new(),
+    )
 }
 
 /// `dev` is managed (session-token from `base`, MFA when `mfa`), `saml` is watch-only.
@@ -444,17 +444,16 @@ fn issue24_roles_wait_for_their_mfa_source_and_name_it() {
 #[test]
 fn issue25_a_keyring_held_profiles_session_has_the_keyring_origin() {
     use crate::config::{Home, Method, Settings};
-    use crate::sessions::{KEYRING_LAYOUT, Managed, SessionSpec};
+    use crate::sessions::{KEYRING_LAYOUT, Kind, Managed, SessionSpec};
     let spec = |discovered| SessionSpec {
         name: "work".into(),
         home: Home::EnvFile("/run/credd/keyring-sessions/work.env".into()),
-        managed: Some(Managed {
+        kind: Kind::Renewed(Box::new(Managed {
             settings: Settings::new(Method::SessionToken, "work"),
             chained: false,
             discovered,
             on_demand: true,
-        }),
-        sso: None,
+        })),
     };
     assert_eq!(view::origin(&spec(Some(KEYRING_LAYOUT))), Origin::Keyring);
     assert_eq!(view::origin(&spec(None)), Origin::EnvFile);
@@ -544,17 +543,14 @@ fn issue25_a_legacy_sso_token_is_fresh_until_its_end() {
     let config = format!(
         "[profile legacy]\nsso_start_url = {url}\nsso_region = us-east-1\nsso_account_id = 111122223333\nsso_role_name = Dev\n"
     );
-    let mut files = loaded("");
-    files.config =
-        Some(Document::parse(&config, FileKind::Config, Path::new("/home/u/.aws/config")).unwrap());
+    let config = Document::parse(&config, FileKind::Config, Path::new("/home/u/.aws/config")).unwrap();
     let path = crate::sso::cache_file(Path::new("/sso"), url);
     let json = format!(
         r#"{{"startUrl": "{url}", "region": "us-east-1", "accessToken": "a", "expiresAt": "{}"}}"#,
         stamp(t0() + mins(8 * 60))
     );
-    files
-        .sso
-        .insert(path.clone(), Some(crate::sso::cache::CachedToken::parse(json.as_bytes(), &path).unwrap()));
+    let token = crate::sso::cache::CachedToken::parse(json.as_bytes(), &path).unwrap();
+    let files = loaded("").with_config(config).with_sso_token(path, token);
     let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &files, t0());
     let state = |at: DateTime<Utc>| {
         e.status(at).into_iter().find(|s| s.origin == Origin::SsoCache).expect("the token is tracked").state

@@ -19,28 +19,28 @@ use crate::sessions::SessionSpec;
 /// How the socket names where a session lives: it is read from its profile when it has one; a
 /// keyring-held profile's session is cached in an env file, but its origin is the keyring.
 pub fn origin(spec: &SessionSpec) -> Origin {
-    match &spec.home {
-        Home::EnvFile(_) if spec.keeps_keyring_session() => Origin::Keyring,
-        Home::EnvFile(_) => Origin::EnvFile,
-        Home::Profile | Home::Both(_) => Origin::CredentialsFile,
-        Home::SsoCache(_) => Origin::SsoCache,
+    match (&spec.home, spec.token()) {
+        (_, Some(t)) => t.origin(),
+        (Home::EnvFile(_), _) if spec.keeps_keyring_session() => Origin::Keyring,
+        (Home::EnvFile(_), _) => Origin::EnvFile,
+        _ => Origin::CredentialsFile,
     }
 }
 
 /// The file a session is read from, and its profile there (none for an env file).
 pub fn location(spec: &SessionSpec, credentials: &Path) -> (String, Option<String>) {
     match &spec.home {
-        Home::EnvFile(p) | Home::SsoCache(p) => (p.display().to_string(), None),
+        Home::EnvFile(p) | Home::Cache(p) => (p.display().to_string(), None),
         Home::Profile | Home::Both(_) => (credentials.display().to_string(), Some(spec.name.clone())),
     }
 }
 
-/// The one thing that fixes `err` for this session: for an SSO token, signing in again.
+/// The one thing that fixes `err` for this session: for a kept token, signing in again.
 pub fn fix(spec: &SessionSpec, err: &RefreshError) -> Option<String> {
-    if let Some(sso) = &spec.sso {
-        return Some(sso.login_command());
+    if let Some(token) = spec.token() {
+        return Some(token.login_command());
     }
-    let m = spec.managed.as_ref()?;
+    let m = spec.managed()?;
     classify::fix_for(err, &m.settings.source_profile, m.settings.method.as_str())
 }
 
@@ -60,14 +60,14 @@ fn unknown_reason(e: &Entry) -> LastError {
                         "write the expiry as an RFC3339 timestamp (2026-01-01T12:00:00Z), quoted or not, with any comment after ` #`",
                     _ => "fix or remove that line (credd writes x_security_token_expires in RFC3339)",
                 },
-                if e.track.managed { format!(", or run `credd refresh {name}`") } else { String::new() }
+                if e.track.managed() { format!(", or run `credd refresh {name}`") } else { String::new() }
             )),
         },
         // A session credd keeps that has no expiry yet has not been issued.
-        None if e.track.managed => LastError {
+        None if e.track.managed() => LastError {
             code: None,
             finding: Some(Code::SessionNotIssued),
-            message: if e.track.on_demand {
+            message: if e.track.on_demand() {
                 "no session issued yet: credd issues one when it is first asked for".into()
             } else {
                 "no session issued yet".into()
@@ -100,7 +100,7 @@ impl Engine {
     }
 
     fn last_error(&self, e: &Entry, now: DateTime<Utc>) -> Option<LastError> {
-        if let Some((serial, why)) = &e.needs_mfa {
+        if let Some((serial, why)) = e.needs_mfa() {
             return Some(LastError {
                 code: None,
                 finding: Some(Code::MfaCodeNeeded),
@@ -108,12 +108,12 @@ impl Engine {
                 fix: Some(format!("credd mfa {} CODE", e.waits_for.as_deref().unwrap_or(&e.spec.name))),
             });
         }
-        if let (None, Some(why), Some(sso)) = (&e.last_error, &e.needs_login, &e.spec.sso) {
+        if let (None, Some(why), Some(token)) = (&e.last_error, e.needs_login(), e.spec.token()) {
             return Some(LastError {
                 code: None,
-                finding: Some(Code::SsoTokenUnrefreshable),
-                message: format!("the SSO token cannot be refreshed: {why}"),
-                fix: Some(sso.login_command()),
+                finding: Some(token.refused()),
+                message: format!("the {} cannot be refreshed: {why}", token.noun()),
+                fix: Some(token.login_command()),
             });
         }
         if e.last_error.is_none() && e.state(now, &self.policy) == State::Unknown {
@@ -128,25 +128,23 @@ impl Engine {
     }
 
     fn session_status(&self, e: &Entry, now: DateTime<Utc>) -> SessionStatus {
-        let managed = e.spec.managed.as_ref();
+        let managed = e.spec.managed();
         SessionStatus {
             name: e.spec.name.clone(),
             origin: origin(&e.spec),
             profile: match &e.spec.home {
-                Home::EnvFile(p) | Home::SsoCache(p) => p.display().to_string(),
+                Home::EnvFile(p) | Home::Cache(p) => p.display().to_string(),
                 Home::Profile | Home::Both(_) => e.spec.name.clone(),
             },
             // What the schedule says: the spec's, or for an SSO token whether it can be refreshed.
-            managed: e.track.managed,
+            managed: e.track.managed(),
             method: managed.map(|m| m.settings.method),
             state: e.state(now, &self.policy),
-            expires_at: e.track.expires_at,
+            expires_at: e.track.expires_at(),
             next_refresh_at: e.track.next_action(&self.policy).map(|t| t.max(now)),
             last_refresh_at: e.last_refresh_at,
-            identity: match &e.spec.sso {
-                Some(sso) if !sso.profiles.is_empty() => {
-                    Some(format!("profiles {}", sso.profiles.join(", ")))
-                }
+            identity: match e.spec.token() {
+                Some(t) if !t.profiles().is_empty() => Some(format!("profiles {}", t.profiles().join(", "))),
                 _ => e.identity.clone(),
             },
             last_error: self.last_error(e, now),
@@ -155,15 +153,7 @@ impl Engine {
     }
 
     fn shell_track(s: &ShellSession) -> Track {
-        Track {
-            name: shell_name(s),
-            managed: false,
-            expires_at: Some(s.expires_at),
-            lifetime: None,
-            phase: Phase::Idle,
-            on_demand: false,
-            failures: 0,
-        }
+        Track::new(shell_name(s), false, Some(s.expires_at), None, false)
     }
 
     fn shell_status(&self, s: &ShellSession, now: DateTime<Utc>) -> SessionStatus {
@@ -192,9 +182,9 @@ impl Engine {
         match self.sessions.get(name) {
             Some(e) => RefreshResult {
                 name: name.to_string(),
-                ok: e.last_error.is_none() && e.needs_mfa.is_none() && e.track.phase == Phase::Idle,
+                ok: e.last_error.is_none() && e.needs_mfa().is_none() && e.track.phase() == Phase::Idle,
                 state: e.state(now, &self.policy),
-                expires_at: e.track.expires_at,
+                expires_at: e.track.expires_at(),
                 error: self.last_error(e, now),
             },
             None => RefreshResult {
@@ -215,23 +205,24 @@ impl Engine {
     /// What the alerting logic needs about each session and live shell.
     pub fn alert_views(&self) -> Vec<SessionView> {
         let sessions = self.sessions.values().map(|e| {
-            let managed = e.spec.managed.as_ref();
+            let managed = e.spec.managed();
             SessionView {
                 name: e.spec.name.clone(),
                 // What the schedule says: the spec's, or for an SSO token whether it can be refreshed.
-                managed: e.track.managed,
-                refreshing: e.track.phase == Phase::Refreshing,
-                expires_at: e.track.expires_at,
-                needs_mfa: e.needs_mfa.clone(),
-                login: e.spec.sso.as_ref().and_then(|sso| {
+                managed: e.track.managed(),
+                refreshing: e.track.phase() == Phase::Refreshing,
+                expires_at: e.track.expires_at(),
+                needs_mfa: e.needs_mfa().map(|(s, w)| (s.to_string(), w.to_string())),
+                login: e.spec.token().and_then(|token| {
                     // A sign-in is needed when the token expires, if it cannot be refreshed, or
                     // else when its client registration ends.
-                    let by = if e.needs_login.is_some() { e.track.expires_at } else { e.refreshable_until }?;
+                    let by =
+                        if e.needs_login().is_some() { e.track.expires_at() } else { e.refreshable_until }?;
                     Some(crate::alerts::LoginView {
                         by,
-                        why: e.needs_login.clone(),
-                        fix: sso.login_command(),
-                        profiles: sso.profiles.clone(),
+                        why: e.needs_login().map(str::to_string),
+                        fix: token.login_command(),
+                        profiles: token.profiles().to_vec(),
                     })
                 }),
                 error: e.last_error.as_ref().map(|err| ErrorView {

@@ -124,10 +124,11 @@ fn value<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::config::Method;
     use crate::finding::Code;
+    use crate::protocol::tests::plain;
     use crate::protocol::{Origin, Reply, ReplyFrame, State};
     use chrono::{TimeZone, Utc};
     use proptest::prelude::*;
@@ -150,24 +151,6 @@ pub(crate) mod tests {
             reply: Reply::Status(status.clone()),
         };
         serde_json::to_string_pretty(&frame).unwrap() + "\n"
-    }
-
-    /// A fresh watch-only session in the credentials file.
-    pub(crate) fn plain(name: &str) -> SessionStatus {
-        SessionStatus {
-            name: name.into(),
-            origin: Origin::CredentialsFile,
-            profile: name.into(),
-            managed: false,
-            method: None,
-            state: State::Fresh,
-            expires_at: None,
-            next_refresh_at: None,
-            last_refresh_at: None,
-            identity: None,
-            last_error: None,
-            refreshable_until: None,
-        }
     }
 
     fn full() -> SessionStatus {

@@ -51,7 +51,7 @@ mod tests {
     }
 
     fn session(name: &str, state: State, expires_in: i64) -> SessionStatus {
-        let mut s = crate::ipc::document::tests::plain(name);
+        let mut s = crate::protocol::tests::plain(name);
         s.state = state;
         s.expires_at = Some(at() + chrono::Duration::seconds(expires_in));
         s

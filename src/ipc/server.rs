@@ -222,7 +222,7 @@ mod tests {
     use crate::protocol::{SessionStatus, State};
 
     fn session(name: &str, state: State) -> SessionStatus {
-        let mut s = super::document::tests::plain(name);
+        let mut s = crate::protocol::tests::plain(name);
         s.state = state;
         s.identity = Some("quote \" and\nnewline".into());
         s

@@ -1,17 +1,19 @@
-//! Getting a new session from STS: one provider type per STS method behind one trait
-//! ([`Provider`]), the client they share (`sts.rs`), MFA codes (`mfa.rs`), and the one place
-//! that decides what an STS error means (`classify.rs`).
+//! Renewing a session: where its credentials come from and how credd renews from them
+//! (`source`: a [`source::Source`], then a [`source::Renewal`]), one provider type per STS
+//! method behind one trait ([`Provider`]), the client they share (`sts.rs`) and MFA codes
+//! (`mfa.rs`). What an error means is `crate::classify`'s, re-exported here.
 //!
 //! - `endpoint`: which region and URL a session's STS calls go to.
-//! - `run`: one refresh end to end (source credentials, MFA code, STS, store).
+//! - `run`: one refresh end to end (source, MFA code, method, store), and a kept token's
+//!   refresh handed to its own room.
 //! - `store`: writing an issued session back where it lives.
 //!
 //! Providers only talk to STS. Choosing *when* to refresh belongs to the engine.
 
-pub mod classify;
 pub mod endpoint;
 pub mod mfa;
 pub mod run;
+pub mod source;
 pub mod store;
 pub mod sts;
 
@@ -21,11 +23,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use classify::RefreshError;
+pub use crate::classify::{self, RefreshError};
 pub use endpoint::Endpoint;
 
 use crate::config::Method;
-use crate::config::Settings;
 use crate::profile::SessionCredentials;
 use crate::profile::meta::ProfileCredentials;
 use crate::secret::Secret;
@@ -93,37 +94,4 @@ impl Provider for SessionToken {
 /// The converted STS expiry.
 pub(crate) fn to_utc(t: &aws_sdk_sts::primitives::DateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos()).unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
-/// The provider for a managed session.
-pub fn provider(m: &Settings) -> Box<dyn Provider> {
-    match m.method {
-        Method::AssumeRole => Box::new(AssumeRole {
-            role_arn: m.role_arn.clone().unwrap_or_default(),
-            external_id: m.external_id.clone(),
-            session_name: m.role_session_name.clone().unwrap_or_else(|| "credd".into()),
-            duration: m.duration,
-        }),
-        Method::SessionToken => Box::new(SessionToken { duration: m.duration }),
-        // `run` issues these from IAM Identity Center's portal before any provider is asked.
-        Method::Sso => Box::new(NotSts),
-    }
-}
-
-/// The provider of a method that is not an STS call: asking it is a bug, reported as one.
-struct NotSts;
-
-impl Provider for NotSts {
-    fn method(&self) -> Method {
-        Method::Sso
-    }
-
-    fn issue<'a>(&'a self, _: &'a CallContext) -> BoxFuture<'a, Result<Issued, RefreshError>> {
-        Box::pin(async {
-            Err(RefreshError::local(
-                crate::finding::Code::Internal,
-                "an sso session reached the STS call".into(),
-            ))
-        })
-    }
 }

@@ -26,7 +26,7 @@ pub fn check(name: &str, home: &Home, credentials: &Path, loaded: &Loaded) -> Re
         }
         None => None,
     };
-    let doc = loaded.credentials.as_ref();
+    let doc = loaded.credentials_document();
     let sections = doc.map(|d| d.profile_only(name)).unwrap_or_default();
     let held = doc.is_some_and(|d| d.noted_profiles(crate::keyring::MARKER).contains(&name));
     let found = Found { profile: sections.profile(name), keyring_held: held, env: env.as_ref() };

@@ -10,8 +10,8 @@ use aws_sdk_ssooidc::config::{BehaviorVersion, Region};
 use aws_sdk_ssooidc::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::cache::{Grant, NewToken};
+use crate::classify::RefreshError;
 use crate::finding::Code;
-use crate::refresh::RefreshError;
 
 /// Where sso-oidc is for one SSO session.
 #[derive(Clone, Debug)]

@@ -11,11 +11,10 @@ use aws_sdk_sso::config::{BehaviorVersion, Region};
 use aws_sdk_sso::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::files::Loaded;
+use crate::classify::RefreshError;
 use crate::finding::Code;
 use crate::profile::SessionCredentials;
 use crate::profile::{SectionId, Sections};
-use crate::refresh::RefreshError;
 use crate::secret::Secret;
 
 /// A profile that gets its credentials from IAM Identity Center.
@@ -31,19 +30,19 @@ pub struct SsoProfile {
     pub login: String,
 }
 
-/// The sections [`sso_profile`] reads for `profile`: the profile and every `[sso-session]`, both
-/// files merged. Without resolving the rest of a large file.
-pub fn sections_for<'a>(files: &'a Loaded, profile: &str) -> Sections<'a> {
-    files.merged_where(|id| match id {
+/// Which sections [`sso_profile`] reads for `profile`: the profile and every `[sso-session]`.
+/// Merging only these spares resolving the rest of a large file.
+pub fn sections_of(profile: &str) -> impl Fn(&SectionId) -> bool + '_ {
+    move |id| match id {
         SectionId::Profile(n) => n == profile,
         SectionId::SsoSession(_) => true,
         _ => false,
-    })
+    }
 }
 
 /// Whether `profile` signs in through IAM Identity Center (`None` when not), and if so its
 /// settings, or what is missing from them. `merged` holds at least the profile and the
-/// `[sso-session]` sections (see [`sections_for`]).
+/// `[sso-session]` sections (see [`sections_of`]).
 pub fn sso_profile(merged: &Sections, profile: &str, cache_dir: &Path) -> Option<Result<SsoProfile, String>> {
     let p = merged.profile(profile).filter(|p| super::signs_in_with_sso(p))?;
     let (session, legacy_url) = (p.get("sso_session"), p.get("sso_start_url"));
@@ -126,6 +125,15 @@ pub async fn role_credentials(
     })
 }
 
+/// The SSO profile's settings are incomplete (`why` names what is missing): `aws configure sso`
+/// completes them.
+pub fn incomplete(profile: &str, why: String) -> RefreshError {
+    RefreshError {
+        fix: Some(format!("run `aws configure sso --profile {profile}`").into()),
+        ..RefreshError::local(Code::SsoConfigIncomplete, why)
+    }
+}
+
 /// The profile needs a new sign-in: `what` is why, and the fix is its own login command.
 fn signed_out(p: &SsoProfile, what: String) -> RefreshError {
     RefreshError {
@@ -171,20 +179,20 @@ mod tests {
                       [profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
                       [profile old]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = R\n\
                       [profile half]\nsso_session = corp\nsso_account_id = 1\n[profile lost]\nsso_session = gone\n[profile plain]\nregion = x\n";
-        let files = Loaded::from_text(config, "");
+        let doc = crate::profile::Document::parse(config, crate::profile::FileKind::Config, Path::new("/k"))
+            .unwrap();
+        let merged = doc.sections();
         let dir = Path::new("/c");
-        let dev = sso_profile(&files.merged(), "dev", dir).unwrap().unwrap();
+        let dev = sso_profile(&merged, "dev", dir).unwrap().unwrap();
         assert_eq!(
             (dev.account_id.as_str(), dev.role_name.as_str(), dev.region.as_str(), dev.login.as_str()),
             ("111122223333", "Dev", "eu-west-1", "aws sso login --sso-session corp")
         );
         assert_eq!(dev.cache, super::super::cache_file(dir, "corp"));
-        let old = sso_profile(&files.merged(), "old", dir).unwrap().unwrap();
+        let old = sso_profile(&merged, "old", dir).unwrap().unwrap();
         assert_eq!(old.cache, super::super::cache_file(dir, "https://old.awsapps.com/start"));
-        assert!(sso_profile(&files.merged(), "half", dir).unwrap().unwrap_err().contains("sso_role_name"));
-        assert!(
-            sso_profile(&files.merged(), "lost", dir).unwrap().unwrap_err().contains("no [sso-session gone]")
-        );
-        assert!(sso_profile(&files.merged(), "plain", dir).is_none());
+        assert!(sso_profile(&merged, "half", dir).unwrap().unwrap_err().contains("sso_role_name"));
+        assert!(sso_profile(&merged, "lost", dir).unwrap().unwrap_err().contains("no [sso-session gone]"));
+        assert!(sso_profile(&merged, "plain", dir).is_none());
     }
 }

@@ -1,38 +1,38 @@
 //! One SSO token refresh, end to end: read the cache file, check that it can be refreshed, call
 //! sso-oidc, and write the new token back, never over a token someone signed in with meanwhile.
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use super::SsoSpec;
 use super::cache::{self, CachedToken, Refresh};
 use super::oidc::{self, Call};
-use crate::config::Config;
-use crate::files::AwsFiles;
+use crate::classify::{RefreshError, file_failure};
 use crate::finding::Code;
-use crate::paths::Env;
 use crate::profile::EditError;
 use crate::profile::write::{Format, update_with};
-use crate::refresh::RefreshError;
-use crate::refresh::run::Outcome;
 
-pub async fn refresh(spec: &SsoSpec, files: &AwsFiles, config: &Config, env: &(dyn Env + Sync)) -> Outcome {
-    match run(spec, files, config, env).await {
-        Ok(outcome) => outcome,
-        Err(e) => Outcome::Failed(e),
-    }
+/// A refreshed token: when it expires now.
+#[derive(Debug)]
+pub struct Refreshed {
+    pub expires_at: DateTime<Utc>,
+    /// The cache file held a newer token than the one refreshed (`aws sso login` ran), which
+    /// was kept.
+    pub kept_newer: bool,
 }
 
-async fn run(
+/// Refreshes the token of `spec`; `url` overrides sso-oidc's endpoint, as for the profiles that
+/// use the session (the caller resolves it from the files and the environment).
+pub async fn refresh(
     spec: &SsoSpec,
-    files: &AwsFiles,
-    config: &Config,
-    env: &(dyn Env + Sync),
-) -> Result<Outcome, RefreshError> {
+    url: Option<String>,
+    timeout: Duration,
+) -> Result<Refreshed, RefreshError> {
     let internal =
         |e: tokio::task::JoinError| RefreshError::local(Code::Internal, format!("task failed: {e}"));
-    let (path, aws) = (spec.cache.clone(), files.clone());
-    let (token, loaded) =
-        tokio::task::spawn_blocking(move || (cache::read(&path), aws.read())).await.map_err(internal)?;
+    let path = spec.cache.clone();
+    let token = tokio::task::spawn_blocking(move || cache::read(&path)).await.map_err(internal)?;
     let token = match token {
         Ok(Some(t)) => t,
         Ok(None) => {
@@ -43,7 +43,7 @@ async fn run(
         }
         // A cache file that does not parse waits for a new sign-in; one that cannot be read
         // right now is tried again, as for the credentials file.
-        Err(e) => return Err(crate::refresh::run::file_failure(e)),
+        Err(e) => return Err(file_failure(e)),
     };
     let now = Utc::now();
     let grant = match (token.refresh(now), token.grant()) {
@@ -61,15 +61,7 @@ async fn run(
         .clone()
         .or_else(|| token.region().map(str::to_string))
         .unwrap_or_else(|| "us-east-1".into());
-    // The endpoint overrides apply as for the profiles that use the session.
-    let url = match &loaded {
-        Ok(l) => {
-            spec.profiles.first().and_then(|p| crate::refresh::endpoint::service_url("sso_oidc", p, l, env))
-        }
-        Err(_) => env.var("AWS_ENDPOINT_URL_SSO_OIDC").or_else(|| env.var("AWS_ENDPOINT_URL")),
-    };
-    drop(loaded);
-    let call = Call { region, url, timeout: config.sts_timeout };
+    let call = Call { region, url, timeout };
     let new = oidc::create_token(&call, &grant).await?;
     let expires_at = now + chrono::Duration::from_std(new.expires_in).unwrap_or_default();
 
@@ -104,20 +96,19 @@ async fn run(
     .await
     .map_err(internal)?;
     match stored {
-        Ok(None) => Ok(Outcome::TokenRefreshed { expires_at, kept_newer: false }),
-        Ok(Some(Some(theirs))) => Ok(Outcome::TokenRefreshed { expires_at: theirs, kept_newer: true }),
+        Ok(None) => Ok(Refreshed { expires_at, kept_newer: false }),
+        Ok(Some(Some(theirs))) => Ok(Refreshed { expires_at: theirs, kept_newer: true }),
         Ok(Some(None)) => Err(RefreshError::local(
             Code::SsoTokenExpired,
             format!("the token for {} left the SSO cache during the refresh (signed out?)", spec.name),
         )),
-        Err(e) => Err(crate::refresh::run::file_failure(e)),
+        Err(e) => Err(file_failure(e)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn spec(cache: std::path::PathBuf) -> SsoSpec {
         SsoSpec {
@@ -130,12 +121,10 @@ mod tests {
         }
     }
 
-    async fn failure(cache: std::path::PathBuf, dir: &std::path::Path) -> RefreshError {
-        let files = AwsFiles { config: dir.join("config"), credentials: dir.join("credentials") };
-        let env: HashMap<String, String> = HashMap::new();
-        match refresh(&spec(cache), &files, &Config::default(), &env).await {
-            Outcome::Failed(e) => e,
-            other => panic!("expected a failure, got {other:?}"),
+    async fn failure(cache: std::path::PathBuf) -> RefreshError {
+        match refresh(&spec(cache), None, Duration::from_secs(10)).await {
+            Err(e) => e,
+            Ok(other) => panic!("expected a failure, got {other:?}"),
         }
     }
 
@@ -145,13 +134,13 @@ mod tests {
         // A directory where the file should be: reading it fails, as a permission flicker would.
         let unreadable = dir.path().join("unreadable.json");
         std::fs::create_dir(&unreadable).unwrap();
-        let e = failure(unreadable, dir.path()).await;
+        let e = failure(unreadable).await;
         assert!(!e.is_fatal(), "{e:?}");
         let broken = dir.path().join("broken.json");
         std::fs::write(&broken, "[not an object]").unwrap();
-        let e = failure(broken, dir.path()).await;
+        let e = failure(broken).await;
         assert_eq!((e.is_fatal(), e.finding), (true, Some(Code::FileUnparseable)), "{e:?}");
-        let e = failure(dir.path().join("absent.json"), dir.path()).await;
+        let e = failure(dir.path().join("absent.json")).await;
         assert_eq!((e.is_fatal(), e.finding), (true, Some(Code::SsoTokenExpired)), "{e:?}");
     }
 }

@@ -13,6 +13,7 @@ use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
 
 use crate::finding::Code;
+use crate::profile::WriteError;
 
 /// Whether trying again, unchanged, can succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,8 +255,6 @@ pub fn fix_for(err: &RefreshError, source: &str, method: &str) -> Option<String>
             format!("add the profile with `aws configure --profile {source}`, or fix source_profile")
         }
         Code::FileUnparseable => "fix the line named above; credd will not write a file it cannot parse".into(),
-        Code::SsoTokenExpired => format!("aws sso login --profile {source}"),
-        Code::SsoConfigIncomplete => format!("run `aws configure sso --profile {source}`"),
         _ => return None,
     })
 }
@@ -268,6 +267,48 @@ impl fmt::Display for NoDetail {
     }
 }
 impl std::error::Error for NoDetail {}
+
+/// A file that does not parse (or an edit it refuses) waits for the user to fix it (a file that
+/// does not parse waits for a change to that file); a full disk,
+/// an unreadable file, a permission flicker or another program holding the file busy is retried
+/// with backoff.
+pub fn file_failure(e: WriteError) -> RefreshError {
+    if let WriteError::Edit { source: crate::profile::EditError::LongTermKey { .. }, .. } = &e {
+        return RefreshError {
+            fix: e.fix().map(Into::into),
+            ..RefreshError::local(Code::LongTermKeyInSessionProfile, e.to_string())
+        };
+    }
+    // Permission denied, a read-only filesystem, a file where a directory should be: retrying
+    // cannot help, so the session waits until that path changes (the daemon watches it).
+    if let Some(at) = e.stuck_at() {
+        return RefreshError {
+            fix: e.fix().map(Into::into),
+            blocked_at: Some(at.into()),
+            ..RefreshError::local(Code::FileNotWritable, e.to_string())
+        };
+    }
+    match e {
+        // Fixing the file is a change to it: the session waits for that, and is written at
+        // once when it comes, not at its next refresh.
+        WriteError::Unparseable(p) => {
+            let at = p.path.as_path().into();
+            RefreshError {
+                blocked_at: Some(at),
+                ..RefreshError::local(Code::FileUnparseable, WriteError::Unparseable(p).to_string())
+            }
+        }
+        WriteError::Edit { .. } => RefreshError::local(Code::FileUnparseable, e.to_string()),
+        WriteError::Io { .. } | WriteError::Contended { .. } => RefreshError::transient(&e.to_string()),
+        // Retried like the above, so a fix (`chmod`, a repaired link) is picked up; meanwhile
+        // `status` names the finding and its fix.
+        WriteError::Unreadable(u) => RefreshError {
+            finding: Some(Code::FileUnreadable),
+            fix: Some(u.fix().into()),
+            ..RefreshError::transient(&u.message())
+        },
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -322,9 +363,10 @@ mod tests {
 
     #[test]
     fn a_fix_the_failing_code_knows_beats_the_generic_one() {
-        let expired = RefreshError::local(Code::SsoTokenExpired, "signed out".into());
-        assert_eq!(fix_for(&expired, "dev", "sso").as_deref(), Some("aws sso login --profile dev"));
-        let known = RefreshError { fix: Some("aws sso login --sso-session corp".into()), ..expired };
-        assert_eq!(fix_for(&known, "dev", "sso").as_deref(), Some("aws sso login --sso-session corp"));
+        let missing = RefreshError::local(Code::SourceProfileMissing, "gone".into());
+        let generic = "add the profile with `aws configure --profile dev`, or fix source_profile";
+        assert_eq!(fix_for(&missing, "dev", "assume-role").as_deref(), Some(generic));
+        let known = RefreshError { fix: Some("credd refresh dev".into()), ..missing };
+        assert_eq!(fix_for(&known, "dev", "assume-role").as_deref(), Some("credd refresh dev"));
     }
 }

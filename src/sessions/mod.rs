@@ -1,0 +1,215 @@
+//! Which sessions credd tracks, and what each one is: its name, where it lives (`Home`) and its
+//! [`Kind`]: a session another tool writes, a session credd renews (with its `Settings`), or a
+//! token credd keeps. Running a refresh and storing it belong to `refresh`, deciding when to the
+//! engine. Pure, but for [`Host::read_caches`], which reads what the host caches beside the files.
+//!
+//! - `plan`: working the sessions out from the config and the files. Configured `[[session]]`s
+//!   are renewed, once checked against the files: the source exists and holds long-term keys (in
+//!   the file or, marked so, in the OS keyring), or is itself a renewed session or an SSO profile
+//!   (role chaining, 1 h at most), and no chain of sources loops. Zero config: every profile in
+//!   the credentials file that carries a session token is watched; aws-mfa's layout
+//!   (`[X-long-term]` with `aws_mfa_device`) makes `[X]` a session-token session; each
+//!   keyring-held profile gets an on-demand session for `credd credential-process`; and each
+//!   kept token whose cache file exists is tracked. A session that fails these checks is
+//!   reported and left out; the others carry on.
+//! - `token`: the tokens credd keeps, one variant per kind of token, each asking its own room.
+
+mod plan;
+mod token;
+
+pub use plan::{Plan, current_expiry, plan, plan_resolved, unreadable_expiry};
+pub use token::Token;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, Home, Method, Settings};
+use crate::files::Loaded;
+use crate::profile::Sections;
+
+/// What a tracked session is. One of three, so that a session renewed and kept as a token at
+/// once, or a watched one with settings, cannot be written down.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Another tool writes it (saml2aws, aws-mfa, a `[[watch]]`'d env file): credd tracks its
+    /// expiry and tells when it runs out.
+    Watched,
+    /// credd renews it through its source and method.
+    Renewed(Box<Managed>),
+    /// A token credd keeps fresh where its tool caches it.
+    Token(Token),
+}
+
+/// How a renewed session is kept alive: its settings, and what planning found out about them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Managed {
+    pub settings: Settings,
+    /// The source is another renewed session (role chaining).
+    pub chained: bool,
+    /// Set when found without config, naming the layout ("aws-mfa", "keyring").
+    pub discovered: Option<&'static str>,
+    /// Refreshed only once something asks for it (`credd credential-process`); from then on,
+    /// kept fresh like any other. The sessions of keyring-held profiles start this way, so that
+    /// holding a key costs no STS call (and no MFA prompt) until it is used.
+    pub on_demand: bool,
+}
+
+impl Managed {
+    /// Whether a fresh session can last `ttl`: STS issues at most `duration`, and a role chained
+    /// from another session is capped at 1 h by AWS. Known before calling STS, so `--min-ttl`
+    /// fails at once with the reason instead of after a refresh that cannot help.
+    pub fn can_last(&self, name: &str, ttl: Duration) -> Result<(), String> {
+        let s = &self.settings;
+        if ttl <= s.duration {
+            return Ok(());
+        }
+        let (ttl, max) = (humantime::format_duration(ttl), humantime::format_duration(s.duration));
+        let why = if self.chained {
+            format!("its source is another session, and AWS caps a chained role at 1h (it is set to {max})")
+        } else {
+            format!(
+                "its sessions last {max}; raise `duration` in its [[session]] (STS allows up to {}; an assume-role also needs the role's maximum session duration)",
+                humantime::format_duration(s.method.duration_range().1)
+            )
+        };
+        Err(format!("\"{name}\" cannot last {ttl}: {why}"))
+    }
+}
+
+/// One tracked session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSpec {
+    /// The profile in the credentials file (or the watch's name, for a watched env file).
+    pub name: String,
+    /// Where its credentials live.
+    pub home: Home,
+    pub kind: Kind,
+}
+
+/// The layout name ([`Managed::discovered`]) of the session credd keeps for a keyring-held profile.
+pub const KEYRING_LAYOUT: &str = "keyring";
+
+impl SessionSpec {
+    /// How credd renews it, when it does.
+    pub fn managed(&self) -> Option<&Managed> {
+        match &self.kind {
+            Kind::Renewed(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The token it is, when it is one.
+    pub fn token(&self) -> Option<&Token> {
+        match &self.kind {
+            Kind::Token(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether it is the session of a profile whose keys are in the OS keyring.
+    pub fn keeps_keyring_session(&self) -> bool {
+        self.managed().is_some_and(|m| m.discovered == Some(KEYRING_LAYOUT))
+    }
+
+    /// Whether credd refreshes it (a token until it turns out it cannot be refreshed).
+    pub fn refreshed(&self) -> bool {
+        !matches!(self.kind, Kind::Watched)
+    }
+
+    /// How long a session of its own lasts, as far as the config says: its `duration`, for
+    /// the STS methods. `None` when the issuer decides (IAM Identity Center, a token's service)
+    /// or credd does not refresh it. The schedule's lead is at most half of it, so a 15-minute
+    /// session is refreshed once per lifetime whoever wrote the one in the file.
+    pub fn lifetime(&self) -> Option<Duration> {
+        let m = self.managed()?;
+        (m.settings.method != Method::Sso).then_some(m.settings.duration)
+    }
+
+    /// Whether it waits to be asked for before its first refresh.
+    pub fn on_demand(&self) -> bool {
+        self.managed().is_some_and(|m| m.on_demand)
+    }
+
+    /// Every env file the config names, for reading and watching.
+    pub fn env_paths(config: &Config) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> =
+            config.sessions.iter().filter_map(|s| s.home.env_file().map(Path::to_path_buf)).collect();
+        v.extend(config.watches.iter().map(|w| w.env_file.clone()));
+        v
+    }
+
+    /// Why the expiry recorded in the session's env file cannot be read, naming the file, the
+    /// line and the variable: the session then has no known expiry, which status must say.
+    pub fn unreadable_expiry(&self, loaded: &Loaded) -> Option<String> {
+        let Home::EnvFile(p) = &self.home else { return None };
+        match loaded.env_file(p)?.expiry_read() {
+            crate::profile::meta::ExpiryRead::Invalid { key, line } => Some(format!(
+                "{}:{line}: {key} is not a timestamp credd can read, so when this session expires is unknown",
+                p.display()
+            )),
+            _ => None,
+        }
+    }
+
+    /// The expiry as recorded where the session is read from: its profile when it has one.
+    pub fn recorded_expiry(&self, loaded: &Loaded, creds: &Sections) -> Option<DateTime<Utc>> {
+        match (&self.home, &self.kind) {
+            (_, Kind::Token(t)) => t.expires_at(loaded),
+            (Home::EnvFile(p), _) => loaded.env_file(p).and_then(|f| f.expiry()),
+            _ => current_expiry(creds, &self.name),
+        }
+    }
+}
+
+/// Who and where credd runs: the user and host name the default role session name, and the
+/// runtime directory where sessions of keyring-held profiles are cached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    pub user: String,
+    pub host: String,
+    pub runtime_dir: PathBuf,
+    /// `~/.aws/sso/cache`.
+    pub sso_cache_dir: PathBuf,
+    /// `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`), for messages that name it.
+    pub credentials_file: PathBuf,
+}
+
+impl Host {
+    /// The user `user` on `host`, with the directories `env` names.
+    pub fn new(user: String, host: String, env: &dyn crate::paths::Env) -> Host {
+        Host {
+            user,
+            host,
+            runtime_dir: crate::paths::runtime_dir(env),
+            sso_cache_dir: crate::sso::cache_dir(env),
+            credentials_file: crate::paths::aws_credentials_file(env),
+        }
+    }
+
+    /// A fixed host for tests.
+    #[cfg(test)]
+    pub fn test() -> Host {
+        Host {
+            user: "u".into(),
+            host: "h".into(),
+            runtime_dir: PathBuf::from("/run/credd"),
+            sso_cache_dir: PathBuf::from("/sso"),
+            credentials_file: PathBuf::from("/home/u/.aws/credentials"),
+        }
+    }
+
+    /// Reads what this host caches beside the AWS files into `loaded`: the sessions of
+    /// keyring-held profiles, and the SSO tokens.
+    pub fn read_caches(&self, loaded: &mut Loaded) {
+        loaded.read_keyring_sessions(|p| self.keyring_session_file(p));
+        loaded.read_sso_tokens(&self.sso_cache_dir);
+    }
+
+    /// Where the short-lived session of keyring-held `profile` is cached for
+    /// `credd credential-process`: the runtime directory, memory-backed on Linux, 0700.
+    pub fn keyring_session_file(&self, profile: &str) -> PathBuf {
+        self.runtime_dir.join("keyring-sessions").join(format!("{profile}.env"))
+    }
+}
