@@ -10,6 +10,9 @@ Rows:
     /dev/null, as hyperfine times commands, and the ratio), and `credd status` and
     `credd --version` next to them, and `/bin/true` timed the same way
   - 100 due sessions refreshed by credd vs a loop of `aws sts assume-role` (and the ratio)
+  - `credd exec`: one request to its credentials endpoint for a fresh session, timed from
+    inside the command as an SDK makes it (median and p99 of 1,000 in a row, and how many
+    failed), vs `credd credential-process dev` for the same session (50 profiles, daemon running)
   - at 50, 1,000 and 5,000 profiles: daemon RSS after the first scan and after 100 refreshes
     (and how much of it is the daemon's own memory, not pages of the binary and libc),
     `credd status --json`, `credd refresh dev` (through the daemon), and the refresh's file work
@@ -224,6 +227,44 @@ def hot_text():
     return (int(m.group(1), 16) if m else 0), listed
 
 
+# Run inside `credd exec`: 1,000 requests in a row to the endpoint, each on a new connection as
+# the SDKs make them (the endpoint closes each one), timed from here. Prints one JSON line.
+EXEC_PROBE = r"""
+import http.client, json, os, statistics, time, urllib.parse
+url = urllib.parse.urlsplit(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+with open(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]) as f:
+    token = f.read()
+samples, failed = [], 0
+for _ in range(1000):
+    start = time.perf_counter()
+    c = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    try:
+        c.request("GET", url.path, headers={"Authorization": token})
+        r = c.getresponse()
+        body = json.loads(r.read())
+        ok = r.status == 200 and body["AccessKeyId"] and body["Token"]
+    except Exception:
+        ok = False
+    finally:
+        c.close()
+    samples.append((time.perf_counter() - start) * 1000)
+    failed += not ok
+samples.sort()
+print(json.dumps({"median": statistics.median(samples), "p99": samples[989], "failed": failed}))
+"""
+
+
+def exec_endpoint(home):
+    """(median ms, p99 ms, failures) of 1,000 endpoint requests from inside `credd exec dev`."""
+    python = os.path.join(VENV, "bin", "python")
+    out = subprocess.run([CREDD, "exec", "dev", "--", python, "-c", EXEC_PROBE],
+                         env=home.env(), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"credd exec failed: {out.stderr}")
+    r = json.loads(out.stdout)
+    return r["median"], r["p99"], r["failed"]
+
+
 def main():
     if not os.path.exists(CREDD):
         raise SystemExit(f"{CREDD} is missing: run scripts/bench.sh, which builds it")
@@ -261,6 +302,12 @@ def main():
                          f"{table:.1f} ms, {version:.1f} ms", "", ""))
             rows.append(("`/bin/true` through the same timer (what starting any process costs here)",
                          f"{spawn:.1f} ms", "", ""))
+            med, p99, failed = exec_endpoint(home)
+            process = median_ms(lambda: home.timed("credential-process", "dev"))
+            rows.append(("`credd exec`: one credential request, fresh session (median; p99 and failures "
+                         "of 1,000 in a row) vs `credd credential-process dev`",
+                         f"{med:.2f} ms (p99 {p99:.2f} ms, {failed} failed)", f"{process:.1f} ms",
+                         f"{process / med:.0f}× faster"))
         finally:
             home.close()
 

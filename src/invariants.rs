@@ -251,3 +251,33 @@ pub fn control_frame(data: &[u8]) {
     let again = crate::ipc::server::decode(&line).unwrap_or_else(|e| panic!("re-decoding failed: {e:?}"));
     assert_eq!(again, request, "the request did not survive a round trip");
 }
+
+/// The token the `exec_request` seeds carry, so that mutations of them reach the later guards.
+pub const EXEC_TOKEN: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// One request head for `credd exec`'s endpoint, on port 4242: finding the head's end and
+/// parsing never panic; what parses is made of the input's own bytes and holds no CR or LF; and
+/// a request passes the guards only if it is a GET of the one path, for the endpoint's own
+/// loopback host, carrying exactly the token.
+pub fn exec_request(data: &[u8]) {
+    use crate::exec::request::{self, PATH};
+    if let Some(end) = request::head_end(data) {
+        assert!(data[..end].ends_with(b"\r\n\r\n"), "head_end is past a blank line");
+        assert_eq!(request::head_end(&data[..end - 1]), None, "head_end found a later blank line");
+    }
+    let Ok(head) = request::parse(data) else { return };
+    assert!(data.len() <= request::MAX_HEAD, "a head over the cap parsed");
+    let parts = [head.method.as_bytes(), head.target.as_bytes()];
+    for part in parts.into_iter().chain(head.host.map(str::as_bytes)).chain(head.authorization) {
+        assert!(!part.contains(&b'\r') && !part.contains(&b'\n'), "a parsed part spans lines");
+        assert!(memchr::memmem::find(data, part).is_some(), "a parsed part is not in the input");
+    }
+    let token = crate::secret::Secret::new(EXEC_TOKEN);
+    if request::check(&head, 4242, &token).is_ok() {
+        assert_eq!(head.method, "GET");
+        assert_eq!(head.target, PATH);
+        let host = head.host.expect("a Host").to_ascii_lowercase();
+        assert!(host == "127.0.0.1:4242" || host == "localhost:4242", "host {host:?} passed");
+        assert_eq!(head.authorization, Some(EXEC_TOKEN.as_bytes()), "a wrong token passed");
+    }
+}

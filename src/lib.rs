@@ -7,9 +7,14 @@
 //! the arrows between modules run one way.
 //!
 //! - `cli/`, `invariants`: one function per verb (`status`, `refresh`, `export`, `list`,
-//!   `daemon`, `setup`, `keyring`), each with its printers; the clap definitions (`args`); the
-//!   one mapping of failures to exit codes. `main.rs` only calls `cli::run`. `invariants`: what
-//!   every parser must hold for any input; the fuzz targets' checks.
+//!   `daemon`, `setup`, `keyring`, `exec`), each with its printers; the clap definitions
+//!   (`args`); the one mapping of failures to exit codes. `main.rs` only calls `cli::run`.
+//!   `invariants`: what every parser must hold for any input; the fuzz targets' checks.
+//! - `exec/`: `credd exec`: the loopback container-credentials endpoint a command's SDKs ask
+//!   (`request` parsing and guards, `endpoint`, `cache`: when to fetch again), the command's
+//!   environment and config copy (`child_env`, `rundir`), signals and exit status (`life`). Its
+//!   credentials come through a `Source` the CLI hands in (export's path); itself it uses only
+//!   `profile`, `paths`, `secret` and `sys`.
 //! - `daemon/`: the long-running loop: one `select!` over the wall-clock timer (`wallclock`), file
 //!   changes, finished refreshes and the inbox; the instance lock (`instance`). It does the I/O;
 //!   the engine decides.
@@ -62,6 +67,8 @@ pub(crate) mod daemon;
 pub(crate) mod doctor;
 pub(crate) mod engine;
 pub mod envfile;
+#[doc(hidden)]
+pub mod exec;
 pub(crate) mod expiry;
 pub(crate) mod files;
 pub(crate) mod finding;

@@ -1,6 +1,7 @@
 //! The few things credd asks the OS directly: who we are, whether a process still exists, file
-//! leases, whether a directory may be written, the allocator's tuning and SIGPIPE's disposition. One place for the `unsafe` libc
-//! calls, each with its safety argument.
+//! leases, whether a directory may be written, the allocator's tuning and SIGPIPE's disposition,
+//! and the signals `credd exec` takes and passes on. One place for the `unsafe` libc calls, each
+//! with its safety argument.
 
 /// The real user ID of this process.
 pub fn uid() -> u32 {
@@ -149,6 +150,81 @@ pub fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// Blocks `signals` in the calling thread and every thread it starts from now on, so that only
+/// [`wait_signal`] receives them. Call it before any thread exists: a thread started earlier
+/// keeps its mask and could take the default action (ending the process) for all of them.
+/// A child inherits the mask: start it with [`unblock_in_child`].
+pub fn block_signals(signals: &[i32]) -> std::io::Result<()> {
+    mask(libc::SIG_BLOCK, signals)
+}
+
+fn mask(how: i32, signals: &[i32]) -> std::io::Result<()> {
+    let set = sigset(signals);
+    // SAFETY: `set` is an initialised sigset_t; the old mask is not asked for. pthread_sigmask is
+    // async-signal-safe, so this may run between fork and exec.
+    let rc = unsafe { libc::pthread_sigmask(how, &set, std::ptr::null_mut()) };
+    if rc == 0 { Ok(()) } else { Err(std::io::Error::from_raw_os_error(rc)) }
+}
+
+/// Makes `cmd`'s process start with `signals` unblocked again: std leaves a child the mask of
+/// the thread that spawns it, and a command started with SIGINT blocked would never see Ctrl-C.
+pub fn unblock_in_child(cmd: &mut std::process::Command, signals: &'static [i32]) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
+    // calls are allowed: it builds a sigset on the stack and calls pthread_sigmask, nothing else
+    // (no allocation, no lock).
+    unsafe {
+        cmd.pre_exec(move || mask(libc::SIG_UNBLOCK, signals));
+    }
+}
+
+fn sigset(signals: &[i32]) -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set before sigaddset reads it; both only write memory
+    // we own, and a signal number they refuse is simply not added.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Waits for one of `signals` (blocked with [`block_signals`]) and returns it, with whether the
+/// terminal sent it. A terminal sends Ctrl-C's SIGINT to its whole foreground process group, so
+/// a child in the same group has it already. Only Linux says who sent a signal (`SI_KERNEL`);
+/// elsewhere this answers `false`.
+pub fn wait_signal(signals: &[i32]) -> (i32, bool) {
+    let set = sigset(signals);
+    loop {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: `info` is written by the kernel before it is read; `set` is initialised.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let sig = unsafe { libc::sigwaitinfo(&set, &mut info) };
+            if sig > 0 {
+                return (sig, info.si_code == libc::SI_KERNEL);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let mut sig = 0;
+            // SAFETY: `set` is initialised and `sig` is ours to write.
+            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+                return (sig, false);
+            }
+        }
+        // EINTR: another signal interrupted the wait; wait again.
+    }
+}
+
+/// Sends `signal` to process `pid`. A process that has ended already is not an error here.
+pub fn send_signal(pid: i32, signal: i32) {
+    // SAFETY: kill has no memory arguments; at worst it fails with ESRCH.
+    let _ = unsafe { libc::kill(pid, signal) };
 }
 
 #[cfg(test)]

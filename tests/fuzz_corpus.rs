@@ -15,6 +15,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("env_file", credd::invariants::env_file),
     ("control_frame", credd::invariants::control_frame),
     ("sso_cache", credd::invariants::sso_cache),
+    ("exec_request", credd::invariants::exec_request),
 ];
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {

@@ -81,6 +81,18 @@ enum Sub {
         #[arg(long, value_name = "DURATION", value_parser = duration)]
         min_ttl: Duration,
     },
+    /// Run a command whose AWS SDKs get NAME's credentials, kept fresh, from a loopback
+    /// endpoint (the SDKs' container-credentials provider): `credd exec dev -- terraform apply`.
+    Exec {
+        name: String,
+        /// Refresh the session before serving it when less than this is left (`15m` is when
+        /// botocore starts refreshing).
+        #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "15m")]
+        min_ttl: Duration,
+        /// The command and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Print a shell completion script: `credd completions bash > ~/.local/share/bash-completion/completions/credd`.
     Completions {
         #[arg(value_enum)]
@@ -238,6 +250,12 @@ pub enum Command {
     Ensure {
         name: String,
         min_ttl: Duration,
+    },
+    /// `command` is never empty.
+    Exec {
+        name: String,
+        min_ttl: Duration,
+        command: Vec<std::ffi::OsString>,
     },
     Completions(clap_complete::Shell),
     /// `dir: None` prints credd.1; `Some` writes every page there.
@@ -412,6 +430,7 @@ fn from_args(args: Args) -> Invocation {
             Command::Export { name, format: crate::cli::export::Format::CredentialProcess, min_ttl }
         }
         Sub::Ensure { name, min_ttl } => Command::Ensure { name, min_ttl },
+        Sub::Exec { name, min_ttl, command } => Command::Exec { name, min_ttl, command },
         Sub::Completions { shell } => Command::Completions(shell),
         Sub::Man { dir } => Command::Man { dir },
         Sub::Hook { shell } => Command::Hook { shell },
@@ -473,6 +492,19 @@ mod tests {
         };
         assert_eq!(parse(&["credd", "credential-process", "dev", "--min-ttl", "2h"]).command, cp);
         assert_eq!(parse(&["credd", "man"]).command, Command::Man { dir: None });
+        let exec = |min: u64, cmd: &[&str]| Command::Exec {
+            name: "dev".into(),
+            min_ttl: Duration::from_secs(min),
+            command: cmd.iter().map(Into::into).collect(),
+        };
+        assert_eq!(
+            parse(&["credd", "exec", "dev", "--", "aws", "s3", "ls"]).command,
+            exec(900, &["aws", "s3", "ls"])
+        );
+        let i =
+            parse(&["credd", "exec", "dev", "--min-ttl", "1h", "aws", "--profile", "x", "--min-ttl", "2h"]);
+        assert_eq!(i.command, exec(3600, &["aws", "--profile", "x", "--min-ttl", "2h"]));
+        assert!(Args::try_parse_from(["credd", "exec", "dev"]).is_err(), "a command is required");
         let man = Command::Man { dir: Some(PathBuf::from("/m")) };
         assert_eq!(parse(&["credd", "man", "--dir", "/m"]).command, man);
     }

@@ -161,16 +161,34 @@ fn fresh_location(
     name: &str,
     min_ttl: Option<Duration>,
 ) -> Result<ExportLocation, Failure> {
+    judge(name, locate(inv, name, min_ttl)?, min_ttl)
+}
+
+/// Where the session is, after the daemon (or, without one, this process) has made sure it is
+/// fresh and, when it could, lasts `min_ttl`: not yet judged. `credd exec` calls it on each fetch.
+pub(super) fn locate(
+    inv: &Invocation,
+    name: &str,
+    min_ttl: Option<Duration>,
+) -> Result<ExportLocation, Failure> {
     let request = Request::Export { name: name.to_string(), min_ttl: min_ttl.map(|t| t.as_secs()) };
-    let location = match ask(inv, request) {
+    match ask(inv, request) {
         Ok(frame) => match frame.reply {
-            Reply::Exported(loc) => loc,
-            Reply::Error { message, .. } => return Err(Failure::failed(message)),
-            other => return Err(unexpected(other)),
+            Reply::Exported(loc) => Ok(loc),
+            Reply::Error { message, .. } => Err(Failure::failed(message)),
+            other => Err(unexpected(other)),
         },
-        Err(ClientError::NoDaemon { .. }) => in_process(inv, name, min_ttl)?,
-        Err(e) => return Err(e.into()),
-    };
+        Err(ClientError::NoDaemon { .. }) => in_process(inv, name, min_ttl),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Refuses an expired session, or (with `min_ttl`) one that still falls short of it, saying why.
+pub(super) fn judge(
+    name: &str,
+    location: ExportLocation,
+    min_ttl: Option<Duration>,
+) -> Result<ExportLocation, Failure> {
     let now = Utc::now();
     let needs_mfa = if location.state == State::NeedsMfa {
         format!(": it needs an MFA code (`credd mfa {name} CODE`)")

@@ -8,6 +8,7 @@
 //! - `status`: `credd status`: the table, the prompt line and the exit code.
 //! - `refresh`: `credd refresh` and `mfa`, through the daemon or, without one, in-process.
 //! - `export`: `credd export`, `credential-process` and `ensure`: fresh credentials, printed.
+//! - `exec`: `credd exec`: a command run with the loopback credentials endpoint (`crate::exec`).
 //! - `list`: `credd list`: what each profile in the AWS files is.
 //! - `keyring`: `credd keyring import|list|export|remove`: long-term keys into the OS keyring.
 //! - `setup`: `doctor`, `hook`, `register-shell`, `completions`, `man`, `install-service`.
@@ -22,6 +23,7 @@
 
 pub mod args;
 mod daemon;
+mod exec;
 pub mod export;
 pub mod keyring;
 pub mod list;
@@ -50,6 +52,8 @@ pub enum Failure {
     Usage(Option<String>),
     /// No daemon answered: exit 3.
     NoDaemon(Option<String>),
+    /// Exit with this status and say nothing: `exec` passes on its command's.
+    Status(u8),
 }
 
 impl Failure {
@@ -67,6 +71,7 @@ impl Failure {
             Failure::Failed(m) => (1, m),
             Failure::Usage(m) => (2, m),
             Failure::NoDaemon(m) => (3, m),
+            Failure::Status(c) => (c, None),
         };
         if let Some(m) = message {
             eprintln!("credd: {m}");
@@ -119,6 +124,7 @@ pub fn run(inv: Invocation) -> ExitCode {
         Command::Mfa { name, code } => refresh::mfa(&inv, name, code),
         Command::Export { name, format, min_ttl } => export::export(&inv, name, *format, *min_ttl),
         Command::Ensure { name, min_ttl } => export::ensure(&inv, name, *min_ttl),
+        Command::Exec { name, min_ttl, command } => exec::exec(&inv, name, *min_ttl, command),
         Command::List { json } => list::list(*json),
         Command::Keyring(action) => keyring::keyring(action),
         Command::Doctor { profile, json, offline } => {
