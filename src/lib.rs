@@ -56,8 +56,8 @@
 //!   it; where files live; the redacting wrapper every secret travels in.
 //! - `sys`: the raw libc calls.
 //!
-//! To add a kind of session, start in `sessions` (what it is) and `engine` (what it decides); a
-//! new way to get credentials is a `refresh::source` variant; a new verb is a file in `cli/`.
+//! To add a kind of credentials, follow `docs/architecture.md`: it names every place a kind
+//! touches. A new verb is a file in `cli/`.
 
 pub(crate) mod alerts;
 pub mod classify;
