@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::cache::{Refresh, format_time};
 use crate::finding::{Code, Finding, Severity, Source};
+use crate::profile::parse::Section;
 use crate::profile::{SectionId, Sections};
 use crate::regions;
 
@@ -33,108 +34,150 @@ pub fn check(
         if session.is_none() && legacy_url.is_none() && p.get("sso_account_id").is_none() {
             continue;
         }
-        let mut finding = |code, message: String, fix: String| {
-            out.push(Finding::new(code, Severity::Error, Some(name), Source::ConfigFile, message, fix));
+        let finding = |(code, message, fix): Problem| {
+            Finding::new(code, Severity::Error, Some(name), Source::ConfigFile, message, fix)
         };
-        // Where the start URL and region come from, and the token cache key.
-        let (url, region, key, login) = match session {
-            Some(s) => {
-                let Some(sec) = sections.map.get(&SectionId::SsoSession(s.to_string())) else {
-                    finding(
-                        Code::SsoSessionMissing,
-                        format!("sso_session = {s}, but the config file has no [sso-session {s}]"),
-                        format!(
-                            "add [sso-session {s}] with sso_start_url and sso_region (`aws configure sso-session`), or fix the name"
-                        ),
-                    );
-                    continue;
-                };
-                (
-                    sec.get("sso_start_url"),
-                    sec.get("sso_region"),
-                    s.to_string(),
-                    format!("aws sso login --sso-session {s}"),
-                )
+        match signin(name, p, sections) {
+            Err(problem) => out.push(finding(problem)),
+            Ok(s) => {
+                out.extend(settings(name, p, s.region.as_deref()).into_iter().map(finding));
+                out.extend(token(name, &s, cache_dir, refused, now));
             }
-            None => (
-                legacy_url,
-                p.get("sso_region"),
-                legacy_url.unwrap_or_default().to_string(),
-                format!("aws sso login --profile {name}"),
-            ),
-        };
-        let Some(url) = url.filter(|u| !u.is_empty()) else {
-            finding(
-                Code::SsoConfigIncomplete,
-                format!(
-                    "no sso_start_url for {}",
-                    session.map(|s| format!("[sso-session {s}]")).unwrap_or_else(|| "this profile".into())
-                ),
-                "run `aws configure sso` to set the start URL of your IAM Identity Center".into(),
-            );
-            continue;
-        };
-        match region {
-            None => finding(
-                Code::SsoRegionInvalid,
-                "sso_region is missing: SDKs cannot reach IAM Identity Center".into(),
-                "set sso_region to the region of your IAM Identity Center (its start page says which)".into(),
-            ),
-            Some(r) if !regions::known(r) => finding(
-                Code::SsoRegionInvalid,
-                format!("sso_region \"{r}\" is not an AWS region"),
-                match regions::suggest(r) {
-                    Some(s) => format!("did you mean \"{s}\"? set sso_region = {s}"),
-                    None => "set sso_region to the region of your IAM Identity Center".into(),
-                },
-            ),
-            Some(_) => {}
-        }
-        match (p.get("sso_account_id"), p.get("sso_role_name")) {
-            (Some(_), None) | (None, Some(_)) => finding(
-                Code::SsoConfigIncomplete,
-                "the profile sets one of sso_account_id and sso_role_name without the other; SDKs need both for credentials".into(),
-                format!("run `aws configure sso --profile {name}`"),
-            ),
-            _ => {}
-        }
-        let cache = crate::sso::cache_file(cache_dir, &key);
-        let token = crate::sso::cache::read(&cache).ok().flatten();
-        let Some(token) = token else {
-            finding(
-                Code::SsoTokenExpired,
-                format!("not signed in: no token for {url} in the SSO cache"),
-                login.clone(),
-            );
-            continue;
-        };
-        let expired = token.expires_at().is_none_or(|e| e <= now);
-        // IAM Identity Center's refusal, as the daemon met it, outweighs the refresh fields.
-        let refresh = match (token.refresh(now), refused.get(&cache)) {
-            (Refresh::Until(_), Some(why)) => Refresh::No(why.clone()),
-            (r, _) => r,
-        };
-        match (refresh, expired) {
-            (Refresh::No(why), true) => finding(
-                Code::SsoTokenExpired,
-                format!("the SSO token expired{} and cannot be refreshed: {why}", token.expires_at().map(|e| format!(" at {}", format_time(e))).unwrap_or_default()),
-                login.clone(),
-            ),
-            (Refresh::No(why), false) => out.push(Finding::new(
-                Code::SsoTokenUnrefreshable,
-                Severity::Warn,
-                Some(name),
-                Source::ConfigFile,
-                format!(
-                    "the SSO token cannot be refreshed ({why}); it expires at {}, and then needs a new sign-in",
-                    token.expires_at().map(format_time).unwrap_or_default()
-                ),
-                format!("{login} before then"),
-            )),
-            (Refresh::Until(_), _) => {}
         }
     }
     out
+}
+
+/// A finding's code, message and fix.
+type Problem = (Code, String, String);
+
+/// Where a profile signs in: its start URL and region, the token cache key and the login command.
+struct Signin {
+    url: String,
+    region: Option<String>,
+    key: String,
+    login: String,
+}
+
+/// The profile's SSO session, from its `[sso-session]` or (legacy) its own keys; an error when
+/// that section or the start URL is missing.
+fn signin(name: &str, p: &Section, sections: &Sections) -> Result<Signin, Problem> {
+    let session = p.get("sso_session");
+    let (url, region, key, login) = match session {
+        Some(s) => {
+            let Some(sec) = sections.map.get(&SectionId::SsoSession(s.to_string())) else {
+                return Err((
+                    Code::SsoSessionMissing,
+                    format!("sso_session = {s}, but the config file has no [sso-session {s}]"),
+                    format!(
+                        "add [sso-session {s}] with sso_start_url and sso_region (`aws configure sso-session`), or fix the name"
+                    ),
+                ));
+            };
+            (
+                sec.get("sso_start_url"),
+                sec.get("sso_region"),
+                s.to_string(),
+                format!("aws sso login --sso-session {s}"),
+            )
+        }
+        None => {
+            let url = p.get("sso_start_url");
+            (
+                url,
+                p.get("sso_region"),
+                url.unwrap_or_default().to_string(),
+                format!("aws sso login --profile {name}"),
+            )
+        }
+    };
+    let Some(url) = url.filter(|u| !u.is_empty()) else {
+        return Err((
+            Code::SsoConfigIncomplete,
+            format!(
+                "no sso_start_url for {}",
+                session.map(|s| format!("[sso-session {s}]")).unwrap_or_else(|| "this profile".into())
+            ),
+            "run `aws configure sso` to set the start URL of your IAM Identity Center".into(),
+        ));
+    };
+    Ok(Signin { url: url.to_string(), region: region.map(str::to_string), key, login })
+}
+
+/// The region, and the account and role, as SDKs need them for credentials.
+fn settings(name: &str, p: &Section, region: Option<&str>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    match region {
+        None => out.push((
+            Code::SsoRegionInvalid,
+            "sso_region is missing: SDKs cannot reach IAM Identity Center".into(),
+            "set sso_region to the region of your IAM Identity Center (its start page says which)".into(),
+        )),
+        Some(r) if !regions::known(r) => out.push((
+            Code::SsoRegionInvalid,
+            format!("sso_region \"{r}\" is not an AWS region"),
+            match regions::suggest(r) {
+                Some(s) => format!("did you mean \"{s}\"? set sso_region = {s}"),
+                None => "set sso_region to the region of your IAM Identity Center".into(),
+            },
+        )),
+        Some(_) => {}
+    }
+    if p.get("sso_account_id").is_some() != p.get("sso_role_name").is_some() {
+        out.push((
+            Code::SsoConfigIncomplete,
+            "the profile sets one of sso_account_id and sso_role_name without the other; SDKs need both for credentials".into(),
+            format!("run `aws configure sso --profile {name}`"),
+        ));
+    }
+    out
+}
+
+/// The cached token: there, unexpired, and refreshable (IAM Identity Center's refusal, as a
+/// running daemon met it, outweighs the refresh fields).
+fn token(
+    name: &str,
+    s: &Signin,
+    cache_dir: &Path,
+    refused: &BTreeMap<PathBuf, String>,
+    now: DateTime<Utc>,
+) -> Option<Finding> {
+    let error = |code, message: String, fix: String| {
+        Finding::new(code, Severity::Error, Some(name), Source::ConfigFile, message, fix)
+    };
+    let cache = super::cache_file(cache_dir, &s.key);
+    let Some(token) = super::cache::read(&cache).ok().flatten() else {
+        let message = format!("not signed in: no token for {} in the SSO cache", s.url);
+        return Some(error(Code::SsoTokenExpired, message, s.login.clone()));
+    };
+    let expired = token.expires_at().is_none_or(|e| e <= now);
+    let refresh = match (token.refresh(now), refused.get(&cache)) {
+        (Refresh::Until(_), Some(why)) => Refresh::No(why.clone()),
+        (r, _) => r,
+    };
+    let at = token.expires_at();
+    match (refresh, expired) {
+        (Refresh::No(why), true) => Some(error(
+            Code::SsoTokenExpired,
+            format!(
+                "the SSO token expired{} and cannot be refreshed: {why}",
+                at.map(|e| format!(" at {}", format_time(e))).unwrap_or_default()
+            ),
+            s.login.clone(),
+        )),
+        (Refresh::No(why), false) => Some(Finding::new(
+            Code::SsoTokenUnrefreshable,
+            Severity::Warn,
+            Some(name),
+            Source::ConfigFile,
+            format!(
+                "the SSO token cannot be refreshed ({why}); it expires at {}, and then needs a new sign-in",
+                at.map(format_time).unwrap_or_default()
+            ),
+            format!("{} before then", s.login),
+        )),
+        (Refresh::Until(_), _) => None,
+    }
 }
 
 #[cfg(test)]
