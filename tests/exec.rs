@@ -548,3 +548,44 @@ fn a_terminal_ctrl_c_reaches_the_command_and_credd_exec_lives_on() {
     tmux(&["send-keys", "Enter"]);
     wait_for(r#"{"method": "container-role""#);
 }
+
+/// The new user's setting, from issue 28's trial: the shortest session, 15 minutes, under the
+/// default `--min-ttl` of 15 minutes. A fresh session never has 15 minutes left once used, so
+/// every request renewed it: 7 AssumeRole calls for 8 requests after one `credd refresh`. Now
+/// `credd exec` renews it when half its life is left, as the daemon does; and
+/// `credential-process --min-ttl 15m`, which no 15-minute session can meet, is refused before
+/// any STS call instead of calling STS and then saying it "could not renew it".
+#[test]
+fn issue28_a_fifteen_minute_session_is_not_renewed_at_every_request() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port);
+    let home = Home::new(&proxy.url());
+    setup(&home, 14, "duration = \"15m\"\n");
+    let mut d = Driven::start(&home, &["dev"], &[], |_| {});
+    assert_eq!(d.ask("fetch")["method"], "container-role");
+    let out = home.run(&["refresh", "dev"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (key, _, _) = file_keys(&home, "dev");
+    let before = refreshes(&proxy);
+    let port = port_of(&d.env("AWS_CONTAINER_CREDENTIALS_FULL_URI").unwrap());
+    let tok = std::fs::read_to_string(d.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").unwrap()).unwrap();
+    let host = format!("127.0.0.1:{port}");
+    for i in 0..20 {
+        let (status, body) = raw_get(port, &host, Some(&tok));
+        assert_eq!(status, 200, "request {i}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["AccessKeyId"].as_str(), Some(key.as_str()), "request {i} got another session");
+    }
+    assert_eq!(refreshes(&proxy), before, "20 requests for a session refreshed a moment ago called STS");
+    d.ask_exit(0);
+    assert_eq!(d.wait(), 0);
+    assert!(d.stderr().contains("renewing when less than 7m 30s is left"), "{}", d.stderr());
+
+    let before = refreshes(&proxy);
+    let out = home.run(&["credential-process", "dev", "--min-ttl", "15m"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("ask for 14m or less"), "{stderr}");
+    assert_eq!(refreshes(&proxy), before, "a --min-ttl no session can meet called STS");
+    let out = home.run(&["credential-process", "dev", "--min-ttl", "14m"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -22,6 +22,7 @@ pub(super) fn exec(
     min_ttl: Duration,
     command: &[OsString],
 ) -> Result<(), Failure> {
+    let min_ttl = servable_min_ttl(inv, name, min_ttl);
     // First, before any thread starts: every thread must inherit the blocked signals.
     let life = crate::exec::life::Life::start()?;
     let source = Arc::new(Session { inv: inv.clone(), name: name.to_string(), min_ttl });
@@ -35,6 +36,29 @@ pub(super) fn exec(
         Ok(0) => Ok(()),
         Ok(code) => Err(Failure::Status(code)),
         Err(e) => Err(Failure::failed(e)),
+    }
+}
+
+/// The `--min-ttl` a session can meet again and again: at most half its lifetime, the daemon's
+/// own lead. SDKs ask the endpoint on every call once fewer than 15 minutes are left, and a
+/// 15-minute session never has 15 left once used: the default would renew it at every request,
+/// a storm of STS calls. Capped, it is renewed once per half-life, as the daemon renews it.
+fn servable_min_ttl(inv: &Invocation, name: &str, min_ttl: Duration) -> Duration {
+    let lifetime = super::load_config(inv)
+        .ok()
+        .and_then(|config| super::refresh::engine_here(config).ok())
+        .and_then(|(_, engine, _)| engine.lifetime(name));
+    match lifetime.map(|l| l / 2) {
+        Some(half) if half < min_ttl => {
+            eprintln!(
+                "credd: {name}'s sessions last {}: renewing when less than {} is left, not {}",
+                humantime::format_duration(half * 2),
+                humantime::format_duration(half),
+                humantime::format_duration(min_ttl)
+            );
+            half
+        }
+        _ => min_ttl,
     }
 }
 

@@ -250,6 +250,12 @@ impl Engine {
         sessions.chain(shells).collect()
     }
 
+    /// How long a session of `name`'s own lasts, as far as the config says (see
+    /// `SessionSpec::lifetime`).
+    pub fn lifetime(&self, name: &str) -> Option<std::time::Duration> {
+        self.sessions.get(name)?.spec.lifetime()
+    }
+
     /// Counts by state, for the log line at start and for systemd's `STATUS=`.
     pub fn summary(&self, now: DateTime<Utc>) -> String {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();

@@ -60,10 +60,23 @@ impl Managed {
     /// Whether a fresh session can last `ttl`: STS issues at most `duration`, and a role chained
     /// from another session is capped at 1 h by AWS. Known before calling STS, so `--min-ttl`
     /// fails at once with the reason instead of after a refresh that cannot help.
+    ///
+    /// A session lasts `duration` from when STS issues it, so by the time it is used it has a
+    /// little less: `ttl` must leave [`ISSUE_MARGIN`] for the call and the write. Otherwise a
+    /// `--min-ttl` equal to the duration would call STS at every request and still fall short.
     pub fn can_last(&self, name: &str, ttl: Duration) -> Result<(), String> {
         let s = &self.settings;
-        if ttl <= s.duration {
+        let most = s.duration.saturating_sub(ISSUE_MARGIN);
+        if ttl <= most {
             return Ok(());
+        }
+        if ttl <= s.duration {
+            return Err(format!(
+                "\"{name}\" cannot last {}: a fresh session lasts {} from when STS issues it, so it never has that much left once it is used; ask for {} or less",
+                humantime::format_duration(ttl),
+                humantime::format_duration(s.duration),
+                humantime::format_duration(most)
+            ));
         }
         let (ttl, max) = (humantime::format_duration(ttl), humantime::format_duration(s.duration));
         let why = if self.chained {
@@ -77,6 +90,10 @@ impl Managed {
         Err(format!("\"{name}\" cannot last {ttl}: {why}"))
     }
 }
+
+/// What a fresh session has lost by the time it is used: the STS call, the write, a clock a
+/// little off. A `--min-ttl` must leave it (see [`Managed::can_last`]).
+pub const ISSUE_MARGIN: Duration = Duration::from_secs(60);
 
 /// One tracked session.
 #[derive(Clone, Debug, PartialEq, Eq)]
