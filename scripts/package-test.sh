@@ -23,7 +23,7 @@ echo "==> package: cargo package --list"
 cargo package --locked --no-verify --allow-dirty --list >"$scratch/crate.list"
 for want in Cargo.toml Cargo.lock README.md build.rs link/hot-text.ld src/main.rs src/lib.rs \
   src/hooks/credd.bash systemd/credd.service launchd/io.github.credd.plist config/credd.toml \
-  docs/doctor.md packaging/homebrew/credd.rb packaging/debian/changelog; do
+  docs/doctor.md packaging/homebrew/credd.rb packaging/debian/changelog LICENSE-MIT LICENSE-APACHE; do
   grep -qxF "$want" "$scratch/crate.list" || fail "the crate lacks $want"
 done
 if grep -E '^(tests|fuzz|proptest-regressions|scripts|target|\.ci|\.config)/' "$scratch/crate.list"; then
