@@ -438,6 +438,14 @@ fn an_unknown_name_is_refused_before_the_command_starts() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("did you mean \"dev\""), "{stderr}");
     assert!(!marker.exists(), "the command ran");
+    // The same with a daemon answering (issue 28's trial: it exited 1 then).
+    let daemon = home.daemon();
+    daemon.wait_for("listening on", 1, WAIT);
+    let out = home.run(&["exec", "dve", "--", "touch", &marker.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did you mean \"dev\""), "{stderr}");
+    assert!(!marker.exists(), "the command ran");
 }
 
 #[test]

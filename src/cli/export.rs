@@ -175,6 +175,8 @@ pub(super) fn locate(
     match ask(inv, request) {
         Ok(frame) => match frame.reply {
             Reply::Exported(loc) => Ok(loc),
+            // An unknown name is a usage error with a daemon as without one (exit 2).
+            Reply::Error { code: ErrorCode::UnknownSession, message } => Err(Failure::usage(message)),
             Reply::Error { message, .. } => Err(Failure::failed(message)),
             other => Err(unexpected(other)),
         },
