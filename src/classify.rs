@@ -1,6 +1,7 @@
-//! What an STS failure means: retryable or fatal, which doctor finding it is, and what fixes it.
-//! The refresh engine and `credd doctor` both use this, so status, notifications and doctor
-//! always agree on a cause.
+//! What a failure means: an STS error, or a file credd cannot read or write (`file_failure`), as
+//! retryable or fatal, which doctor finding it is, and what fixes it. The refresh engine, the kept
+//! tokens' rooms and `credd doctor` all use this, so status, notifications and doctor always agree
+//! on a cause.
 //!
 //! The code comes from the SDK when it parsed one, and otherwise from the raw response body:
 //! moto (and some proxies) answer auth failures in a shape for which the SDK's `code()` is `None`.

@@ -3,8 +3,11 @@
 //! contract (`docs/doctor.md`), serialized as the kebab-case names below; a unit test holds the
 //! enum and the document to each other.
 //!
+//! It also holds one finding as doctor reports it (`Finding`, `Severity`, `Source`), so that the
+//! kinds' rooms (`sso::doctor`, `keyring::doctor`) can report without importing `doctor`.
+//!
 //! A leaf: it says what each code is called, not when it applies. Deciding that belongs to
-//! `doctor` (offline checks), `refresh::classify` (STS errors) and the engine.
+//! `doctor` and the rooms (offline checks), `classify` (STS and file errors) and the engine.
 
 use std::fmt;
 

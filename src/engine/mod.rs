@@ -7,7 +7,8 @@
 //! the time and the outcome of a refresh, and does the I/O the answer asks for. Each decision is
 //! logged with its reason.
 //!
-//! - `mod.rs`: the session table and the doors that change it (`reconcile`, `begin`, `finish`).
+//! - `mod.rs`: the session table, `reconcile` with the files and config, and what a reading says
+//!   of each session (long-term keys where it lives, an unreadable expiry, a kept token).
 //! - `finish`: how the end of a refresh changes a session.
 //! - `requests`: answering requests: refresh, export, MFA codes, live shells, refusals.
 //! - `schedule`: what is due now: roles waiting for their source session, sessions waiting for

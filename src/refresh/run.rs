@@ -1,7 +1,9 @@
-//! One refresh, end to end: get the source's credentials (long-term keys from the files or the OS
-//! keyring, a chained session, or an SSO profile's role credentials), obtain an MFA code if one
-//! is needed, call STS (not for `method = "sso"`), write the result back. An SSO token's own
-//! refresh is `sso::refresh`'s. The daemon runs this in a task; `credd refresh` runs it directly.
+//! One refresh, end to end: find and fetch the source's credentials (`source`: long-term keys from
+//! the files or the OS keyring, a chained session, or an SSO profile's role credentials), obtain
+//! an MFA code if the method needs one, apply the method (an STS call, or the source's own
+//! credentials as they are), write the result back. A kept token's refresh is its own room's
+//! (`refresh_token` hands it over). The daemon runs this in a task; `credd refresh` runs it
+//! directly.
 
 use std::sync::{Arc, Mutex};
 
