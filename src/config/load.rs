@@ -289,7 +289,8 @@ fn syntax_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
 mod tests {
     use super::*;
 
-    fn errors(text: &str) -> Vec<String> {
+    /// Every problem `text` has, as the user reads them.
+    pub(super) fn errors(text: &str) -> Vec<String> {
         Config::parse(text, Path::new("/c.toml")).unwrap_err().iter().map(|e| e.to_string()).collect()
     }
 

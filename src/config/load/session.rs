@@ -191,13 +191,7 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::Config;
-
-    fn errors(text: &str) -> Vec<String> {
-        Config::parse(text, Path::new("/c.toml")).unwrap_err().iter().map(|e| e.to_string()).collect()
-    }
+    use super::super::tests::errors;
 
     #[test]
     fn session_rules() {
