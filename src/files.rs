@@ -1,6 +1,8 @@
 //! The files credd reads as one set: where the two AWS files are ([`AwsFiles`]) and one reading
-//! of them plus the env files the config names, the cached sessions of keyring-held profiles and
-//! the SSO token cache files ([`Loaded`]), merged the way SDKs merge them.
+//! of them plus the env files the config names, the cached sessions of profiles whose keys are
+//! held elsewhere and the kept tokens' cache files ([`Loaded`]), merged the way SDKs merge them.
+//! Which kinds of token there are, and how each cache file parses, is `kinds`' business: a
+//! reading holds each as a [`TokenCache`].
 //!
 //! It owns *which* files make up a reading and what happens when one of them is broken (the last
 //! good reading is kept). A file that is there but cannot be read (`profile::ReadFailure`) is
@@ -11,9 +13,23 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use crate::envfile::EnvFile;
 use crate::paths::Env;
 use crate::profile::{Document, FileKind, ReadFailure, SectionId, Sections, WriteError, read_document};
+use crate::secret::Secret;
+
+/// A kept token's cache file as its kind's room parsed it: what a reading needs to know of it.
+pub trait TokenCache: std::fmt::Debug + Send + Sync {
+    /// When the token expires, as the file says.
+    fn expires_at(&self) -> Option<DateTime<Utc>>;
+    /// Until when it can be refreshed, as the file has it at `now`; or why it cannot, which only
+    /// a new sign-in changes.
+    fn refreshable(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>;
+    /// The secret that a source signing in with this token uses now, for fingerprints.
+    fn secret(&self) -> Option<Secret>;
+}
 
 /// Where the AWS files are.
 #[derive(Clone, Debug)]
@@ -94,10 +110,11 @@ impl AwsFiles {
 pub struct Resolved<'a> {
     pub credentials: Sections<'a>,
     pub merged: Sections<'a>,
-    /// Profiles whose keys the credentials file says are in the OS keyring (its marker comment).
-    pub keyring_held: std::collections::BTreeSet<&'a str>,
-    /// The SSO token cache files that hold a token.
-    pub sso_cached: std::collections::BTreeSet<&'a Path>,
+    /// Profiles whose long-term keys the credentials file says are held elsewhere (its marker
+    /// comment, `profile::held::MARKER`).
+    pub held: std::collections::BTreeSet<&'a str>,
+    /// The kept tokens' cache files that hold a token.
+    pub token_cached: std::collections::BTreeSet<&'a Path>,
     /// The AWS files that are there but could not be read: a profile not seen may be in them.
     pub unreadable: &'a [ReadFailure],
 }
@@ -109,9 +126,9 @@ pub struct Loaded {
     credentials: Option<Document>,
     /// The env files credd's config names (managed and watched), by path; `None` if absent.
     env: BTreeMap<PathBuf, Option<EnvFile>>,
-    /// The SSO token cache files of the SSO sessions the config file declares, by path; `None`
-    /// if absent (not signed in).
-    sso: BTreeMap<PathBuf, Option<crate::sso::cache::CachedToken>>,
+    /// The cache files of the tokens the config file declares, by path; `None` if absent (not
+    /// signed in) or broken (reported when read).
+    tokens: BTreeMap<PathBuf, Option<Box<dyn TokenCache>>>,
     /// The AWS files that are there but could not be read this time (their reading above is the
     /// last good one, or `None`): what they hold is unknown, not empty.
     unreadable: Vec<ReadFailure>,
@@ -142,8 +159,8 @@ impl Loaded {
         }
     }
 
-    /// Reads one env file into the reading (a broken one is reported and skipped).
-    fn read_env_file(&mut self, p: &Path) {
+    /// Reads one more env file into the reading (a broken one is reported and skipped).
+    pub fn read_env_file(&mut self, p: &Path) {
         match crate::envfile::read(p) {
             Ok(f) => {
                 self.env.insert(p.to_path_buf(), f);
@@ -158,41 +175,28 @@ impl Loaded {
         }
     }
 
-    /// Also reads the cached sessions of the profiles the credentials file marks as held in the
-    /// keyring: `session_file` says where each one's is.
-    pub fn read_keyring_sessions(&mut self, session_file: impl Fn(&str) -> PathBuf) {
-        let paths: Vec<PathBuf> = match &self.credentials {
-            Some(d) => d.noted_profiles(crate::keyring::MARKER).into_iter().map(session_file).collect(),
-            None => return,
-        };
-        for p in paths {
-            self.read_env_file(&p);
-        }
+    /// The profiles the credentials file marks as holding their keys elsewhere.
+    pub fn held_profiles(&self) -> Vec<&str> {
+        self.credentials.as_ref().map(|d| d.noted_profiles(crate::profile::held::MARKER)).unwrap_or_default()
     }
 
-    /// Also reads the token cache file of every SSO session the config file declares, from `dir`
-    /// (`~/.aws/sso/cache`). A file that does not parse is reported and counts as absent.
-    pub fn read_sso_tokens(&mut self, dir: &Path) {
-        self.sso.clear();
-        let Some(config) = &self.config else { return };
-        for spec in crate::sso::discover(&config.sections(), dir) {
-            let token = crate::sso::cache::read(&spec.cache).unwrap_or_else(|e| {
-                tracing::error!("{e}");
-                None
-            });
-            self.sso.insert(spec.cache, token);
-        }
+    /// Puts the kept tokens' cache files, as their rooms read them, into the reading.
+    pub fn set_token_caches(
+        &mut self,
+        caches: impl IntoIterator<Item = (PathBuf, Option<Box<dyn TokenCache>>)>,
+    ) {
+        self.tokens = caches.into_iter().collect();
     }
 
     /// Every kept token's cache file this reading looked for, there or not: `aws sso login`
     /// rewrites them, so the daemon watches them.
     pub fn token_caches(&self) -> impl Iterator<Item = &Path> {
-        self.sso.keys().map(PathBuf::as_path)
+        self.tokens.keys().map(PathBuf::as_path)
     }
 
-    /// The SSO token cached at `path`, if it was read and exists.
-    pub fn sso_token(&self, path: &Path) -> Option<&crate::sso::cache::CachedToken> {
-        self.sso.get(path).and_then(Option::as_ref)
+    /// The token cached at `path`, if it was read and exists.
+    pub fn token_cache(&self, path: &Path) -> Option<&dyn TokenCache> {
+        self.tokens.get(path).and_then(Option::as_deref)
     }
 
     /// A reading of both files as the caller read them (`credd doctor` reads them its own way,
@@ -222,10 +226,10 @@ impl Loaded {
         self
     }
 
-    /// This reading with an SSO token cached at `path`, for tests.
+    /// This reading with a token cached at `path`, for tests.
     #[cfg(test)]
-    pub(crate) fn with_sso_token(mut self, path: PathBuf, token: crate::sso::cache::CachedToken) -> Loaded {
-        self.sso.insert(path, Some(token));
+    pub(crate) fn with_token_cache(mut self, path: PathBuf, token: Box<dyn TokenCache>) -> Loaded {
+        self.tokens.insert(path, Some(token));
         self
     }
 
@@ -260,12 +264,11 @@ impl Loaded {
 
     /// Both views SDKs take of this reading, resolved once for everything that needs them.
     pub fn resolve(&self) -> Resolved<'_> {
-        let held = self.credentials.as_ref().map(|d| d.noted_profiles(crate::keyring::MARKER));
         Resolved {
             credentials: self.credentials(),
             merged: self.merged(),
-            keyring_held: held.unwrap_or_default().into_iter().collect(),
-            sso_cached: self.sso.iter().filter(|(_, t)| t.is_some()).map(|(p, _)| p.as_path()).collect(),
+            held: self.held_profiles().into_iter().collect(),
+            token_cached: self.tokens.iter().filter(|(_, t)| t.is_some()).map(|(p, _)| p.as_path()).collect(),
             unreadable: &self.unreadable,
         }
     }

@@ -33,6 +33,9 @@
 //!   refresh goes to its own room.
 //! - `sessions/`: which sessions to track and what each one is (watched, renewed, or a kept
 //!   token), planned from the config and the files (zero-config discovery included).
+//! - `kinds`: the list of kinds of credentials beyond keys in the AWS files, and the one place
+//!   each is registered outside its room: the kept tokens, the kinds' sources, which kind issues
+//!   a profile's credentials, where each caches and which doctor checks each brings.
 //! - `files`: the AWS files, the env files and the kept tokens' cache files as one reading,
 //!   keeping the last good one.
 //! - `sso/`, `keyring/`: IAM Identity Center: the SSO sessions the config declares, the token
@@ -78,6 +81,7 @@ pub(crate) mod inbox;
 pub mod invariants;
 pub(crate) mod ipc;
 pub(crate) mod keyring;
+pub(crate) mod kinds;
 pub(crate) mod logging;
 pub(crate) mod notify;
 pub(crate) mod paths;

@@ -175,6 +175,11 @@ impl Origin {
             Origin::Keyring => "keyring",
         }
     }
+
+    /// Whether the session's credentials are read from an env file (`path` in a reply).
+    pub fn in_env_file(self) -> bool {
+        matches!(self, Origin::EnvFile | Origin::Keyring)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

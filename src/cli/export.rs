@@ -51,8 +51,7 @@ pub struct Exported {
 pub fn read(loc: &ExportLocation) -> Result<Exported, String> {
     let path = std::path::Path::new(&loc.path);
     let creds = match loc.origin {
-        Origin::EnvFile | Origin::Keyring => crate::envfile::read_credentials(path)?,
-        Origin::SsoCache => return Err(format!("\"{}\" is an SSO token, not credentials", loc.name)),
+        env if env.in_env_file() => crate::envfile::read_credentials(path)?,
         Origin::CredentialsFile | Origin::Shell => {
             let doc = read_document(path, FileKind::Credentials).map_err(|e| e.to_string())?;
             let profile = loc.profile.as_deref().unwrap_or(&loc.name);
@@ -61,6 +60,10 @@ pub fn read(loc: &ExportLocation) -> Result<Exported, String> {
                 .profile(profile)
                 .and_then(meta::credentials)
                 .ok_or_else(|| format!("profile [{profile}] in {} holds no complete credentials", loc.path))?
+        }
+        token => {
+            let what = crate::kinds::token_noun(token).unwrap_or("a token");
+            return Err(format!("\"{}\" is {what}, not credentials", loc.name));
         }
     };
     Ok(Exported { name: loc.name.clone(), creds, expires_at: loc.expires_at, region: loc.region.clone() })

@@ -21,7 +21,7 @@ pub(super) fn doctor(
         aws_credentials: files.credentials,
         credd_config: config_path(inv).0,
         host_user: host_user(),
-        sso_refused: sso_refused(inv),
+        refused: refused_tokens(inv),
     };
     let report = runtime()?.block_on(crate::doctor::diagnose(&opts, &ProcessEnv));
     if json {
@@ -33,9 +33,9 @@ pub(super) fn doctor(
     if report.has_errors() { Err(Failure::Failed(None)) } else { Ok(()) }
 }
 
-/// The SSO token cache files a running daemon could not refresh because IAM Identity Center
+/// The kept tokens' cache files a running daemon could not refresh because their service
 /// refused, with its words; none without a daemon (doctor then judges by the files alone).
-fn sso_refused(inv: &Invocation) -> std::collections::BTreeMap<std::path::PathBuf, String> {
+fn refused_tokens(inv: &Invocation) -> std::collections::BTreeMap<std::path::PathBuf, String> {
     let Ok(crate::protocol::ReplyFrame { reply: crate::protocol::Reply::Status(status), .. }) =
         ask(inv, Request::Status { form: None })
     else {
@@ -44,12 +44,12 @@ fn sso_refused(inv: &Invocation) -> std::collections::BTreeMap<std::path::PathBu
     status
         .sessions
         .into_iter()
-        .filter(|s| s.origin == crate::protocol::Origin::SsoCache)
         .filter_map(|s| {
             let e = s.last_error?;
-            // IAM Identity Center's own error code marks its refusal; the daemon's other reasons
-            // (no refresh token, a registration ended) doctor reads from the file itself.
-            (e.finding == Some(crate::finding::Code::SsoTokenUnrefreshable) && e.code.is_some())
+            // The service's own error code marks its refusal; the daemon's other reasons (no
+            // refresh token, a registration ended) doctor reads from the file itself.
+            let refusal = crate::kinds::refusal(s.origin);
+            (refusal.is_some() && e.finding == refusal && e.code.is_some())
                 .then(|| (std::path::PathBuf::from(s.profile), e.message))
         })
         .collect()

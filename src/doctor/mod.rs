@@ -49,10 +49,10 @@ pub struct Options {
     /// credd's own config, checked too when it exists.
     pub credd_config: PathBuf,
     pub host_user: crate::sessions::Host,
-    /// What a running daemon knows and the files cannot say: the SSO token cache files whose
-    /// refresh IAM Identity Center refused (`InvalidGrantException`), with its words. Empty when
-    /// no daemon runs.
-    pub sso_refused: BTreeMap<PathBuf, String>,
+    /// What a running daemon knows and the files cannot say: the kept tokens' cache files whose
+    /// refresh their service refused (IAM Identity Center's `InvalidGrantException`), with its
+    /// words. Empty when no daemon runs.
+    pub refused: BTreeMap<PathBuf, String>,
 }
 
 /// Runs every check and, unless offline, the live ones.
@@ -79,24 +79,15 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     let mut report = Report { findings: checks::run(&inputs), identities: Vec::new() };
     report.findings.extend(botocore_findings(opts, loaded));
     report.findings.extend(unwritable);
-    if let Some(c) = loaded.config_document() {
-        let dir = crate::sso::cache_dir(env);
-        report.findings.extend(crate::sso::doctor::check(
-            &c.sections(),
-            &dir,
-            opts.profile.as_deref(),
-            &opts.sso_refused,
-            now,
-        ));
-    }
-    report.findings.extend(config_problems.into_iter().map(config_problem));
-    let (findings, held) = crate::keyring::doctor::check(
-        &*crate::keyring::system(),
-        loaded.credentials_document(),
-        &loaded.merged(),
+    report.findings.extend(crate::kinds::doctor_config(
+        loaded,
+        env,
         opts.profile.as_deref(),
-    )
-    .await;
+        &opts.refused,
+        now,
+    ));
+    report.findings.extend(config_problems.into_iter().map(config_problem));
+    let (findings, held) = crate::kinds::doctor_held(loaded, opts.profile.as_deref()).await;
     report.findings.extend(findings);
     let merged = loaded.merged();
     if !opts.offline {

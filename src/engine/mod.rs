@@ -300,7 +300,7 @@ impl Engine {
         spec.managed()?;
         let found = store::Found {
             profile: resolved.credentials.profile(&spec.name),
-            keyring_held: resolved.keyring_held.contains(spec.name.as_str()),
+            held: resolved.held.contains(spec.name.as_str()),
             env: spec.home.env_file().and_then(|p| loaded.env_file(p)),
         };
         store::conflict(&spec.name, &spec.home, &self.host.credentials_file, &found).map(file_failure)

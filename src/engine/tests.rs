@@ -444,7 +444,7 @@ fn issue24_roles_wait_for_their_mfa_source_and_name_it() {
 #[test]
 fn issue25_a_keyring_held_profiles_session_has_the_keyring_origin() {
     use crate::config::{Home, Method, Settings};
-    use crate::sessions::{KEYRING_LAYOUT, Kind, Managed, SessionSpec};
+    use crate::sessions::{HELD_LAYOUT, Kind, Managed, SessionSpec};
     let spec = |discovered| SessionSpec {
         name: "work".into(),
         home: Home::EnvFile("/run/credd/keyring-sessions/work.env".into()),
@@ -455,7 +455,7 @@ fn issue25_a_keyring_held_profiles_session_has_the_keyring_origin() {
             on_demand: true,
         })),
     };
-    assert_eq!(view::origin(&spec(Some(KEYRING_LAYOUT))), Origin::Keyring);
+    assert_eq!(view::origin(&spec(Some(HELD_LAYOUT))), Origin::Keyring);
     assert_eq!(view::origin(&spec(None)), Origin::EnvFile);
     assert_eq!(serde_json::to_string(&Origin::Keyring).unwrap(), "\"keyring\"");
 }
@@ -550,7 +550,7 @@ fn issue25_a_legacy_sso_token_is_fresh_until_its_end() {
         stamp(t0() + mins(8 * 60))
     );
     let token = crate::sso::cache::CachedToken::parse(json.as_bytes(), &path).unwrap();
-    let files = loaded("").with_config(config).with_sso_token(path, token);
+    let files = loaded("").with_config(config).with_token_cache(path, Box::new(token));
     let e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &files, t0());
     let state = |at: DateTime<Utc>| {
         e.status(at).into_iter().find(|s| s.origin == Origin::SsoCache).expect("the token is tracked").state

@@ -21,7 +21,7 @@ use crate::sessions::SessionSpec;
 pub fn origin(spec: &SessionSpec) -> Origin {
     match (&spec.home, spec.token()) {
         (_, Some(t)) => t.origin(),
-        (Home::EnvFile(_), _) if spec.keeps_keyring_session() => Origin::Keyring,
+        (Home::EnvFile(_), _) if spec.keeps_held_session() => crate::kinds::held_origin(),
         (Home::EnvFile(_), _) => Origin::EnvFile,
         _ => Origin::CredentialsFile,
     }

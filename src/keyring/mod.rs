@@ -24,6 +24,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::classify::RefreshError;
+use crate::finding::Code;
+use crate::profile::meta::ProfileCredentials;
 use crate::secret::Secret;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -31,8 +34,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The `service` attribute of every item credd keeps.
 pub const SERVICE: &str = "credd";
 
-/// What the comment line left in place of a profile's keys starts with, after `# `.
-pub const MARKER: &str = "credd-keyring:";
+pub use crate::profile::held::MARKER;
 
 /// The comment line (without `# `) that replaces a held profile's keys.
 pub fn marker_note(profile: &str) -> String {
@@ -208,9 +210,52 @@ pub mod memory {
     }
 }
 
+/// A held profile's long-term key, as a source's credentials. A locked or absent keyring is retried with
+/// backoff (unlocking it needs no change credd would see); a missing item waits for a fix.
+pub async fn credentials(ring: &dyn Keyring, profile: &str) -> Result<ProfileCredentials, RefreshError> {
+    let waiting = |e: &KeyringError| RefreshError {
+        finding: Some(e.finding()),
+        ..RefreshError::transient(&format!(
+            "the keys of \"{profile}\" are in the OS keyring, but {e}; {}",
+            e.fix()
+        ))
+    };
+    match ring.get(profile).await {
+        Ok(Some(k)) => Ok(k.into()),
+        Ok(None) => Err(RefreshError::local(
+            Code::KeyringMissing,
+            format!(
+                "the credentials file says the keys of \"{profile}\" are in the OS keyring, but it holds none; put them back with `aws configure --profile {profile}`, then `credd keyring import {profile}`"
+            ),
+        )),
+        Err(e) => Err(waiting(&e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn keyring_sources_say_what_is_wrong_and_whether_to_retry() {
+        use memory::Memory;
+        let ring = Memory::default();
+        let missing = credentials(&ring, "work").await.unwrap_err();
+        assert_eq!((missing.finding, missing.is_fatal()), (Some(Code::KeyringMissing), true));
+        *ring.broken.lock().unwrap() = Some(KeyringError::Locked);
+        let locked = credentials(&ring, "work").await.unwrap_err();
+        assert_eq!((locked.finding, locked.is_fatal()), (Some(Code::KeyringLocked), false));
+        *ring.broken.lock().unwrap() = Some(KeyringError::Unavailable("no bus".into()));
+        let absent = credentials(&ring, "work").await.unwrap_err();
+        assert_eq!((absent.finding, absent.is_fatal()), (Some(Code::KeyringUnavailable), false));
+        assert!(absent.message.contains("DBUS_SESSION_BUS_ADDRESS"), "{}", absent.message);
+        *ring.broken.lock().unwrap() = None;
+        let key = LongTermKey { access_key_id: "AKIAWORK".into(), secret_access_key: "canary".into() };
+        ring.items.lock().unwrap().insert("work".into(), key);
+        let got = credentials(&ring, "work").await.unwrap();
+        assert_eq!((got.access_key_id.as_str(), got.secret_access_key.expose()), ("AKIAWORK", "canary"));
+        assert!(!format!("{got:?}").contains("canary"));
+    }
 
     #[test]
     fn a_key_never_prints_its_secret() {

@@ -15,6 +15,12 @@ use super::parse::{Document, LineKind, SectionId};
 /// What stands for the value in a note's layout.
 pub const HELD: char = '…';
 
+/// What the comment line left in place of a profile's keys starts with, after `# `: the
+/// credentials file's own record that the profile's long-term keys are held elsewhere. Planning,
+/// storing and the files' reading need only that (a held profile holds long-term keys, and no
+/// session is written over it); where they are held is the keyring room's.
+pub const MARKER: &str = "credd-keyring:";
+
 impl Document {
     /// Replaces the line of each of `keys` in `profile` with `# {prefix}{layout}`. Refused, with
     /// the document unchanged, when a key has no line, more than one, or continuation lines: no

@@ -117,19 +117,15 @@ pub async fn refresh(
 /// that use it.
 async fn refresh_token(token: &Token, files: &AwsFiles, config: &Config, env: &(dyn Env + Sync)) -> Outcome {
     let loaded = read_files(files).await;
-    let refreshed = match token {
-        Token::Sso(spec) => {
-            let url = match &loaded {
-                Ok(l) => {
-                    spec.profiles.first().and_then(|p| super::endpoint::service_url("sso_oidc", p, l, env))
-                }
-                Err(_) => env.var("AWS_ENDPOINT_URL_SSO_OIDC").or_else(|| env.var("AWS_ENDPOINT_URL")),
-            };
-            drop(loaded);
-            crate::sso::refresh::refresh(spec, url, config.sts_timeout).await
-        }
+    let service = token.service();
+    let url = match &loaded {
+        Ok(l) => token.profiles().first().and_then(|p| super::endpoint::service_url(service, p, l, env)),
+        Err(_) => env
+            .var(&format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase()))
+            .or_else(|| env.var("AWS_ENDPOINT_URL")),
     };
-    match refreshed {
+    drop(loaded);
+    match token.refresh(url, config.sts_timeout).await {
         Ok(r) => Outcome::TokenRefreshed { expires_at: r.expires_at, kept_newer: r.kept_newer },
         Err(e) => Outcome::Failed(e),
     }

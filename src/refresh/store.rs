@@ -28,8 +28,8 @@ pub fn check(name: &str, home: &Home, credentials: &Path, loaded: &Loaded) -> Re
     };
     let doc = loaded.credentials_document();
     let sections = doc.map(|d| d.profile_only(name)).unwrap_or_default();
-    let held = doc.is_some_and(|d| d.noted_profiles(crate::keyring::MARKER).contains(&name));
-    let found = Found { profile: sections.profile(name), keyring_held: held, env: env.as_ref() };
+    let held = doc.is_some_and(|d| d.noted_profiles(crate::profile::held::MARKER).contains(&name));
+    let found = Found { profile: sections.profile(name), held, env: env.as_ref() };
     conflict(name, home, credentials, &found).map_or(Ok(()), Err)
 }
 
@@ -37,8 +37,8 @@ pub fn check(name: &str, home: &Home, credentials: &Path, loaded: &Loaded) -> Re
 pub struct Found<'a> {
     /// Its profile in the credentials file.
     pub profile: Option<&'a crate::profile::parse::Section<'a>>,
-    /// The credentials file marks the profile as holding its keys in the OS keyring.
-    pub keyring_held: bool,
+    /// The credentials file marks the profile as holding its keys elsewhere (the OS keyring).
+    pub held: bool,
     /// Its env file, when it has one and it exists.
     pub env: Option<&'a crate::envfile::EnvFile>,
 }
@@ -51,7 +51,7 @@ pub fn conflict(name: &str, home: &Home, credentials: &Path, found: &Found) -> O
         path: path.to_path_buf(),
         source: EditError::LongTermKey { place },
     };
-    let keys_in_profile = found.keyring_held || found.profile.is_some_and(meta::holds_long_term_key);
+    let keys_in_profile = found.held || found.profile.is_some_and(meta::holds_long_term_key);
     if home.has_profile() && keys_in_profile {
         return Some(refuse(credentials, format!("[{name}]")));
     }

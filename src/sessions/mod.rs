@@ -12,20 +12,20 @@
 //!   keyring-held profile gets an on-demand session for `credd credential-process`; and each
 //!   kept token whose cache file exists is tracked. A session that fails these checks is
 //!   reported and left out; the others carry on.
-//! - `token`: the tokens credd keeps, one variant per kind of token, each asking its own room.
+//!
+//! What a kept token is, and which kind issues a source's credentials, are `kinds`' lists.
 
 mod plan;
-mod token;
 
+pub use crate::kinds::Token;
 pub use plan::{Plan, current_expiry, plan, plan_resolved, unreadable_expiry};
-pub use token::Token;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, Home, Method, Settings};
+use crate::config::{Config, Home, Settings};
 use crate::files::Loaded;
 use crate::profile::Sections;
 
@@ -105,8 +105,9 @@ pub struct SessionSpec {
     pub kind: Kind,
 }
 
-/// The layout name ([`Managed::discovered`]) of the session credd keeps for a keyring-held profile.
-pub const KEYRING_LAYOUT: &str = "keyring";
+/// The layout name ([`Managed::discovered`]) of the session credd keeps for a profile whose keys
+/// are held elsewhere (the OS keyring).
+pub const HELD_LAYOUT: &str = "keyring";
 
 impl SessionSpec {
     /// How credd renews it, when it does.
@@ -125,9 +126,9 @@ impl SessionSpec {
         }
     }
 
-    /// Whether it is the session of a profile whose keys are in the OS keyring.
-    pub fn keeps_keyring_session(&self) -> bool {
-        self.managed().is_some_and(|m| m.discovered == Some(KEYRING_LAYOUT))
+    /// Whether it is the session of a profile whose keys are held elsewhere (the OS keyring).
+    pub fn keeps_held_session(&self) -> bool {
+        self.managed().is_some_and(|m| m.discovered == Some(HELD_LAYOUT))
     }
 
     /// Whether credd refreshes it (a token until it turns out it cannot be refreshed).
@@ -141,7 +142,7 @@ impl SessionSpec {
     /// session is refreshed once per lifetime whoever wrote the one in the file.
     pub fn lifetime(&self) -> Option<Duration> {
         let m = self.managed()?;
-        (m.settings.method != Method::Sso).then_some(m.settings.duration)
+        crate::kinds::Issuer::of_method(m.settings.method).is_none().then_some(m.settings.duration)
     }
 
     /// Whether it waits to be asked for before its first refresh.
@@ -187,8 +188,8 @@ pub struct Host {
     pub user: String,
     pub host: String,
     pub runtime_dir: PathBuf,
-    /// `~/.aws/sso/cache`.
-    pub sso_cache_dir: PathBuf,
+    /// Where each kind of token keeps its cache files.
+    pub dirs: crate::kinds::Dirs,
     /// `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`), for messages that name it.
     pub credentials_file: PathBuf,
 }
@@ -200,7 +201,7 @@ impl Host {
             user,
             host,
             runtime_dir: crate::paths::runtime_dir(env),
-            sso_cache_dir: crate::sso::cache_dir(env),
+            dirs: crate::kinds::Dirs::from_env(env),
             credentials_file: crate::paths::aws_credentials_file(env),
         }
     }
@@ -212,21 +213,20 @@ impl Host {
             user: "u".into(),
             host: "h".into(),
             runtime_dir: PathBuf::from("/run/credd"),
-            sso_cache_dir: PathBuf::from("/sso"),
+            dirs: crate::kinds::Dirs::test(),
             credentials_file: PathBuf::from("/home/u/.aws/credentials"),
         }
     }
 
     /// Reads what this host caches beside the AWS files into `loaded`: the sessions of
-    /// keyring-held profiles, and the SSO tokens.
+    /// profiles whose keys are held elsewhere, and the kept tokens.
     pub fn read_caches(&self, loaded: &mut Loaded) {
-        loaded.read_keyring_sessions(|p| self.keyring_session_file(p));
-        loaded.read_sso_tokens(&self.sso_cache_dir);
+        crate::kinds::read_caches(loaded, &self.dirs, |p| self.held_session_file(p));
     }
 
     /// Where the short-lived session of keyring-held `profile` is cached for
     /// `credd credential-process`: the runtime directory, memory-backed on Linux, 0700.
-    pub fn keyring_session_file(&self, profile: &str) -> PathBuf {
+    pub fn held_session_file(&self, profile: &str) -> PathBuf {
         self.runtime_dir.join("keyring-sessions").join(format!("{profile}.env"))
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Host, KEYRING_LAYOUT, Kind, Managed, SessionSpec, Token};
+use super::{HELD_LAYOUT, Host, Kind, Managed, SessionSpec};
 use crate::config::{Config, ConfigError, Home, Loc, Method, SessionConfig, Settings, did_you_mean};
 use crate::files::{Loaded, Resolved};
 use crate::profile::Sections;
@@ -57,7 +57,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
     // Zero config: aws-mfa's layout, keyring-held profiles, then every other session in the
     // credentials file, the kept tokens and the configured watches.
     out.sessions.extend(planner.aws_mfa());
-    let held = planner.keyring_held(&out.sessions);
+    let held = planner.held(&out.sessions);
     out.sessions.extend(held);
     // Thousands of generated profiles: look names up in a set, not by scanning the list.
     let mut taken: HashSet<String> = out.sessions.iter().map(|s| s.name.clone()).collect();
@@ -84,7 +84,7 @@ impl Planner<'_> {
     /// What a profile holds; a profile whose keys are in the keyring holds long-term keys.
     fn kind_of(&self, name: &str, section: &Section) -> CredentialKind {
         match meta::credential_kind(section) {
-            CredentialKind::Absent if self.resolved.keyring_held.contains(name) => CredentialKind::LongTerm,
+            CredentialKind::Absent if self.resolved.held.contains(name) => CredentialKind::LongTerm,
             kind => kind,
         }
     }
@@ -93,12 +93,12 @@ impl Planner<'_> {
     fn configured(&self, c: &SessionConfig) -> Result<SessionSpec, Problem> {
         let s = &c.settings;
         let source = self.resolved.merged.profile(&s.source_profile);
-        // An SSO profile's role credentials are a role session: a role assumed from them is a
-        // chained role, which AWS caps at 1 h.
-        let sso_source = source.is_some_and(crate::sso::signs_in_with_sso);
+        // A kind's credentials (an SSO profile's role credentials) are a role session: a role
+        // assumed from them is a chained role, which AWS caps at 1 h.
+        let issuer = source.and_then(crate::kinds::Issuer::of);
         let chained = self.configured.contains_key(s.source_profile.as_str())
-            || (sso_source && s.method == Method::AssumeRole);
-        self.check_source(s, source, chained, sso_source)?;
+            || (issuer.is_some() && s.method == Method::AssumeRole);
+        self.check_source(s, source, chained, issuer)?;
         if let Some(cycle) = find_cycle(&c.name, &self.configured) {
             return Err(("source_profile", format!("sources loop: {}", cycle.join(" → ")), None));
         }
@@ -115,13 +115,13 @@ impl Planner<'_> {
     }
 
     /// The source profile exists and can be a source of this method: long-term keys (in a file
-    /// or the keyring), a renewed session, or an SSO profile.
+    /// or held elsewhere), a renewed session, or a profile whose credentials a kind issues.
     fn check_source(
         &self,
         s: &Settings,
         source: Option<&Section>,
         chained: bool,
-        sso_source: bool,
+        issuer: Option<crate::kinds::Issuer>,
     ) -> Result<(), Problem> {
         // A file that could not be read may hold the source: say that, not "missing" or "no keys".
         let unseen = |what: &str| {
@@ -142,28 +142,20 @@ impl Planner<'_> {
             let message = format!("profile \"{}\" is in neither AWS file", s.source_profile);
             return Err(("source_profile", message, Some(fix)));
         }
-        if s.method == Method::Sso && !sso_source {
-            return Err((
-                "source_profile",
-                format!(
-                    "profile \"{}\" is not an SSO profile (it has no sso_session or sso_start_url)",
-                    s.source_profile
-                ),
-                Some("point source_profile at a profile `aws configure sso` wrote".into()),
-            ));
+        if let Some(kind) = crate::kinds::Issuer::of_method(s.method)
+            && issuer != Some(kind)
+        {
+            let (message, fix) = kind.not_one(&s.source_profile);
+            return Err(("source_profile", message, Some(fix)));
         }
-        if sso_source && s.method == Method::SessionToken {
-            return Err((
-                "method",
-                format!(
-                    "GetSessionToken needs long-term keys, and \"{}\" is an SSO profile",
-                    s.source_profile
-                ),
-                Some("use method = \"sso\" for its own role, or \"assume-role\" for another role".into()),
-            ));
+        if let Some(kind) = issuer
+            && s.method == Method::SessionToken
+        {
+            let (message, fix) = kind.no_session_token(&s.source_profile);
+            return Err(("method", message, Some(fix)));
         }
         let source = match source {
-            Some(source) if !chained && !sso_source => source,
+            Some(source) if !chained && issuer.is_none() => source,
             _ => return Ok(()),
         };
         let what = match self.kind_of(&s.source_profile, source) {
@@ -227,7 +219,7 @@ impl Planner<'_> {
     /// A keyring-held profile gets a GetSessionToken session, cached in the runtime directory,
     /// for `credd credential-process NAME` to hand out instead of the long-term key; not when a
     /// configured or aws-mfa session already sources from it.
-    fn keyring_held(&self, planned: &[SessionSpec]) -> Vec<SessionSpec> {
+    fn held(&self, planned: &[SessionSpec]) -> Vec<SessionSpec> {
         let sources: HashSet<&str> = planned
             .iter()
             .filter_map(SessionSpec::managed)
@@ -235,7 +227,7 @@ impl Planner<'_> {
             .map(|m| m.settings.source_profile.as_str())
             .collect();
         let mut out = Vec::new();
-        for &name in &self.resolved.keyring_held {
+        for &name in &self.resolved.held {
             if self.configured.contains_key(name) || sources.contains(name) {
                 continue;
             }
@@ -243,11 +235,11 @@ impl Planner<'_> {
             let mfa_serial = merged.profile(name).and_then(|p| p.get("mfa_serial")).map(str::to_string);
             out.push(SessionSpec {
                 name: name.to_string(),
-                home: Home::EnvFile(self.host.keyring_session_file(name)),
+                home: Home::EnvFile(self.host.held_session_file(name)),
                 kind: Kind::Renewed(Box::new(Managed {
                     settings: Settings { mfa_serial, ..Settings::new(Method::SessionToken, name) },
                     chained: false,
-                    discovered: Some(KEYRING_LAYOUT),
+                    discovered: Some(HELD_LAYOUT),
                     on_demand: true,
                 })),
             });
@@ -270,18 +262,18 @@ impl Planner<'_> {
         out
     }
 
-    /// Every token credd keeps whose cache file holds one: each SSO session that was signed in
-    /// to (`aws sso login` was run).
+    /// Every token credd keeps whose cache file holds one (`kinds::tokens`).
     fn tokens(&self, taken: &mut HashSet<String>) -> Vec<SessionSpec> {
+        let found = crate::kinds::tokens(&self.resolved.merged, &self.host.dirs, &self.resolved.token_cached);
         let mut out = Vec::new();
-        for spec in crate::sso::discover(&self.resolved.merged, &self.host.sso_cache_dir) {
-            if !self.resolved.sso_cached.contains(spec.cache.as_path()) || !taken.insert(spec.name.clone()) {
+        for (name, token) in found {
+            if !taken.insert(name.clone()) {
                 continue;
             }
             out.push(SessionSpec {
-                name: spec.name.clone(),
-                home: Home::Cache(spec.cache.clone()),
-                kind: Kind::Token(Token::Sso(Box::new(spec))),
+                name,
+                home: Home::Cache(token.cache().to_path_buf()),
+                kind: Kind::Token(token),
             });
         }
         out

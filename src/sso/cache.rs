@@ -112,10 +112,6 @@ impl CachedToken {
         self.str("region")
     }
 
-    pub fn start_url(&self) -> Option<&str> {
-        self.str("startUrl")
-    }
-
     /// Whether a refresh is possible at `now`, as botocore decides it: all four refresh fields
     /// present, and the registration not yet ended.
     pub fn refresh(&self, now: DateTime<Utc>) -> Refresh {
