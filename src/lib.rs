@@ -7,14 +7,16 @@
 //! the arrows between modules run one way.
 //!
 //! - `cli/`, `invariants`: one function per verb (`status`, `refresh`, `export`, `list`,
-//!   `daemon`, `setup`, `keyring`, `exec`), each with its printers; the clap definitions
+//!   `daemon`, `setup`, `keyring`, `exec`, `console`), each with its printers; the clap definitions
 //!   (`args`); the one mapping of failures to exit codes. `main.rs` only calls `cli::run`.
 //!   `invariants`: what every parser must hold for any input; the fuzz targets' checks.
-//! - `exec/`: `credd exec`: the loopback container-credentials endpoint a command's SDKs ask
+//! - `exec/`, `console/`: `credd exec`: the loopback container-credentials endpoint a command's SDKs ask
 //!   (`request` parsing and guards, `endpoint`, `cache`: when to fetch again), the command's
 //!   environment and config copy (`child_env`, `rundir`), signals and exit status (`life`). Its
 //!   credentials come through a `Source` the CLI hands in (export's path); itself it uses only
-//!   `profile`, `paths`, `secret` and `sys`.
+//!   `profile`, `paths`, `secret` and `sys`. `credd console`: the federation endpoint's sign-in
+//!   URL for the partition (`signin`), and GetFederationToken for an IAM user's keys
+//!   (`federate`); it is handed credentials, found on export's path by `cli/console.rs`.
 //! - `daemon/`: the long-running loop: one `select!` over the wall-clock timer (`wallclock`), file
 //!   changes, finished refreshes and the inbox; the instance lock (`instance`). It does the I/O;
 //!   the engine decides.
@@ -66,6 +68,7 @@ pub(crate) mod alerts;
 pub mod classify;
 pub mod cli;
 pub(crate) mod config;
+pub(crate) mod console;
 pub(crate) mod daemon;
 pub(crate) mod doctor;
 pub(crate) mod engine;

@@ -93,6 +93,24 @@ enum Sub {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
         command: Vec<std::ffi::OsString>,
     },
+    /// Open the AWS console signed in as a session, or as a profile's IAM user, through the
+    /// federation endpoint: `credd console dev --service ec2 --region eu-west-1`.
+    Console {
+        name: String,
+        /// Print the sign-in URL instead of opening it (for 15 minutes it signs anyone in).
+        #[arg(long)]
+        print: bool,
+        /// Land on this service's console page (ec2, s3, cloudwatch).
+        #[arg(long, value_name = "SERVICE")]
+        service: Option<String>,
+        /// Land in this region; its partition picks the console (us-gov-*, cn-*).
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// How long the console session lasts: 15m to 12h for a role, 15m to 36h for an IAM
+        /// user's federation token [default: set by AWS for a role; 1h for a federation token]
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        duration: Option<Duration>,
+    },
     /// Print a shell completion script: `credd completions bash > ~/.local/share/bash-completion/completions/credd`.
     Completions {
         #[arg(value_enum)]
@@ -257,6 +275,7 @@ pub enum Command {
         min_ttl: Duration,
         command: Vec<std::ffi::OsString>,
     },
+    Console(crate::cli::console::Options),
     Completions(clap_complete::Shell),
     /// `dir: None` prints credd.1; `Some` writes every page there.
     Man {
@@ -431,6 +450,9 @@ fn from_args(args: Args) -> Invocation {
         }
         Sub::Ensure { name, min_ttl } => Command::Ensure { name, min_ttl },
         Sub::Exec { name, min_ttl, command } => Command::Exec { name, min_ttl, command },
+        Sub::Console { name, print, service, region, duration } => {
+            Command::Console(crate::cli::console::Options { name, print, service, region, duration })
+        }
         Sub::Completions { shell } => Command::Completions(shell),
         Sub::Man { dir } => Command::Man { dir },
         Sub::Hook { shell } => Command::Hook { shell },
@@ -505,6 +527,30 @@ mod tests {
             parse(&["credd", "exec", "dev", "--min-ttl", "1h", "aws", "--profile", "x", "--min-ttl", "2h"]);
         assert_eq!(i.command, exec(3600, &["aws", "--profile", "x", "--min-ttl", "2h"]));
         assert!(Args::try_parse_from(["credd", "exec", "dev"]).is_err(), "a command is required");
+        let console = |print, service: Option<&str>, region: Option<&str>, duration| {
+            Command::Console(crate::cli::console::Options {
+                name: "dev".into(),
+                print,
+                service: service.map(Into::into),
+                region: region.map(Into::into),
+                duration,
+            })
+        };
+        assert_eq!(parse(&["credd", "console", "dev"]).command, console(false, None, None, None));
+        let i = parse(&[
+            "credd",
+            "console",
+            "dev",
+            "--print",
+            "--service",
+            "ec2",
+            "--region",
+            "eu-west-1",
+            "--duration",
+            "2h",
+        ]);
+        assert_eq!(i.command, console(true, Some("ec2"), Some("eu-west-1"), Some(Duration::from_secs(7200))));
+        assert!(Args::try_parse_from(["credd", "console"]).is_err(), "a name is required");
         let man = Command::Man { dir: Some(PathBuf::from("/m")) };
         assert_eq!(parse(&["credd", "man", "--dir", "/m"]).command, man);
     }

@@ -9,6 +9,7 @@
 //! - `refresh`: `credd refresh` and `mfa`, through the daemon or, without one, in-process.
 //! - `export`: `credd export`, `credential-process` and `ensure`: fresh credentials, printed.
 //! - `exec`: `credd exec`: a command run with the loopback credentials endpoint (`crate::exec`).
+//! - `console`: `credd console`: the AWS console, signed in as a session (`crate::console`).
 //! - `list`: `credd list`: what each profile in the AWS files is.
 //! - `keyring`: `credd keyring import|list|export|remove`: long-term keys into the OS keyring.
 //! - `setup`: `doctor`, `hook`, `register-shell`, `completions`, `man`, `install-service`.
@@ -22,6 +23,7 @@
 //! or every cause would be said twice.
 
 pub mod args;
+pub mod console;
 mod daemon;
 mod exec;
 pub mod export;
@@ -125,6 +127,7 @@ pub fn run(inv: Invocation) -> ExitCode {
         Command::Export { name, format, min_ttl } => export::export(&inv, name, *format, *min_ttl),
         Command::Ensure { name, min_ttl } => export::ensure(&inv, name, *min_ttl),
         Command::Exec { name, min_ttl, command } => exec::exec(&inv, name, *min_ttl, command),
+        Command::Console(options) => console::console(&inv, options),
         Command::List { json } => list::list(*json),
         Command::Keyring(action) => keyring::keyring(action),
         Command::Doctor { profile, json, offline } => {

@@ -27,6 +27,7 @@ struct RawConfig {
     log_format: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
     socket: Option<Spanned<String>>,
+    federation_endpoint: Option<Spanned<String>>,
     notify: Option<RawNotify>,
     #[serde(default)]
     session: Vec<Spanned<RawSession>>,
@@ -211,6 +212,16 @@ impl Checker<'_> {
                 r.get_ref().clone()
             }),
             socket: raw.socket.as_ref().map(|s| PathBuf::from(s.get_ref())),
+            federation_endpoint: raw.federation_endpoint.as_ref().map(|u| {
+                let ok = ["https://", "http://"].iter().any(|p| u.get_ref().starts_with(p));
+                self.pattern(
+                    "federation_endpoint",
+                    u,
+                    ok,
+                    "a URL like \"https://signin.aws.amazon.com/federation\"",
+                );
+                u.get_ref().clone()
+            }),
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
             watches: Vec::new(),
@@ -256,6 +267,7 @@ const TOP_KEYS: &[&str] = &[
     "log_format",
     "region",
     "socket",
+    "federation_endpoint",
     "notify",
     "session",
     "watch",
@@ -354,6 +366,22 @@ mod tests {
         assert!(e[1].contains("did you mean \"json\"?"), "{}", e[1]);
         let e = errors("[[session]]\nname = \"a\"\nmethod = \"asume-role\"\nsource_profile = \"b\"\n");
         assert!(e[0].contains(":3:10:") && e[0].contains("did you mean \"assume-role\"?"), "{}", e[0]);
+    }
+
+    #[test]
+    fn the_federation_endpoint_is_a_url() {
+        let c =
+            Config::parse("federation_endpoint = \"http://127.0.0.1:9/federation\"\n", Path::new("/c.toml"))
+                .unwrap();
+        assert_eq!(c.federation_endpoint.as_deref(), Some("http://127.0.0.1:9/federation"));
+        let e = errors("federation_endpoint = \"signin.aws.amazon.com\"\n");
+        assert!(
+            e[0].starts_with("/c.toml:1:23: `federation_endpoint`") && e[0].contains("is not a URL"),
+            "{}",
+            e[0]
+        );
+        let e = errors("federation_endpiont = \"https://x/federation\"\n");
+        assert!(e[0].contains("did you mean `federation_endpoint`?"), "{}", e[0]);
     }
 
     #[test]

@@ -207,6 +207,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub region: Option<String>,
     pub socket: Option<PathBuf>,
+    /// `credd console`'s federation endpoint, up to `/federation`, instead of the partition's.
+    pub federation_endpoint: Option<String>,
     pub notify: NotifyConfig,
     pub sessions: Vec<SessionConfig>,
     pub watches: Vec<WatchConfig>,
@@ -224,6 +226,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             region: None,
             socket: None,
+            federation_endpoint: None,
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
             watches: Vec::new(),

@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod desktop;
+pub mod federation;
 pub mod filegen;
 pub mod fixtures;
 pub mod keyring;
