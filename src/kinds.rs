@@ -316,6 +316,14 @@ impl Source {
         in_keyring(loaded, profile).then(|| Ok(Source::Keyring(profile.to_string())))
     }
 
+    /// Whether it gives an IAM user's long-term keys (which the console must federate first).
+    pub fn long_term_keys(&self) -> bool {
+        match self {
+            Source::Keyring(_) => true,
+            Source::Sso(_) => false,
+        }
+    }
+
     /// The service the fetch calls, as endpoint overrides name it, and the profile whose
     /// overrides apply; `None` when it calls no AWS service.
     pub fn service(&self) -> Option<(&'static str, &str)> {

@@ -177,7 +177,8 @@ fn target(
                 why: format!("{name} is a GetSessionToken session"),
             });
         }
-        Some(m) if m.settings.method == Method::Sso => Issued::Role,
+        // A kind's own credentials, as issued (an SSO profile's role credentials).
+        Some(m) if crate::kinds::Issuer::of_method(m.settings.method).is_some() => Issued::Role,
         // Assumed with another session's credentials (a role's, an SSO role's, a
         // GetSessionToken session's) rather than with long-term keys.
         Some(m) if m.chained || !signs_with_long_term_keys(loaded, m) => Issued::ChainedRole,
@@ -212,8 +213,8 @@ fn target(
 fn signs_with_long_term_keys(loaded: &Loaded, m: &crate::sessions::Managed) -> bool {
     match Source::find(loaded, m, &ProcessEnv) {
         Ok(Source::Keys(k)) => k.session_token.is_none(),
-        Ok(Source::Keyring(_)) => true,
-        Ok(Source::Sso(..)) | Err(_) => false,
+        Ok(Source::Kind(kind, _)) => kind.long_term_keys(),
+        Err(_) => false,
     }
 }
 
