@@ -213,6 +213,17 @@ pub struct Finding {
     pub fix: String,
 }
 
+/// `name` as one word of a shell command in a fix: as it is when it needs no quoting, else in
+/// single quotes (`credd refresh 'sso-session corp'`), so that the fix runs as written.
+pub fn shell_word(name: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.@:/+=,%".contains(c);
+    if !name.is_empty() && name.chars().all(plain) {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', r"'\''"))
+    }
+}
+
 impl Finding {
     pub fn new(
         code: Code,
@@ -229,6 +240,14 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::Code;
+
+    #[test]
+    fn a_fix_quotes_a_name_only_when_the_shell_would_split_it() {
+        assert_eq!(super::shell_word("dev-1.prod@x"), "dev-1.prod@x");
+        assert_eq!(super::shell_word("sso-session corp"), "'sso-session corp'");
+        assert_eq!(super::shell_word("it's"), r"'it'\''s'");
+        assert_eq!(super::shell_word(""), "''");
+    }
 
     /// The codes in docs/doctor.md's table are exactly the enum's, and each serializes to its name.
     #[test]

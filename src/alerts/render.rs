@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Notification, Problem, SessionView, Urgency};
+use crate::finding::shell_word;
 
 /// What renews a session credd does not manage, in words and as one command when there is one:
 /// for a shell, `credd export` of the session it came from; else the tool that wrote it.
@@ -17,7 +18,7 @@ fn renewal(v: &SessionView, them: &str) -> (String, Option<String>) {
     let tty = sh.tty.as_deref().map(|t| format!(" on {t}")).unwrap_or_default();
     match &sh.session {
         Some(name) => {
-            let fix = format!("eval \"$(credd export {name})\"");
+            let fix = format!("eval \"$(credd export {})\"", shell_word(name));
             (
                 format!(
                     "The shell{tty} holds {name} (key {}) from `credd export {name}`. Run `{fix}` in it for fresh credentials.",
@@ -128,7 +129,7 @@ fn needs_login(g: &Group) -> Words {
 
 fn needs_mfa(g: &Group, device: &str) -> Words {
     let why = g.first.needs_mfa.as_ref().map(|(_, w)| w.as_str()).unwrap_or_default();
-    let fix = format!("credd mfa {} CODE", g.sessions[0]);
+    let fix = format!("credd mfa {} CODE", shell_word(&g.sessions[0]));
     let more = if g.plural { ", then the others with the next codes" } else { "" };
     Words {
         summary: format!("{} {} an MFA code", g.who, if g.plural { "need" } else { "needs" }),
@@ -162,7 +163,8 @@ fn expiring(g: &Group) -> Words {
                 g.them(),
                 e.message.trim_end_matches('.')
             ),
-            Some(format!("credd refresh {}", g.sessions[0])),
+            // It keeps trying: refreshing now is the one thing to do.
+            Some(format!("credd refresh {}", shell_word(&g.sessions[0]))),
         ),
         None => renewal(g.first, g.them()),
     };
@@ -176,12 +178,13 @@ fn expiring(g: &Group) -> Words {
 
 fn expired(g: &Group) -> Words {
     let (cause, fix) = match (&g.first.needs_mfa, &g.first.error) {
-        (Some((device, _)), _) => {
-            (format!("it needs an MFA code from {device}"), Some(format!("credd mfa {} CODE", g.sessions[0])))
-        }
+        (Some((device, _)), _) => (
+            format!("it needs an MFA code from {device}"),
+            Some(format!("credd mfa {} CODE", shell_word(&g.sessions[0]))),
+        ),
         (None, Some(e)) => (
             e.message.trim_end_matches('.').to_string(),
-            e.fix.clone().or(Some(format!("credd refresh {}", g.sessions[0]))),
+            e.fix.clone().or(Some(format!("credd refresh {}", shell_word(&g.sessions[0])))),
         ),
         (None, None) => {
             let (body, fix) = renewal(g.first, "it");

@@ -80,11 +80,11 @@ impl Engine {
         };
         match (&entry.spec.kind, entry.needs_login()) {
             (Kind::Watched, _) => return Err(Refusal::WatchOnly(name.to_string())),
-            (Kind::Token(_), Some(why)) => {
+            (Kind::Token(token), Some(why)) => {
                 return Err(Refusal::Unrefreshable {
                     name: name.to_string(),
                     plight: "cannot be refreshed",
-                    why: why.to_string(),
+                    why: format!("{}; sign in again: {}", why.trim_end_matches('.'), token.login_command()),
                 });
             }
             _ => {}

@@ -11,7 +11,7 @@ use super::{Engine, Entry};
 use crate::alerts::{ErrorView, SessionView};
 use crate::config::Home;
 use crate::expiry::{Phase, State, Track};
-use crate::finding::Code;
+use crate::finding::{Code, shell_word};
 use crate::protocol::{LastError, Origin, RefreshResult, SessionStatus, ShellSession};
 use crate::refresh::{RefreshError, classify};
 use crate::sessions::SessionSpec;
@@ -60,7 +60,11 @@ fn unknown_reason(e: &Entry) -> LastError {
                         "write the expiry as an RFC3339 timestamp (2026-01-01T12:00:00Z), quoted or not, with any comment after ` #`",
                     _ => "fix or remove that line (credd writes x_security_token_expires in RFC3339)",
                 },
-                if e.track.managed() { format!(", or run `credd refresh {name}`") } else { String::new() }
+                if e.track.managed() {
+                    format!(", or run `credd refresh {}`", shell_word(name))
+                } else {
+                    String::new()
+                }
             )),
         },
         // A session credd keeps that has no expiry yet has not been issued.
@@ -72,7 +76,7 @@ fn unknown_reason(e: &Entry) -> LastError {
             } else {
                 "no session issued yet".into()
             },
-            fix: Some(format!("credd refresh {name}")),
+            fix: Some(format!("credd refresh {}", shell_word(name))),
         },
         None => LastError {
             code: None,
@@ -105,7 +109,10 @@ impl Engine {
                 code: None,
                 finding: Some(Code::MfaCodeNeeded),
                 message: format!("needs an MFA code for {serial} ({why})"),
-                fix: Some(format!("credd mfa {} CODE", e.waits_for.as_deref().unwrap_or(&e.spec.name))),
+                fix: Some(format!(
+                    "credd mfa {} CODE",
+                    shell_word(e.waits_for.as_deref().unwrap_or(&e.spec.name))
+                )),
             });
         }
         if let (None, Some(why), Some(token)) = (&e.last_error, e.needs_login(), e.spec.token()) {
