@@ -371,3 +371,22 @@ fn issue25_doctor_names_a_refused_and_expired_token() {
         assert!(found && out.status.code() == Some(1), "{args:?}: {v:#}");
     }
 }
+
+/// A new user's combination (issue 26's trial): a `[[session]]` named after the SSO profile.
+/// credd writes `[dev]` in the credentials file, but every SDK takes `[profile dev]`'s SSO
+/// settings first, so `config check` warns, and still accepts the config.
+#[test]
+fn a_session_named_after_an_sso_profile_is_said_to_be_shadowed() {
+    let s = setup(&refreshable_token(60));
+    s.home.write_credentials("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = s\n");
+    s.home.write_config(
+        "[[session]]\nname = \"dev\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/admin\"\n",
+    );
+    let out = s.home.command(&["config", "check"]).envs(env(&s)).output().unwrap();
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("warning: session \"dev\"") && said.contains("[session-shadowed]"), "{said}");
+    assert!(said.contains("remove `sso_session` from [profile dev]"), "{said}");
+    let out = s.home.command(&["doctor", "--offline", "--json"]).envs(env(&s)).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"session-shadowed\""), "{}", text(&out));
+}

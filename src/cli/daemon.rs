@@ -69,6 +69,10 @@ pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
     if refused {
         return Err(Failure::Usage(None));
     }
+    // Written where no SDK reads it: said, not refused (such a config worked before, uselessly).
+    for f in crate::doctor::sessions::shadowed(&plan.sessions, &loaded) {
+        eprintln!("warning: {} [{}]\n  fix: {}", f.message, f.code, f.fix);
+    }
     match &config.path {
         Some(_) => println!("{}: ok", path.display()),
         None => {

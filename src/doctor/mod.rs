@@ -26,7 +26,7 @@ pub mod checks;
 pub mod live;
 mod material;
 mod profile;
-mod sessions;
+pub(crate) mod sessions;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -61,7 +61,8 @@ pub async fn diagnose(opts: &Options, env: &dyn Env) -> Report {
     let files = read_files(opts);
     let loaded = &files.loaded;
     let (sessions, config_problems) = planned_sessions(opts, loaded);
-    let unwritable = sessions::check(&sessions, loaded, &opts.aws_credentials);
+    let mut unwritable = sessions::check(&sessions, loaded, &opts.aws_credentials);
+    unwritable.extend(sessions::shadowed(&sessions, loaded));
     let (selected, _) = checks::selected_profile(env, opts.profile.as_deref());
     let inputs = checks::Inputs {
         env,
