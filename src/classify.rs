@@ -171,6 +171,22 @@ pub fn classify(
     }
 }
 
+/// What to say of an error response that carries no error code a service would send (an HTML
+/// page from a proxy or a broken endpoint): its HTTP status, not the SDK's dump of the whole
+/// response, which status, the log and notifications would otherwise carry.
+pub fn no_error_code<E>(service: &str, err: &SdkError<E, HttpResponse>) -> String
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match (err, err.raw_response()) {
+        (SdkError::ServiceError(_) | SdkError::ResponseError(_), Some(r)) => format!(
+            "{service} answered HTTP {} without an error code it would send (a proxy, or a wrong endpoint?)",
+            r.status().as_u16()
+        ),
+        _ => format!("{service} failed: {}", DisplayErrorContext(err)),
+    }
+}
+
 /// Classifies any SDK error from an STS operation.
 pub fn sdk_error<E>(err: &SdkError<E, HttpResponse>) -> RefreshError
 where

@@ -390,3 +390,17 @@ fn a_session_named_after_an_sso_profile_is_said_to_be_shadowed() {
     let out = s.home.command(&["doctor", "--offline", "--json"]).envs(env(&s)).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"session-shadowed\""), "{}", text(&out));
 }
+
+/// issue 26's trial: an HTML page from a proxy (no error code) put the SDK's multi-kilobyte
+/// dump of the response into status, the log and notifications. Now it is its HTTP status.
+#[test]
+fn an_html_error_page_is_reported_by_its_status_not_dumped() {
+    let s = setup(&refreshable_token(5));
+    s.fake.configure(
+        &serde_json::json!({"grants": [["cid-1", "csecret-1", "rt-1"]], "token_faults": [[502, "html"]]}),
+    );
+    let out = s.home.command(&["refresh", "sso-session corp"]).envs(env(&s)).output().unwrap();
+    let said = text(&out);
+    assert!(said.contains("answered HTTP 502 without an error code"), "{said}");
+    assert!(!said.contains("doctype") && !said.contains("SdkBody") && said.len() < 600, "{said}");
+}

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_ssooidc::config::http::HttpResponse;
 use aws_sdk_ssooidc::config::retry::RetryConfig;
 use aws_sdk_ssooidc::config::timeout::TimeoutConfig;
 use aws_sdk_ssooidc::config::{BehaviorVersion, Region};
@@ -69,10 +70,9 @@ pub async fn create_token(call: &Call, grant: &Grant) -> Result<NewToken, Refres
     })
 }
 
-fn classify<E, R>(err: &SdkError<E, R>) -> RefreshError
+fn classify<E>(err: &SdkError<E, HttpResponse>) -> RefreshError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     match err {
         SdkError::TimeoutError(_) => {
@@ -104,9 +104,9 @@ where
                     e.code = Some(c);
                     e
                 }
-                None => RefreshError::transient(&format!(
-                    "IAM Identity Center failed: {}",
-                    DisplayErrorContext(err)
+                None => RefreshError::transient(&crate::classify::no_error_code(
+                    "IAM Identity Center (sso-oidc)",
+                    err,
                 )),
             }
         }

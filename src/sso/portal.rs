@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aws_sdk_sso::config::http::HttpResponse;
 use aws_sdk_sso::config::retry::RetryConfig;
 use aws_sdk_sso::config::timeout::TimeoutConfig;
 use aws_sdk_sso::config::{BehaviorVersion, Region};
-use aws_sdk_sso::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::classify::RefreshError;
@@ -142,10 +143,9 @@ fn signed_out(p: &SsoProfile, what: String) -> RefreshError {
     }
 }
 
-fn classify<E, R>(err: &SdkError<E, R>, p: &SsoProfile) -> RefreshError
+fn classify<E>(err: &SdkError<E, HttpResponse>, p: &SsoProfile) -> RefreshError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     let code = err.as_service_error().and_then(|e| e.code()).map(str::to_string);
     let mut e = match code.as_deref() {
@@ -160,10 +160,7 @@ where
                 p.role_name, p.account_id, p.profile
             ),
         ),
-        _ => RefreshError::transient(&format!(
-            "IAM Identity Center (portal) failed: {}",
-            DisplayErrorContext(err)
-        )),
+        _ => RefreshError::transient(&crate::classify::no_error_code("IAM Identity Center (portal)", err)),
     };
     e.code = code;
     e

@@ -101,6 +101,14 @@ class Handler(BaseHTTPRequestHandler):
             fault = SETTINGS["token_faults"].pop(0) if SETTINGS["token_faults"] else None
         if fault:
             status, kind = fault
+            if kind == "html":
+                # What a proxy or a wrong endpoint answers: a page, no error code.
+                page = b"<!doctype html><html><body>Bad Gateway</body></html>"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                return self.wfile.write(page)
             return self._error(status, kind, kind, "injected by the test")
         unknown = set(body) - CREATE_TOKEN_MEMBERS
         missing = [k for k in ("clientId", "clientSecret", "grantType") if not body.get(k)]
