@@ -239,6 +239,13 @@ impl Issuer {
         crate::sso::signs_in_with_sso(profile).then_some(Issuer::Sso)
     }
 
+    /// How `credd list` names a profile of this kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            Issuer::Sso => "sso",
+        }
+    }
+
     /// The kind whose own credentials `method` writes where a session lives (`method = "sso"`).
     pub fn of_method(method: Method) -> Option<Issuer> {
         match method {

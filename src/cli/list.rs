@@ -40,9 +40,29 @@ pub fn kind_label(kind: CredentialKind) -> (&'static str, Option<&'static str>) 
     }
 }
 
+/// What gives a profile without keys of its own its credentials, as SDKs look: a role, a kind's
+/// service (IAM Identity Center), a web identity token or a process; or the OS keyring, where the
+/// credentials file says its keys are held. "none" when nothing does.
+fn elsewhere(section: &crate::profile::parse::Section, held: bool) -> &'static str {
+    if section.get("role_arn").is_some() {
+        "role"
+    } else if let Some(issuer) = crate::kinds::Issuer::of(section) {
+        issuer.label()
+    } else if section.get("web_identity_token_file").is_some() {
+        "web-identity"
+    } else if held {
+        "keyring"
+    } else if section.get("credential_process").is_some() {
+        "process"
+    } else {
+        "none"
+    }
+}
+
 /// Summarises every profile of the merged files, sorted by name.
 pub fn summarize(files: &Loaded) -> Vec<ProfileSummary> {
     let merged = files.merged();
+    let held = files.held_profiles();
     merged
         .map
         .iter()
@@ -50,7 +70,10 @@ pub fn summarize(files: &Loaded) -> Vec<ProfileSummary> {
             let SectionId::Profile(name) = id else {
                 return None;
             };
-            let (kind, problem) = kind_label(meta::credential_kind(section));
+            let (kind, problem) = match kind_label(meta::credential_kind(section)) {
+                ("none", None) => (elsewhere(section, held.contains(&name.as_str())), None),
+                label => label,
+            };
             let (expires_at, expiry_key, expiry_error) = match meta::expiry(section) {
                 ExpiryRead::None => (None, None, None),
                 ExpiryRead::Found(e) => (Some(e.at), Some(e.key), None),
@@ -97,4 +120,28 @@ fn table(profiles: &[ProfileSummary], now: DateTime<Utc>) -> String {
         out.push_str(&format!("{:<24} {:<13} {}\n", p.name, kind, expires));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_without_keys_says_what_gives_it_credentials() {
+        let files = Loaded::from_text(
+            "[profile r]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = k\n[profile s]\nsso_session = corp\n\
+             [profile p]\ncredential_process = /bin/x\n[profile w]\ncredential_process = /usr/bin/credd credential-process w\n[profile n]\nregion = eu-west-1\n",
+            "[k]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = s\n[w]\n# credd-keyring: held\n",
+        );
+        let kinds: Vec<(String, &str)> = summarize(&files).into_iter().map(|p| (p.name, p.kind)).collect();
+        let want = [
+            ("k", "long-term"),
+            ("n", "none"),
+            ("p", "process"),
+            ("r", "role"),
+            ("s", "sso"),
+            ("w", "keyring"),
+        ];
+        assert_eq!(kinds, want.map(|(n, k)| (n.to_string(), k)));
+    }
 }
