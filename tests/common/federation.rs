@@ -2,10 +2,9 @@
 //! the IAM User Guide documents them) on a free loopback port, and what it issued.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+
+use std::process::Child;
 
 pub struct FederationFake {
     child: Child,
@@ -14,30 +13,8 @@ pub struct FederationFake {
 
 impl FederationFake {
     pub fn start() -> FederationFake {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/federation_fake.py");
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let mut child = Command::new(super::venv_bin("python"))
-                .arg(&script)
-                .arg(port.to_string())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("the fake starts");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return FederationFake { child, port };
-                }
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("the federation fake did not start");
+        let (child, port) = super::start_fake("federation_fake.py", "federation fake");
+        FederationFake { child, port }
     }
 
     /// The base URL, up to and including `/federation`.

@@ -30,6 +30,38 @@ pub fn venv_bin(name: &str) -> PathBuf {
     bin
 }
 
+/// Starts `tests/tools/<script>` (a fake service; it takes its port as its one argument) on a
+/// free loopback port, and waits until it listens: its process and port. `what` names it when
+/// it does not start.
+pub fn start_fake(script: &str, what: &str) -> (std::process::Child, u16) {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools").join(script);
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(venv_bin("python"))
+            .arg(&script)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the fake starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return (child, port);
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("the {what} did not start");
+}
+
 /// An environment for child processes that can reach nothing but loopback and the temp HOME.
 pub fn isolated_env(home: &std::path::Path) -> Vec<(String, String)> {
     vec![
