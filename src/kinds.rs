@@ -239,6 +239,15 @@ impl Issuer {
         crate::sso::signs_in_with_sso(profile).then_some(Issuer::Sso)
     }
 
+    /// What to say when `profile`, of this kind, is asked for as a session credd keeps.
+    pub fn not_a_session(self, profile: &str) -> String {
+        match self {
+            Issuer::Sso => format!(
+                "\"{profile}\" is an SSO profile, which the aws CLI and the SDKs read themselves; for a tool that cannot, add a [[session]] with method = \"sso\" and source_profile = \"{profile}\", and use that session's name"
+            ),
+        }
+    }
+
     /// How `credd list` names a profile of this kind.
     pub fn label(self) -> &'static str {
         match self {

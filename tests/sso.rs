@@ -404,3 +404,18 @@ fn an_html_error_page_is_reported_by_its_status_not_dumped() {
     assert!(said.contains("answered HTTP 502 without an error code"), "{said}");
     assert!(!said.contains("doctype") && !said.contains("SdkBody") && said.len() < 600, "{said}");
 }
+
+/// issue 26's trial: `credd export` of an SSO profile (not a session credd keeps) said only "no
+/// session named"; it now says what to do instead, still as a usage error.
+#[test]
+fn exporting_an_sso_profile_says_how_to_serve_it() {
+    let s = setup(&refreshable_token(60));
+    let out = s.home.command(&["export", "dev"]).envs(env(&s)).output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("no session named \"dev\"")
+            && said.contains("method = \"sso\" and source_profile = \"dev\""),
+        "{said}"
+    );
+}

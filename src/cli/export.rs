@@ -179,12 +179,24 @@ pub(super) fn locate(
         Ok(frame) => match frame.reply {
             Reply::Exported(loc) => Ok(loc),
             // An unknown name is a usage error with a daemon as without one (exit 2).
-            Reply::Error { code: ErrorCode::UnknownSession, message } => Err(Failure::usage(message)),
+            Reply::Error { code: ErrorCode::UnknownSession, message } => Err(unknown(name, message)),
             Reply::Error { message, .. } => Err(Failure::failed(message)),
             other => Err(unexpected(other)),
         },
         Err(ClientError::NoDaemon { .. }) => in_process(inv, name, min_ttl),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// An unknown NAME (a usage error, exit 2): when it is a profile whose credentials a kind issues
+/// (an SSO profile), also what to do instead.
+fn unknown(name: &str, message: String) -> Failure {
+    let files = crate::files::AwsFiles::from_env(&crate::paths::ProcessEnv).read();
+    let issuer =
+        files.ok().and_then(|l| l.merged_profile(name).profile(name).and_then(crate::kinds::Issuer::of));
+    match issuer {
+        Some(kind) => Failure::usage(format!("{message}; {}", kind.not_a_session(name))),
+        None => Failure::usage(message),
     }
 }
 
@@ -232,7 +244,7 @@ fn left(left: chrono::Duration) -> String {
 fn in_process(inv: &Invocation, name: &str, min_ttl: Option<Duration>) -> Result<ExportLocation, Failure> {
     let (files, mut engine, _) = engine_here(load_config(inv)?)?;
     let refused = |why: Refusal| match why.code() {
-        ErrorCode::UnknownSession => Failure::usage(why),
+        ErrorCode::UnknownSession => unknown(name, why.to_string()),
         _ => Failure::failed(why),
     };
     let location = match engine.export(name, min_ttl, Utc::now(), &files.credentials).map_err(refused)? {
