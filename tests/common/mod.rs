@@ -7,6 +7,7 @@ pub mod desktop;
 pub mod filegen;
 pub mod fixtures;
 pub mod keyring;
+pub mod login;
 pub mod moto;
 pub mod proxy;
 pub mod reference;
