@@ -63,7 +63,7 @@ fuzz_seconds="${CREDD_FUZZ_SECONDS:-5}"
 if [ "$fuzz_seconds" != 0 ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked -q cargo-fuzz
   echo "==> fuzz: each target for ${fuzz_seconds}s"
-  for target in shared_file config_toml env_file control_frame sso_cache exec_request; do
+  for target in shared_file config_toml env_file control_frame sso_cache login_cache exec_request; do
     mkdir -p "fuzz/corpus/$target"
     log="fuzz/target/$target.log"
     mkdir -p fuzz/target

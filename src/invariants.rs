@@ -81,6 +81,64 @@ pub fn sso_cache(data: &[u8]) {
     assert_eq!(refreshed.expires_at(), Some(now + chrono::Duration::hours(1)));
 }
 
+/// An `aws login` token cache file: parsing never panics; what parses renders to bytes that
+/// parse to the same fields and expiry, and render the same again; and a refresh changes only
+/// `accessToken`'s keys and expiry and `refreshToken` (its `accountId`, and every other field,
+/// stay where they were), with the expiry read back as written.
+pub fn login_cache(data: &[u8]) {
+    use crate::login::cache::{LoginCache, NewTokens};
+    let Ok(token) = LoginCache::parse(data, Path::new("fuzz")) else { return };
+    let _ = (token.credentials(), token.grant(), token.sign_in_region(), format!("{token:?}"));
+    let rendered = token.render();
+    let again = LoginCache::parse(&rendered, Path::new("fuzz"))
+        .unwrap_or_else(|e| panic!("the rendering does not parse: {e}"));
+    assert!(again == token, "render then parse changed the fields or the expiry");
+    assert_eq!(again.render(), rendered, "rendering is not stable");
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("in range");
+    let mut refreshed = token.clone();
+    let new = NewTokens {
+        access_key_id: "ASIAFUZZ".into(),
+        secret_access_key: "FUZZ-SECRET".into(),
+        session_token: "FUZZ-SESSION".into(),
+        expires_in: std::time::Duration::from_secs(900),
+        refresh_token: "FUZZ-REFRESH".into(),
+    };
+    refreshed.apply(&new, now);
+    let reread = LoginCache::parse(&refreshed.render(), Path::new("fuzz"))
+        .unwrap_or_else(|e| panic!("the refreshed file does not parse: {e}"));
+    assert!(reread == refreshed, "the refreshed file reads back differently");
+    let fields = |t: &LoginCache| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_slice(&t.render()).expect("renders JSON");
+        let mut out = Vec::new();
+        for (k, v) in v.as_object().expect("an object") {
+            match (k.as_str(), v.as_object()) {
+                ("refreshToken", _) => {}
+                ("accessToken", Some(access)) => out.extend(
+                    access
+                        .iter()
+                        .filter(|(k, _)| {
+                            !matches!(
+                                k.as_str(),
+                                "accessKeyId" | "secretAccessKey" | "sessionToken" | "expiresAt"
+                            )
+                        })
+                        .map(|(k, v)| (format!("accessToken.{k}"), v.to_string())),
+                ),
+                _ => out.push((k.clone(), v.to_string())),
+            }
+        }
+        out
+    };
+    assert_eq!(fields(&refreshed), fields(&token), "a refresh changed another field, or moved one");
+    let creds = reread.credentials();
+    assert_eq!(
+        (creds.access_key_id.as_str(), creds.session_token.expose(), creds.account_id.as_str()),
+        ("ASIAFUZZ", "FUZZ-SESSION", token.account_id())
+    );
+    assert_eq!(reread.grant().refresh_token.expose(), "FUZZ-REFRESH");
+    assert_eq!(reread.expires_at(), now + chrono::Duration::seconds(900));
+}
+
 /// What a document reads as: every section's keys and values, positions left out.
 fn reading(doc: &Document) -> Vec<(SectionId, Vec<(String, String)>)> {
     let s = doc.sections();

@@ -40,10 +40,12 @@
 //!   a profile's credentials, where each caches and which doctor checks each brings.
 //! - `files`: the AWS files, the env files and the kept tokens' cache files as one reading,
 //!   keeping the last good one.
-//! - `sso/`, `keyring/`: IAM Identity Center: the SSO sessions the config declares, the token
-//!   cache file, the sso-oidc token refresh and the portal's role credentials. The OS keyring
-//!   behind one trait (Secret Service on the shared zbus; the macOS Keychain through
-//!   keyring-core), and the marker comment that says a profile's keys are there.
+//! - `sso/`, `login/`, `keyring/`: IAM Identity Center: the SSO sessions the config declares,
+//!   the token cache file, the sso-oidc token refresh and the portal's role credentials. `aws
+//!   login` sessions: the `login_session` profiles, the login token cache file, the DPoP proof,
+//!   the sign-in service's token refresh, and their doctor checks. The OS keyring behind one
+//!   trait (Secret Service on the shared zbus; the macOS Keychain through keyring-core), and the
+//!   marker comment that says a profile's keys are there.
 //! - `classify`: what a failure means, the one place: an AWS error or a file credd cannot read
 //!   or write, as retryable or not, its finding and its fix.
 //! - `alerts`, `protocol`: pure: which incidents to tell a human about, grouped, once each. The
@@ -86,6 +88,10 @@ pub(crate) mod ipc;
 pub(crate) mod keyring;
 pub(crate) mod kinds;
 pub(crate) mod logging;
+// Public (hidden): its integration tests also drive the room directly against the fake sign-in
+// service, as botocore is driven against it.
+#[doc(hidden)]
+pub mod login;
 pub(crate) mod notify;
 pub(crate) mod paths;
 pub mod profile;

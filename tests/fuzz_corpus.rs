@@ -15,6 +15,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("env_file", credd::invariants::env_file),
     ("control_frame", credd::invariants::control_frame),
     ("sso_cache", credd::invariants::sso_cache),
+    ("login_cache", credd::invariants::login_cache),
     ("exec_request", credd::invariants::exec_request),
 ];
 

@@ -8,6 +8,7 @@ pub mod federation;
 pub mod filegen;
 pub mod fixtures;
 pub mod keyring;
+pub mod login;
 pub mod moto;
 pub mod proxy;
 pub mod reference;

@@ -1,0 +1,108 @@
+//! The fake AWS Sign-In token endpoint (`tests/tools/login_fake.py`: CreateOAuth2Token with
+//! DPoP, from botocore's `signin` model) on a free loopback port, and the `aws login` HOMEs the
+//! tests start from: a config with a `login_session` profile and a token cache file holding a
+//! fresh P-256 key, as `aws login` writes it.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct LoginFake {
+    child: Child,
+    pub port: u16,
+}
+
+impl LoginFake {
+    pub fn start() -> LoginFake {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/login_fake.py");
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = Command::new(super::venv_bin("python"))
+                .arg(&script)
+                .arg(port.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the fake starts");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return LoginFake { child, port };
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("the sign-in fake did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn http(&self, method: &str, path: &str, body: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    }
+
+    /// Merges `json` into the fake's settings (`grants`, `faults`, `write_on_request`, ...).
+    pub fn configure(&self, json: &serde_json::Value) {
+        self.http("POST", "/_fake/config", &json.to_string());
+    }
+
+    /// Every token request the fake received, oldest first, with its verdict on the proof.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.http("GET", "/_fake/requests", "")).unwrap()
+    }
+}
+
+impl Drop for LoginFake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `~/.aws/login/cache/<sha256(session)>.json` under `home`, computed by Python's hashlib.
+pub fn cache_file(home: &Path, session: &str) -> PathBuf {
+    let out = Command::new(super::venv_bin("python"))
+        .args(["-c", "import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", session])
+        .output()
+        .unwrap();
+    let hex = String::from_utf8(out.stdout).unwrap();
+    home.join(".aws/login/cache").join(format!("{}.json", hex.trim()))
+}
+
+/// A fresh P-256 private key as `aws login` stores it: SEC1 PEM (`EC PRIVATE KEY`).
+pub fn p256_pem() -> String {
+    let script = "from cryptography.hazmat.primitives.asymmetric import ec\n\
+                  from cryptography.hazmat.primitives import serialization as s\n\
+                  k = ec.generate_private_key(ec.SECP256R1())\n\
+                  print(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.TraditionalOpenSSL, s.NoEncryption()).decode(), end='')";
+    let out = Command::new(super::venv_bin("python")).args(["-c", script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `json.dumps(v)`: the bytes botocore writes.
+pub fn python_dumps(v: &serde_json::Value) -> String {
+    let out = Command::new(super::venv_bin("python"))
+        .args(["-c", "import json, sys; print(json.dumps(json.loads(sys.argv[1])), end='')", &v.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
