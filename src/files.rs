@@ -24,9 +24,9 @@ use crate::secret::Secret;
 pub trait TokenCache: std::fmt::Debug + Send + Sync {
     /// When the token expires, as the file says.
     fn expires_at(&self) -> Option<DateTime<Utc>>;
-    /// Until when it can be refreshed, as the file has it at `now`; or why it cannot, which only
-    /// a new sign-in changes.
-    fn refreshable(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>;
+    /// Until when it can be refreshed, as the file has it at `now` (`None`: the file does not
+    /// say); or why it cannot, which only a new sign-in changes.
+    fn refreshable(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String>;
     /// The secret that a source signing in with this token uses now, for fingerprints.
     fn secret(&self) -> Option<Secret>;
 }

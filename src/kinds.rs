@@ -1,6 +1,6 @@
 //! The list of kinds of credentials beyond keys in the AWS files, and the one place outside its
-//! room where each kind is registered. Today those are IAM Identity Center (`sso/`) and the OS
-//! keyring (`keyring/`). Everything above this module asks the types here and never names a
+//! room where each kind is registered. Today those are IAM Identity Center (`sso/`), `aws login`
+//! sessions (`login/`) and the OS keyring (`keyring/`). Everything above this module asks the types here and never names a
 //! room: what a kept token is ([`Token`]), where a source's credentials come from
 //! ([`Source`]), which kind issues a profile's own credentials ([`Issuer`]), where each kind
 //! caches ([`Dirs`], [`read_caches`]) and which doctor checks each kind brings. A new kind is
@@ -18,6 +18,7 @@ use crate::classify::RefreshError;
 use crate::config::Method;
 use crate::files::{Loaded, TokenCache};
 use crate::finding::{Code, Finding};
+use crate::login::LoginSpec;
 use crate::paths::Env;
 use crate::profile::meta::{self, ProfileCredentials};
 use crate::profile::parse::Section;
@@ -32,18 +33,20 @@ use crate::sso::portal::SsoProfile;
 pub struct Dirs {
     /// `~/.aws/sso/cache`.
     sso: PathBuf,
+    /// `~/.aws/login/cache`, or `AWS_LOGIN_CACHE_DIRECTORY`.
+    login: PathBuf,
 }
 
 impl Dirs {
     /// The directories `env` names.
     pub fn from_env(env: &dyn Env) -> Dirs {
-        Dirs { sso: crate::sso::cache_dir(env) }
+        Dirs { sso: crate::sso::cache_dir(env), login: crate::login::cache_dir(env) }
     }
 
     /// Fixed directories for tests.
     #[cfg(test)]
     pub fn test() -> Dirs {
-        Dirs { sso: PathBuf::from("/sso") }
+        Dirs { sso: PathBuf::from("/sso"), login: PathBuf::from("/login") }
     }
 }
 
@@ -56,15 +59,25 @@ pub fn read_caches(loaded: &mut Loaded, dirs: &Dirs, held_session: impl Fn(&str)
     for p in held {
         loaded.read_env_file(&p);
     }
-    let specs = loaded.config_document().map(|c| crate::sso::discover(&c.sections(), &dirs.sso));
-    let caches = specs.into_iter().flatten().map(|spec| {
-        let token = crate::sso::cache::read(&spec.cache).unwrap_or_else(|e| {
-            tracing::error!("{e}");
-            None
-        });
-        (spec.cache, token.map(|t| Box::new(t) as Box<dyn TokenCache>))
-    });
-    loaded.set_token_caches(caches.collect::<Vec<_>>());
+    let Some(config) = loaded.config_document().map(|c| c.sections()) else {
+        loaded.set_token_caches(Vec::new());
+        return;
+    };
+    fn said<T>(e: crate::profile::WriteError) -> Option<T> {
+        tracing::error!("{e}");
+        None
+    }
+    let mut caches: Vec<(PathBuf, Option<Box<dyn TokenCache>>)> = Vec::new();
+    for spec in crate::sso::discover(&config, &dirs.sso) {
+        let token = crate::sso::cache::read(&spec.cache).unwrap_or_else(said);
+        caches.push((spec.cache, token.map(|t| Box::new(t) as Box<dyn TokenCache>)));
+    }
+    for spec in crate::login::discover(&config, &dirs.login) {
+        let token = crate::login::cache::read(&spec.cache).unwrap_or_else(said);
+        caches.push((spec.cache, token.map(|t| Box::new(t) as Box<dyn TokenCache>)));
+    }
+    drop(config);
+    loaded.set_token_caches(caches);
 }
 
 impl TokenCache for crate::sso::cache::CachedToken {
@@ -72,9 +85,9 @@ impl TokenCache for crate::sso::cache::CachedToken {
         crate::sso::cache::CachedToken::expires_at(self)
     }
 
-    fn refreshable(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    fn refreshable(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
         match self.refresh(now) {
-            crate::sso::cache::Refresh::Until(t) => Ok(t),
+            crate::sso::cache::Refresh::Until(t) => Ok(Some(t)),
             crate::sso::cache::Refresh::No(why) => Err(why),
         }
     }
@@ -84,11 +97,29 @@ impl TokenCache for crate::sso::cache::CachedToken {
     }
 }
 
+impl TokenCache for crate::login::cache::LoginCache {
+    fn expires_at(&self) -> Option<DateTime<Utc>> {
+        Some(crate::login::cache::LoginCache::expires_at(self))
+    }
+
+    /// Parsing checked every field a refresh needs; when the refresh token ends, no writer
+    /// records (only the sign-in service's refusal says so).
+    fn refreshable(&self, _now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
+        Ok(None)
+    }
+
+    fn secret(&self) -> Option<Secret> {
+        Some(self.credentials().session_token)
+    }
+}
+
 /// A token credd keeps fresh where its tool caches it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Token {
     /// An IAM Identity Center session's token (`~/.aws/sso/cache/<sha1>.json`).
     Sso(Box<SsoSpec>),
+    /// An `aws login` session's tokens and credentials (`~/.aws/login/cache/<sha256>.json`).
+    Login(Box<LoginSpec>),
 }
 
 /// Every token the merged files declare whose cache file holds one (`cached`), with the name
@@ -98,11 +129,13 @@ pub fn tokens(
     dirs: &Dirs,
     cached: &std::collections::BTreeSet<&Path>,
 ) -> Vec<(String, Token)> {
-    crate::sso::discover(merged, &dirs.sso)
+    let sso = crate::sso::discover(merged, &dirs.sso)
         .into_iter()
-        .filter(|spec| cached.contains(spec.cache.as_path()))
-        .map(|spec| (spec.name.clone(), Token::Sso(Box::new(spec))))
-        .collect()
+        .map(|s| (s.name.clone(), Token::Sso(Box::new(s))));
+    let login = crate::login::discover(merged, &dirs.login)
+        .into_iter()
+        .map(|s| (s.name.clone(), Token::Login(Box::new(s))));
+    sso.chain(login).filter(|(_, t)| cached.contains(t.cache())).collect()
 }
 
 impl Token {
@@ -110,6 +143,7 @@ impl Token {
     pub fn cache(&self) -> &Path {
         match self {
             Token::Sso(s) => &s.cache,
+            Token::Login(s) => &s.cache,
         }
     }
 
@@ -117,6 +151,7 @@ impl Token {
     pub fn noun(&self) -> &'static str {
         match self {
             Token::Sso(_) => "SSO token",
+            Token::Login(_) => "login session",
         }
     }
 
@@ -124,6 +159,7 @@ impl Token {
     pub fn origin(&self) -> Origin {
         match self {
             Token::Sso(_) => Origin::SsoCache,
+            Token::Login(_) => Origin::LoginCache,
         }
     }
 
@@ -131,6 +167,7 @@ impl Token {
     pub fn login_command(&self) -> String {
         match self {
             Token::Sso(s) => s.login_command(),
+            Token::Login(s) => s.login_command(),
         }
     }
 
@@ -138,6 +175,7 @@ impl Token {
     pub fn profiles(&self) -> &[String] {
         match self {
             Token::Sso(s) => &s.profiles,
+            Token::Login(s) => &s.profiles,
         }
     }
 
@@ -146,6 +184,26 @@ impl Token {
     pub fn service(&self) -> &'static str {
         match self {
             Token::Sso(_) => "sso_oidc",
+            Token::Login(_) => crate::login::SERVICE,
+        }
+    }
+
+    /// How long a token lasts when its service sets it: an `aws login` session's credentials
+    /// last 15 minutes, so credd refreshes them when half is left (the lead is at most half a
+    /// lifetime), and no SDK reaches its own 5-minute window while credd runs.
+    pub fn lifetime(&self) -> Option<Duration> {
+        match self {
+            Token::Sso(_) => None,
+            Token::Login(_) => Some(Duration::from_secs(900)),
+        }
+    }
+
+    /// Whether the token holds credentials an SDK can use as they are, so that `credd export`
+    /// and `credential-process` serve its profiles from it.
+    pub fn serves_credentials(&self) -> bool {
+        match self {
+            Token::Sso(_) => false,
+            Token::Login(_) => true,
         }
     }
 
@@ -156,7 +214,7 @@ impl Token {
 
     /// Until when credd can refresh it, as its cache file has it now; or why it cannot, which
     /// only a new sign-in changes.
-    pub fn refreshable(&self, loaded: &Loaded, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    pub fn refreshable(&self, loaded: &Loaded, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
         match loaded.token_cache(self.cache()) {
             Some(t) => t.refreshable(now),
             None => Err("the token is no longer in the cache".into()),
@@ -169,10 +227,11 @@ impl Token {
     }
 
     /// The least time between two refresh attempts the service accepts from one client: IAM
-    /// Identity Center gets at most one token refresh a minute, as from botocore.
+    /// Identity Center gets at most one token refresh a minute, as from botocore; the sign-in
+    /// service, whose refresh tokens rotate, the same.
     pub fn min_retry(&self) -> Duration {
         match self {
-            Token::Sso(_) => Duration::from_secs(60),
+            Token::Sso(_) | Token::Login(_) => Duration::from_secs(60),
         }
     }
 
@@ -180,6 +239,7 @@ impl Token {
     pub fn not_credentials(&self) -> &'static str {
         match self {
             Token::Sso(_) => "it is an SSO token, not credentials; export one of the profiles that use it",
+            Token::Login(_) => "",
         }
     }
 
@@ -187,6 +247,9 @@ impl Token {
     pub async fn refresh(&self, url: Option<String>, timeout: Duration) -> Result<Refreshed, RefreshError> {
         match self {
             Token::Sso(spec) => crate::sso::refresh::refresh(spec, url, timeout)
+                .await
+                .map(|r| Refreshed { expires_at: r.expires_at, kept_newer: r.kept_newer }),
+            Token::Login(spec) => crate::login::refresh(spec, url, timeout)
                 .await
                 .map(|r| Refreshed { expires_at: r.expires_at, kept_newer: r.kept_newer }),
         }
@@ -207,8 +270,43 @@ pub struct Refreshed {
 pub fn refusal(origin: Origin) -> Option<Code> {
     match origin {
         Origin::SsoCache => Some(Code::SsoTokenUnrefreshable),
+        Origin::LoginCache => Some(Code::LoginTokenExpired),
         _ => None,
     }
+}
+
+/// The credentials a kept token living at `path` (`origin`) holds, when it holds any (an `aws
+/// login` session's): `None` for an origin whose tokens are not credentials.
+pub fn token_credentials(origin: Origin, path: &Path) -> Option<Result<SessionCredentials, String>> {
+    match origin {
+        Origin::LoginCache => Some(match crate::login::cache::read(path) {
+            Ok(Some(c)) => Ok(session_credentials(c.credentials())),
+            Ok(None) => Err(format!(
+                "{} is gone: the login session was signed out (`aws login` signs in again)",
+                path.display()
+            )),
+            Err(e) => Err(e.to_string()),
+        }),
+        _ => None,
+    }
+}
+
+fn session_credentials(c: crate::login::cache::Credentials) -> SessionCredentials {
+    SessionCredentials {
+        access_key_id: c.access_key_id,
+        secret_access_key: c.secret_access_key,
+        session_token: c.session_token,
+        expiration: c.expires_at,
+    }
+}
+
+/// The kept token that serves `profile`'s credentials (an `aws login` profile's session), by
+/// the name status gives it, as the merged files have it: `credd export PROFILE` then exports
+/// that token.
+pub fn serving_token(merged: &Sections, profile: &str, dirs: &Dirs) -> Option<String> {
+    let section = merged.profile(profile).filter(|p| crate::login::signs_in_with_login(p))?;
+    let session = section.get("login_session")?;
+    crate::login::discover(merged, &dirs.login).into_iter().find(|s| s.session == session).map(|s| s.name)
 }
 
 /// What a session living at `origin` is when it is a kept token ("an SSO token"), for
@@ -216,6 +314,7 @@ pub fn refusal(origin: Origin) -> Option<Code> {
 pub fn token_noun(origin: Origin) -> Option<&'static str> {
     match origin {
         Origin::SsoCache => Some("an SSO token"),
+        Origin::LoginCache => Some("an aws login session"),
         _ => None,
     }
 }
@@ -231,12 +330,18 @@ pub fn held_origin() -> Origin {
 pub enum Issuer {
     /// IAM Identity Center: the profile names an `sso_session` or a legacy `sso_start_url`.
     Sso,
+    /// `aws login`: the profile names a `login_session`.
+    Login,
 }
 
 impl Issuer {
     /// The kind that issues `profile`'s credentials, if one does.
     pub fn of(profile: &Section) -> Option<Issuer> {
-        crate::sso::signs_in_with_sso(profile).then_some(Issuer::Sso)
+        if crate::sso::signs_in_with_sso(profile) {
+            Some(Issuer::Sso)
+        } else {
+            crate::login::signs_in_with_login(profile).then_some(Issuer::Login)
+        }
     }
 
     /// What to say when `profile`, of this kind, is asked for as a session credd keeps.
@@ -245,6 +350,9 @@ impl Issuer {
             Issuer::Sso => format!(
                 "\"{profile}\" is an SSO profile, which the aws CLI and the SDKs read themselves; for a tool that cannot, add a [[session]] with method = \"sso\" and source_profile = \"{profile}\", and use that session's name"
             ),
+            Issuer::Login => format!(
+                "\"{profile}\" is an aws login profile, and no login session is cached for it: run `aws login --profile {profile}`"
+            ),
         }
     }
 
@@ -252,6 +360,7 @@ impl Issuer {
     pub fn label(self) -> &'static str {
         match self {
             Issuer::Sso => "sso",
+            Issuer::Login => "login",
         }
     }
 
@@ -259,6 +368,7 @@ impl Issuer {
     pub fn of_method(method: Method) -> Option<Issuer> {
         match method {
             Method::Sso => Some(Issuer::Sso),
+            Method::Login => Some(Issuer::Login),
             Method::AssumeRole | Method::SessionToken => None,
         }
     }
@@ -272,6 +382,29 @@ impl Issuer {
                 ),
                 "point source_profile at a profile `aws configure sso` wrote".into(),
             ),
+            Issuer::Login => (
+                format!("profile \"{profile}\" is not an aws login profile (it has no login_session)"),
+                "point source_profile at a profile `aws login` signed in".into(),
+            ),
+        }
+    }
+
+    /// Whether its credentials are a role session, so that a role assumed from them is a chained
+    /// role (1 h at most): an SSO profile's are; an `aws login` session's are those of whoever
+    /// signed in, often an IAM user, and STS says so if not (`role-chain-duration`).
+    pub fn role_session(self) -> bool {
+        match self {
+            Issuer::Sso => true,
+            Issuer::Login => false,
+        }
+    }
+
+    /// How long a session of its own method lasts when the kind sets it (`None`: the service
+    /// decides per sign-in, as IAM Identity Center's permission sets do).
+    pub fn lifetime(self) -> Option<Duration> {
+        match self {
+            Issuer::Sso => None,
+            Issuer::Login => Some(Duration::from_secs(900)),
         }
     }
 
@@ -281,6 +414,10 @@ impl Issuer {
             Issuer::Sso => (
                 format!("GetSessionToken needs long-term keys, and \"{profile}\" is an SSO profile"),
                 "use method = \"sso\" for its own role, or \"assume-role\" for another role".into(),
+            ),
+            Issuer::Login => (
+                format!("GetSessionToken needs long-term keys, and \"{profile}\" is an aws login profile"),
+                "use method = \"login\" for its own credentials, or \"assume-role\" for a role".into(),
             ),
         }
     }
@@ -292,6 +429,8 @@ pub enum Source {
     Keyring(String),
     /// An SSO profile's role credentials.
     Sso(Box<SsoProfile>),
+    /// An `aws login` profile's current credentials, from its session's cache file.
+    Login { profile: String, cache: PathBuf },
 }
 
 /// A source's credentials, fetched.
@@ -329,6 +468,12 @@ impl Source {
             Some(Err(why)) => return Some(Err(crate::sso::portal::incomplete(profile, why))),
             None => {}
         }
+        // aws-config's order: a login session before credential_process and static keys.
+        let section = sections.profile(profile).filter(|p| crate::login::signs_in_with_login(p));
+        if let Some(session) = section.and_then(|p| p.get("login_session")) {
+            let cache = crate::login::cache_file(&dirs.login, session);
+            return Some(Ok(Source::Login { profile: profile.to_string(), cache }));
+        }
         in_keyring(loaded, profile).then(|| Ok(Source::Keyring(profile.to_string())))
     }
 
@@ -336,7 +481,7 @@ impl Source {
     pub fn long_term_keys(&self) -> bool {
         match self {
             Source::Keyring(_) => true,
-            Source::Sso(_) => false,
+            Source::Sso(_) | Source::Login { .. } => false,
         }
     }
 
@@ -344,7 +489,7 @@ impl Source {
     /// overrides apply; `None` when it calls no AWS service.
     pub fn service(&self) -> Option<(&'static str, &str)> {
         match self {
-            Source::Keyring(_) => None,
+            Source::Keyring(_) | Source::Login { .. } => None,
             Source::Sso(p) => Some(("sso", &p.profile)),
         }
     }
@@ -361,8 +506,39 @@ impl Source {
                     format!("account {}, role {} (IAM Identity Center)", p.account_id, p.role_name);
                 Ok(Fetched::Session { credentials, identity })
             }
+            Source::Login { profile, cache } => login_credentials(&profile, cache).await,
         }
     }
+}
+
+/// A login profile's current credentials, read from its session's cache file. Credentials about
+/// to end are not handed out: the session's own refresh (credd's, at half its life, or an SDK's)
+/// comes first, and this is tried again.
+async fn login_credentials(profile: &str, cache: PathBuf) -> Result<Fetched, RefreshError> {
+    let fix = format!("aws login --profile {profile}");
+    let read = tokio::task::spawn_blocking(move || crate::login::cache::read(&cache)).await;
+    let signed_out = |what: String| RefreshError {
+        fix: Some(fix.clone().into()),
+        ..RefreshError::local(Code::LoginTokenExpired, what)
+    };
+    let c = match read {
+        Ok(Ok(Some(c))) => c,
+        Ok(Ok(None)) => {
+            return Err(signed_out(format!("profile \"{profile}\" is not signed in with `aws login`")));
+        }
+        Ok(Err(e)) => {
+            return Err(signed_out(format!("profile \"{profile}\"'s login session cannot be read: {e}")));
+        }
+        Err(e) => return Err(RefreshError::local(Code::Internal, format!("task failed: {e}"))),
+    };
+    let creds = c.credentials();
+    if creds.expires_at - Utc::now() < chrono::Duration::seconds(60) {
+        return Err(RefreshError::transient(&format!(
+            "the aws login session of profile \"{profile}\" ends within a minute; waiting for its refresh"
+        )));
+    }
+    let identity = format!("account {} (aws login)", creds.account_id);
+    Ok(Fetched::Session { credentials: session_credentials(creds), identity })
 }
 
 /// Whether `profile`'s keys are to be fetched from the OS keyring: the credentials file marks the
@@ -386,8 +562,11 @@ pub fn fingerprint(
     dirs: &Dirs,
     h: &mut impl std::hash::Hasher,
 ) -> Option<()> {
-    let p = crate::sso::portal::sso_profile(merged, profile, &dirs.sso)?.ok()?;
-    loaded.token_cache(&p.cache)?.secret()?.expose().hash(h);
+    let cache = match crate::sso::portal::sso_profile(merged, profile, &dirs.sso) {
+        Some(p) => p.ok()?.cache,
+        None => crate::login::cache_file(&dirs.login, merged.profile(profile)?.get("login_session")?),
+    };
+    loaded.token_cache(&cache)?.secret()?.expose().hash(h);
     Some(())
 }
 
@@ -402,7 +581,10 @@ pub fn doctor_config(
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let Some(c) = loaded.config_document() else { return Vec::new() };
-    crate::sso::doctor::check(&c.sections(), &Dirs::from_env(env).sso, only, refused, now)
+    let (config, dirs) = (c.sections(), Dirs::from_env(env));
+    let mut out = crate::sso::doctor::check(&config, &dirs.sso, only, refused, now);
+    out.extend(crate::login::doctor::check(&config, &loaded.credentials(), &dirs.login, env, only));
+    out
 }
 
 /// The doctor checks of the profiles whose keys are held elsewhere (only `only`, when given),

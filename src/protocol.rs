@@ -149,8 +149,8 @@ impl Status {
     }
 }
 
-/// Where a session's credentials live: `credentials-file`, `env-file`, `shell`, `sso-cache` or
-/// `keyring`.
+/// Where a session's credentials live: `credentials-file`, `env-file`, `shell`, `sso-cache`,
+/// `login-cache` or `keyring`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
@@ -160,6 +160,8 @@ pub enum Origin {
     Shell,
     /// An IAM Identity Center (SSO) token in `~/.aws/sso/cache`.
     SsoCache,
+    /// An `aws login` session's tokens and credentials in `~/.aws/login/cache`.
+    LoginCache,
     /// The session of a profile whose long-term keys are in the OS keyring, cached as an env file
     /// in credd's runtime directory for `credd credential-process`.
     Keyring,
@@ -172,6 +174,7 @@ impl Origin {
             Origin::EnvFile => "env-file",
             Origin::Shell => "shell",
             Origin::SsoCache => "sso-cache",
+            Origin::LoginCache => "login-cache",
             Origin::Keyring => "keyring",
         }
     }

@@ -61,10 +61,20 @@ pub fn read(loc: &ExportLocation) -> Result<Exported, String> {
                 .and_then(meta::credentials)
                 .ok_or_else(|| format!("profile [{profile}] in {} holds no complete credentials", loc.path))?
         }
-        token => {
-            let what = crate::kinds::token_noun(token).unwrap_or("a token");
-            return Err(format!("\"{}\" is {what}, not credentials", loc.name));
-        }
+        token => match crate::kinds::token_credentials(token, path) {
+            Some(c) => {
+                let c = c?;
+                ProfileCredentials {
+                    access_key_id: c.access_key_id,
+                    secret_access_key: c.secret_access_key,
+                    session_token: Some(c.session_token),
+                }
+            }
+            None => {
+                let what = crate::kinds::token_noun(token).unwrap_or("a token");
+                return Err(format!("\"{}\" is {what}, not credentials", loc.name));
+            }
+        },
     };
     Ok(Exported { name: loc.name.clone(), creds, expires_at: loc.expires_at, region: loc.region.clone() })
 }
@@ -169,11 +179,32 @@ fn fresh_location(
 
 /// Where the session is, after the daemon (or, without one, this process) has made sure it is
 /// fresh and, when it could, lasts `min_ttl`: not yet judged. `credd exec` calls it on each fetch.
+/// A NAME that is no session but a profile a kept token serves (an `aws login` profile) is that
+/// token's credentials.
 pub(super) fn locate(
     inv: &Invocation,
     name: &str,
     min_ttl: Option<Duration>,
 ) -> Result<ExportLocation, Failure> {
+    let first = locate_as(inv, name, min_ttl);
+    if !matches!(first, Err(Failure::Usage(_))) {
+        return first;
+    }
+    let env = crate::paths::ProcessEnv;
+    let Ok(loaded) = crate::files::AwsFiles::from_env(&env).read() else { return first };
+    let Some(token) =
+        crate::kinds::serving_token(&loaded.merged(), name, &crate::kinds::Dirs::from_env(&env))
+    else {
+        return first;
+    };
+    match locate_as(inv, &token, min_ttl) {
+        Ok(loc) => Ok(ExportLocation { name: name.to_string(), ..loc }),
+        Err(Failure::Usage(_)) => first,
+        Err(e) => Err(e),
+    }
+}
+
+fn locate_as(inv: &Invocation, name: &str, min_ttl: Option<Duration>) -> Result<ExportLocation, Failure> {
     let request = Request::Export { name: name.to_string(), min_ttl: min_ttl.map(|t| t.as_secs()) };
     match ask(inv, request) {
         Ok(frame) => match frame.reply {

@@ -67,6 +67,9 @@ pub enum Method {
     /// An SSO profile's own role credentials, written where tools that cannot read SSO profiles
     /// find them.
     Sso,
+    /// An `aws login` profile's current credentials, written where tools that cannot read
+    /// `login_session` find them.
+    Login,
 }
 
 impl Method {
@@ -75,6 +78,7 @@ impl Method {
             Method::AssumeRole => "assume-role",
             Method::SessionToken => "session-token",
             Method::Sso => "sso",
+            Method::Login => "login",
         }
     }
 
@@ -83,6 +87,8 @@ impl Method {
         match self {
             // The permission set decides; 1 h is its default.
             Method::AssumeRole | Method::Sso => Duration::from_secs(3600),
+            // The sign-in service issues 15 minutes.
+            Method::Login => Duration::from_secs(900),
             Method::SessionToken => Duration::from_secs(12 * 3600),
         }
     }

@@ -109,8 +109,34 @@ const SSO: MethodRules = MethodRules {
     duration: (Duration::from_secs(15 * MINUTE), Duration::from_secs(12 * HOUR)),
 };
 
+const FROM_SIGN_IN: Rule = Rule::Refused {
+    why: "login sessions take this from the sign-in service (`aws login`), not from credd",
+    fix: None,
+};
+
+const LOGIN: MethodRules = MethodRules {
+    method: Method::Login,
+    keys: &[
+        (
+            Key::RoleArn,
+            Rule::Refused {
+                why: "login sessions serve the identity that ran `aws login`",
+                fix: Some(
+                    "use method = \"assume-role\" with the login profile as source_profile to assume a role",
+                ),
+            },
+        ),
+        (Key::ExternalId, FROM_SIGN_IN),
+        (Key::RoleSessionName, FROM_SIGN_IN),
+        (Key::MfaSerial, FROM_SIGN_IN),
+        (Key::MfaCommand, FROM_SIGN_IN),
+        (Key::Duration, FROM_SIGN_IN),
+    ],
+    duration: (Duration::from_secs(15 * MINUTE), Duration::from_secs(15 * MINUTE)),
+};
+
 /// Every method, in the order an unknown `method` lists them.
-pub(super) const METHODS: [&MethodRules; 3] = [&ASSUME_ROLE, &SESSION_TOKEN, &SSO];
+pub(super) const METHODS: [&MethodRules; 4] = [&ASSUME_ROLE, &SESSION_TOKEN, &SSO, &LOGIN];
 
 /// `method`'s row.
 pub(super) fn of(method: Method) -> &'static MethodRules {
@@ -118,5 +144,6 @@ pub(super) fn of(method: Method) -> &'static MethodRules {
         Method::AssumeRole => &ASSUME_ROLE,
         Method::SessionToken => &SESSION_TOKEN,
         Method::Sso => &SSO,
+        Method::Login => &LOGIN,
     }
 }

@@ -99,7 +99,7 @@ impl Entry {
         let expires_at = whole_seconds(expires_at);
         self.track.set_expires_at(Some(expires_at));
         self.written = Some(expires_at);
-        self.track.set_lifetime(None);
+        self.track.set_lifetime(self.spec.lifetime());
         if kept_newer {
             tracing::info!("{name}: kept the token signed in meanwhile; expires at {}", at(expires_at));
         } else {

@@ -178,7 +178,7 @@ impl Entry {
     fn judge_token(&mut self, loaded: &Loaded, now: DateTime<Utc>) {
         let Kind::Token(token) = &self.spec.kind else { return };
         let (until, why) = match token.refreshable(loaded, now) {
-            Ok(t) => (Some(t), None),
+            Ok(t) => (t, None),
             Err(why) => (None, Some(why)),
         };
         // The token's service's own refusal stands until the file changes (a new sign-in).

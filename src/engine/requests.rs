@@ -136,8 +136,10 @@ impl Engine {
             region: entry.spec.managed().and_then(|m| m.settings.region.clone()),
         };
         let managed = match &entry.spec.kind {
-            Kind::Renewed(m) => m,
+            Kind::Renewed(m) => Some(m),
             Kind::Watched => return Ok(Export::Ready(location)),
+            // A token that holds credentials (an `aws login` session) is served like a session.
+            Kind::Token(t) if t.serves_credentials() => None,
             Kind::Token(t) => {
                 return Err(Refusal::Unrefreshable {
                     name: name.to_string(),
@@ -148,7 +150,7 @@ impl Engine {
         };
         let stale = matches!(state, State::Expired | State::Expiring | State::Unknown | State::Refreshing);
         let short = min_ttl.is_some_and(|t| expiry::short_of(entry.track.expires_at(), now, t));
-        if let (true, Some(t)) = (short, min_ttl) {
+        if let (true, Some(t), Some(managed)) = (short, min_ttl, managed) {
             managed.can_last(name, t).map_err(Refusal::TtlUnreachable)?;
         }
         Ok(if stale || short { Export::RefreshFirst(location) } else { Export::Ready(location) })

@@ -576,3 +576,44 @@ fn issue25_an_unknown_state_without_an_expiry_says_why_too() {
         assert!(!err.message.is_empty() && err.fix.is_some(), "{err:?}");
     }
 }
+
+/// Issue 27 on issue 24's simulated day: an `aws login` session's 15-minute credentials are
+/// refreshed when half is left, so over a day about 24 h / 7.5 min of calls, never two within
+/// half a lifetime less the jitter, and never one right after credd's own refresh.
+#[test]
+fn issue27_a_login_session_costs_one_call_per_half_lifetime_over_a_day() {
+    let arn = "arn:aws:iam::111122223333:user/dev";
+    let config = format!("[profile dev]\nlogin_session = {arn}\nregion = us-east-1\n");
+    let config = Document::parse(&config, FileKind::Config, Path::new("/home/u/.aws/config")).unwrap();
+    let path = crate::login::cache_file(Path::new("/login"), arn);
+    let json = format!(
+        r#"{{"accessToken": {{"accessKeyId": "ASIA1", "secretAccessKey": "s", "sessionToken": "t", "accountId": "111122223333", "expiresAt": "{}"}}, "refreshToken": "r", "clientId": "c", "dpopKey": "k"}}"#,
+        stamp(t0() + mins(15))
+    );
+    let token = crate::login::cache::LoginCache::parse(json.as_bytes(), &path).unwrap();
+    let files = loaded("").with_config(config).with_token_cache(path, Box::new(token));
+    let mut e = Engine::from_files(Config::default(), crate::sessions::Host::test(), &files, t0());
+    let name = format!("login-session {arn}");
+    assert_eq!(e.status(t0()).iter().find(|s| s.name == name).map(|s| s.origin), Some(Origin::LoginCache));
+    let mut calls = Vec::new();
+    let mut t = t0();
+    while t < t0() + mins(24 * 60) {
+        for due in e.due(t) {
+            assert_eq!(due, name);
+            assert!(matches!(e.begin(&due, false), Ok(Begin::Start(_))));
+            calls.push(t);
+            let outcome = Outcome::TokenRefreshed { expires_at: t + mins(15), kept_newer: false };
+            e.finish(&due, outcome, t, 0.5);
+        }
+        t += chrono::Duration::seconds(10);
+    }
+    let n = calls.len();
+    assert!((170..=200).contains(&n), "{n} calls in a day");
+    let closest = calls.windows(2).map(|w| w[1] - w[0]).min().unwrap();
+    assert!(closest >= mins(6), "two refreshes {closest} apart");
+    assert!(
+        calls[0] >= t0() + mins(6),
+        "the first refresh comes at half its life, not at once: {}",
+        calls[0]
+    );
+}

@@ -136,13 +136,20 @@ impl SessionSpec {
         !matches!(self.kind, Kind::Watched)
     }
 
-    /// How long a session of its own lasts, as far as the config says: its `duration`, for
-    /// the STS methods. `None` when the issuer decides (IAM Identity Center, a token's service)
-    /// or credd does not refresh it. The schedule's lead is at most half of it, so a 15-minute
+    /// How long a session of its own lasts, as far as credd knows it: its `duration`, for the
+    /// STS methods; a kind's fixed length (an `aws login` session's 15 minutes), for a kept
+    /// token or a session of a kind's own method. `None` when the issuer decides (IAM Identity
+    /// Center) or credd does not refresh it. The schedule's lead is at most half of it, so a 15-minute
     /// session is refreshed once per lifetime whoever wrote the one in the file.
     pub fn lifetime(&self) -> Option<Duration> {
-        let m = self.managed()?;
-        crate::kinds::Issuer::of_method(m.settings.method).is_none().then_some(m.settings.duration)
+        match &self.kind {
+            Kind::Renewed(m) => match crate::kinds::Issuer::of_method(m.settings.method) {
+                Some(kind) => kind.lifetime(),
+                None => Some(m.settings.duration),
+            },
+            Kind::Token(t) => t.lifetime(),
+            Kind::Watched => None,
+        }
     }
 
     /// Whether it waits to be asked for before its first refresh.

@@ -93,11 +93,11 @@ impl Planner<'_> {
     fn configured(&self, c: &SessionConfig) -> Result<SessionSpec, Problem> {
         let s = &c.settings;
         let source = self.resolved.merged.profile(&s.source_profile);
-        // A kind's credentials (an SSO profile's role credentials) are a role session: a role
-        // assumed from them is a chained role, which AWS caps at 1 h.
+        // A kind's credentials that are a role session (an SSO profile's role credentials): a
+        // role assumed from them is a chained role, which AWS caps at 1 h.
         let issuer = source.and_then(crate::kinds::Issuer::of);
         let chained = self.configured.contains_key(s.source_profile.as_str())
-            || (issuer.is_some() && s.method == Method::AssumeRole);
+            || (issuer.is_some_and(crate::kinds::Issuer::role_session) && s.method == Method::AssumeRole);
         self.check_source(s, source, chained, issuer)?;
         if let Some(cycle) = find_cycle(&c.name, &self.configured) {
             return Err(("source_profile", format!("sources loop: {}", cycle.join(" → ")), None));

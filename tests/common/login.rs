@@ -4,10 +4,9 @@
 //! fresh P-256 key, as `aws login` writes it.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
 pub struct LoginFake {
     child: Child,
@@ -16,30 +15,8 @@ pub struct LoginFake {
 
 impl LoginFake {
     pub fn start() -> LoginFake {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/login_fake.py");
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let mut child = Command::new(super::venv_bin("python"))
-                .arg(&script)
-                .arg(port.to_string())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("the fake starts");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return LoginFake { child, port };
-                }
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("the sign-in fake did not start");
+        let (child, port) = super::start_fake("login_fake.py", "sign-in fake");
+        LoginFake { child, port }
     }
 
     pub fn url(&self) -> String {
