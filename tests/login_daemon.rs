@@ -129,6 +129,9 @@ fn the_daemon_tracks_a_login_session_and_refreshes_it_at_half_its_life_once() {
         .unwrap();
     assert!(text(&out).trim() == file["accessToken"]["accessKeyId"].as_str().unwrap(), "{}", text(&out));
     assert_eq!(s.fake.requests().len(), 1, "botocore refreshed again");
+    // `aws logout` removes the file: the session goes from status.
+    std::fs::remove_file(cache_file(s.home.path(), ARN)).unwrap();
+    d.wait_for("login-session arn:aws:iam::111122223333:user/dev: no longer tracked", 1, WAIT);
 }
 
 /// The sign-in service says the refresh token expired: the session waits for a sign-in, with the
