@@ -232,6 +232,14 @@ fn through_the_daemon_the_keyring_session_starts_on_demand_and_stays_fresh() {
     let work = status(false);
     assert_eq!(work["last_error"]["finding"], "keyring-locked", "{work}");
     assert!(run(&["refresh", "other"]).status.success());
+    // Its cached session removed by hand while the daemon holds it fresh, with the keyring
+    // locked: credential-process says the keyring is locked, not "holds no credentials"
+    // (issue 26's trial).
+    let cached = home.path().join("run/credd/keyring-sessions/work.env");
+    std::fs::write(&cached, "").unwrap();
+    let out = run(&["credential-process", "work"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("locked") && !text(&out).contains("no complete"), "{}", text(&out));
     let logged = d.log_text();
     assert!(!logged.contains(CANARY), "the daemon logged the secret");
 }

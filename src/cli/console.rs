@@ -194,7 +194,7 @@ fn target(
         )));
     }
     let location = judge(name, locate(inv, name, None)?, None)?;
-    let e = export::read(&location).map_err(Failure::failed)?;
+    let e = export::read_again_if_gone(inv, &location)?;
     let profile = location.profile.clone().unwrap_or_else(|| name.to_string());
     let region = e.region.or_else(|| spec.managed().and_then(|m| m.settings.region.clone()));
     if e.creds.session_token.is_none() {

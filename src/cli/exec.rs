@@ -74,7 +74,7 @@ impl Session {
     /// failure when the session is still valid: an SDK can use it and will ask again.
     fn fetch_here(&self) -> Result<Fetched, Failure> {
         let location = judge(&self.name, locate(&self.inv, &self.name, Some(self.min_ttl))?, None)?;
-        let e = export::read(&location).map_err(Failure::failed)?;
+        let e = export::read_again_if_gone(&self.inv, &location)?;
         let Some(token) = e.creds.session_token else {
             return Err(Failure::failed(format!(
                 "{} holds keys without a session token; the SDKs' container provider serves only temporary credentials (add a [[session]] for it, or use `credd export`)",

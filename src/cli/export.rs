@@ -146,9 +146,38 @@ pub(super) fn export(
     min_ttl: Option<Duration>,
 ) -> Result<(), Failure> {
     let location = fresh_location(inv, name, min_ttl)?;
-    let e = read(&location).map_err(Failure::failed)?;
+    let e = read_again_if_gone(inv, &location)?;
     print!("{}", render(&e, format));
     Ok(())
+}
+
+/// Reads the credentials at `location`. A file credd keeps in its runtime directory that is gone
+/// or broken (removed by hand, a tmpfs cleared) while a daemon says it is fresh is issued again
+/// by that daemon first, so the answer is the refresh's own: the keyring locked, say, rather
+/// than "holds no complete credentials".
+pub(super) fn read_again_if_gone(inv: &Invocation, location: &ExportLocation) -> Result<Exported, Failure> {
+    let why = match read(location) {
+        Ok(e) => return Ok(e),
+        Err(why) if location.origin == crate::protocol::Origin::Keyring => why,
+        Err(why) => return Err(Failure::failed(why)),
+    };
+    let results = match ask(inv, Request::Refresh { name: Some(location.name.clone()) }).map(|f| f.reply) {
+        Ok(Reply::Refreshed { results }) => results,
+        _ => return Err(Failure::failed(why)),
+    };
+    match results.into_iter().next() {
+        Some(r) if r.ok => read(location).map_err(Failure::failed),
+        Some(r) => Err(Failure::failed(match r.error {
+            Some(e) => format!(
+                "{}: {}{}",
+                location.name,
+                e.message,
+                e.fix.map(|f| format!("; fix: {f}")).unwrap_or_default()
+            ),
+            None => why,
+        })),
+        None => Err(Failure::failed(why)),
+    }
 }
 
 /// `credd ensure NAME --min-ttl D`: what is left after making sure, on stdout.
