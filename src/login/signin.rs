@@ -186,7 +186,24 @@ fn classify(err: &Failed, login: &str) -> RefreshError {
     };
     out.http_status = err.raw_response().map(|r| r.status().as_u16());
     out.server_date = server_date(err);
+    if matches!(err, SdkError::ServiceError(_)) {
+        return skewed(out, login, Utc::now());
+    }
     out
+}
+
+/// A refusal from a service whose `Date` is further from this clock than a DPoP proof's `iat`
+/// may be: the clock is the cause, whatever the refusal says, and retrying cannot help until it
+/// is fixed (`login::doctor::clock_skew`).
+fn skewed(out: RefreshError, login: &str, now: DateTime<Utc>) -> RefreshError {
+    let Some(f) = out.server_date.and_then(|d| super::doctor::clock_skew(login, d, now)) else { return out };
+    RefreshError {
+        fix: Some(f.fix.into()),
+        http_status: out.http_status,
+        server_date: out.server_date,
+        code: out.code.clone(),
+        ..RefreshError::local(Code::ClockSkew, f.message)
+    }
 }
 
 /// A refusal, as credd reports it: the verdict's retry, finding and fix.
@@ -229,6 +246,35 @@ pub fn refusal(code: Option<&str>, error: Option<&str>, message: &str, login: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_from_a_service_whose_clock_is_far_off_is_clock_skew() {
+        let now = DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z").unwrap().to_utc();
+        let refused = |offset: i64| {
+            let e = refusal(
+                Some("ValidationException"),
+                Some("INVALID_REQUEST"),
+                "bad proof",
+                "aws login --profile dev",
+            );
+            skewed(
+                RefreshError { server_date: Some(now + chrono::Duration::seconds(offset)), ..e },
+                "dev",
+                now,
+            )
+        };
+        let far = refused(-600);
+        assert_eq!((far.finding, far.is_fatal()), (Some(Code::ClockSkew), true), "{far:?}");
+        assert!(
+            far.message.contains("600s ahead of") && far.fix.as_deref().unwrap().contains("timedatectl"),
+            "{far:?}"
+        );
+        assert_eq!(
+            refused(-100).finding,
+            Some(Code::InvalidRequest).filter(|_| false).or(refused(-100).finding)
+        );
+        assert_ne!(refused(-100).finding, Some(Code::ClockSkew));
+    }
 
     #[test]
     fn refusals_are_judged_on_type_and_error_member() {
