@@ -27,6 +27,7 @@ struct RawConfig {
     log_format: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
     socket: Option<Spanned<String>>,
+    mfa_session_duration: Option<Spanned<String>>,
     notify: Option<RawNotify>,
     #[serde(default)]
     session: Vec<Spanned<RawSession>>,
@@ -211,6 +212,11 @@ impl Checker<'_> {
                 r.get_ref().clone()
             }),
             socket: raw.socket.as_ref().map(|s| PathBuf::from(s.get_ref())),
+            mfa_session_duration: self.duration(
+                "mfa_session_duration",
+                &raw.mfa_session_duration,
+                d.mfa_session_duration,
+            ),
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
             watches: Vec::new(),
@@ -218,6 +224,14 @@ impl Checker<'_> {
         if config.sts_timeout.is_zero() {
             let loc = raw.sts_timeout.as_ref().map(|v| self.loc(v)).unwrap_or_default();
             self.error(loc, "sts_timeout", "must be more than zero".into(), None);
+        }
+        // GetSessionToken's range for an IAM user (`rules.rs`).
+        let (lo, hi) = Method::SessionToken.duration_range();
+        if let Some(v) = raw.mfa_session_duration.as_ref()
+            && !(lo..=hi).contains(&config.mfa_session_duration)
+        {
+            let message = format!("an MFA session (GetSessionToken) lasts {} to {}", short(lo), short(hi));
+            self.error(self.loc(v), "mfa_session_duration", message, None);
         }
         if config.backoff_min > config.backoff_max || config.backoff_min.is_zero() {
             let loc = raw.backoff_min.as_ref().map(|v| self.loc(v)).unwrap_or_default();
@@ -256,6 +270,7 @@ const TOP_KEYS: &[&str] = &[
     "log_format",
     "region",
     "socket",
+    "mfa_session_duration",
     "notify",
     "session",
     "watch",

@@ -143,6 +143,9 @@ pub struct Settings {
     pub mfa_command: Option<String>,
     pub duration: Duration,
     pub region: Option<String>,
+    /// An assume-role session with MFA that takes its own code at each refresh, instead of
+    /// being assumed from the shared MFA session of its source and device (`direct_mfa`).
+    pub direct_mfa: bool,
 }
 
 impl Settings {
@@ -158,6 +161,7 @@ impl Settings {
             mfa_command: None,
             duration: method.default_duration(),
             region: None,
+            direct_mfa: false,
         }
     }
 }
@@ -207,6 +211,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub region: Option<String>,
     pub socket: Option<PathBuf>,
+    /// How long the shared MFA session of a source and device lasts (GetSessionToken with MFA):
+    /// the roles assumed from it refresh without a code until it ends.
+    pub mfa_session_duration: Duration,
     pub notify: NotifyConfig,
     pub sessions: Vec<SessionConfig>,
     pub watches: Vec<WatchConfig>,
@@ -224,6 +231,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             region: None,
             socket: None,
+            mfa_session_duration: Method::SessionToken.default_duration(),
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
             watches: Vec::new(),

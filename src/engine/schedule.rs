@@ -11,11 +11,19 @@ use chrono::{DateTime, Utc};
 use super::{Engine, Entry};
 use crate::expiry::{self, Phase};
 
+/// Whether a source session's credentials can still sign a role's refresh: they last beyond
+/// the call.
+fn usable(src: &Entry, now: DateTime<Utc>) -> bool {
+    let margin = crate::expiry::to_chrono(crate::sessions::ISSUE_MARGIN);
+    src.track.expires_at().is_some_and(|e| e > now + margin)
+}
+
 impl Engine {
     /// Sessions whose refresh is due now. A role chained from another session credd refreshes
     /// waits for that one: while it refreshes or is due itself (it comes first), and while it
-    /// needs an MFA code, which is then this session's code too (it shows `needs-mfa`, and
-    /// its fix names the source). Its source's new keys make it due again (`adopt`).
+    /// needs an MFA code and its session has run out: the code is then this session's code too
+    /// (it shows `needs-mfa`, and its fix names the source). Its source's refresh makes it due
+    /// again (`finish`), once.
     pub fn due(&mut self, now: DateTime<Utc>) -> Vec<String> {
         let due: BTreeSet<String> = self
             .sessions
@@ -27,7 +35,9 @@ impl Engine {
         for name in &due {
             let e = &self.sessions[name];
             match self.source_of(e).map(|(n, s)| (n.to_string(), s)) {
-                Some((src_name, src)) if src.track.phase() == Phase::NeedsMfa => {
+                // A source waiting for a code whose session still works serves its roles
+                // meanwhile (an MFA session asks for its code ahead of its end).
+                Some((src_name, src)) if src.track.phase() == Phase::NeedsMfa && !usable(src, now) => {
                     let serial = src.needs_mfa().map(|(s, _)| s.to_string()).unwrap_or_default();
                     tracing::warn!(
                         "{name}: due, but its source session \"{src_name}\" needs an MFA code first; run `credd mfa {src_name} CODE`"
@@ -55,9 +65,15 @@ impl Engine {
         }
     }
 
-    /// The session an MFA code for `name` is for: its source's, while it waits for that one.
+    /// The session an MFA code for `name` is for: its source's, while it waits for that one,
+    /// and always its MFA session's for a role assumed from one (issue 29).
     pub fn mfa_target(&self, name: &str) -> String {
-        self.sessions.get(name).and_then(|e| e.waits_for.clone()).unwrap_or_else(|| name.to_string())
+        let Some(e) = self.sessions.get(name) else { return name.to_string() };
+        let via = match e.spec.mfa() {
+            Some(crate::sessions::Mfa::Via { session, .. }) => Some(session.clone()),
+            _ => None,
+        };
+        e.waits_for.clone().or(via).unwrap_or_else(|| name.to_string())
     }
 
     /// The paths that sessions stuck on a local error wait for (see `RefreshError::blocked_at`):
