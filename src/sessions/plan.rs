@@ -553,6 +553,44 @@ mod tests {
         assert_eq!(default_session_name(&"u".repeat(100), "h").len(), 64);
     }
 
+    /// Issue 29: a session-token session with the roles' source and device is their MFA
+    /// session (aws-mfa's `[X]`, a keyring-held profile's), so no second one is made; a second
+    /// device of one source keeps direct MFA.
+    #[test]
+    fn issue29_an_existing_session_token_session_is_the_mfa_session() {
+        let held = "# credd-keyring: held\n";
+        let (a, w) = ("arn:aws:iam::123456789012:mfa/a", "arn:aws:iam::123456789012:mfa/w");
+        let creds = format!("[work]\n{held}[dev-long-term]\n{LONG}aws_mfa_device = {a}\n");
+        let config = format!("[profile work]\nmfa_serial = {w}\n");
+        let role = |name: &str, source: &str, serial: &str| {
+            format!(
+                "[[session]]\nname = \"{name}\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"{source}\"\nmfa_serial = \"{serial}\"\n"
+            )
+        };
+        let c = cfg(&format!(
+            "{}{}{}",
+            role("r1", "dev-long-term", a),
+            role("r2", "work", w),
+            role("r3", "work", "arn:aws:iam::123456789012:mfa/other")
+        ));
+        let p = plan(&c, &files(&config, &creds), &Host::test());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let names: Vec<&str> = p.sessions.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["dev", "mfa,work", "r1", "r2", "r3", "work"]);
+        let m = |n: &str| p.sessions.iter().find(|s| s.name == n).unwrap().managed().unwrap().clone();
+        // aws-mfa's [dev] serves r1 from its profile.
+        assert_eq!((m("r1").settings.source_profile.as_str(), m("r1").source_file), ("dev", None));
+        assert!(matches!(m("dev").mfa, Some(Mfa::Shared { .. })));
+        // The keyring-held [work]'s session serves r2 from its env file, kept fresh from the start.
+        let r2 = m("r2");
+        assert_eq!(r2.settings.source_profile, "work");
+        assert_eq!(r2.source_file, Some(PathBuf::from("/run/credd/keyring-sessions/work.env")));
+        assert!(!m("work").on_demand);
+        // r3's device is another: it gets mfa,work of its own.
+        assert_eq!(m("r3").settings.source_profile, "mfa,work");
+        assert_eq!(m("mfa,work").settings.mfa_serial.as_deref(), Some("arn:aws:iam::123456789012:mfa/other"));
+    }
+
     #[test]
     fn keyring_held_profiles_are_sources_and_get_an_on_demand_session() {
         let held = "# credd-keyring: held\n";
