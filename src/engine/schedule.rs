@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Engine, Entry};
 use crate::expiry::{self, Phase};
+use crate::finding::Code;
+use crate::refresh::RefreshError;
 
 /// Whether a source session's credentials can still sign a role's refresh: they last beyond
 /// the call.
@@ -22,8 +24,8 @@ impl Engine {
     /// Sessions whose refresh is due now. A role chained from another session credd refreshes
     /// waits for that one: while it refreshes or is due itself (it comes first), and while it
     /// needs an MFA code and its session has run out: the code is then this session's code too
-    /// (it shows `needs-mfa`, and its fix names the source). Its source's refresh makes it due
-    /// again (`finish`), once.
+    /// (it shows `needs-mfa`, and its fix names the source). While a source that failed has
+    /// run out, it holds. Its source's refresh makes it due again (`finish`), once.
     pub fn due(&mut self, now: DateTime<Utc>) -> Vec<String> {
         let due: BTreeSet<String> = self
             .sessions
@@ -47,6 +49,23 @@ impl Engine {
                     let why = format!("its source session \"{src_name}\" waits for one");
                     e.blocked = Some(super::Blocked::Mfa { serial, why });
                     e.waits_for = Some(src_name);
+                }
+                // A source that failed and whose session has run out would only hand its role
+                // expired keys: the role holds until the source is refreshed (`finish`), which
+                // makes it due once.
+                Some((src_name, src)) if src.stuck() && !usable(src, now) => {
+                    let why = format!("its source session \"{src_name}\" has run out and its refresh failed");
+                    tracing::warn!("{name}: due, but {why}; waiting for it");
+                    let err = RefreshError {
+                        fix: Some(
+                            format!("see `credd status` for \"{src_name}\": its fix is this session's")
+                                .into(),
+                        ),
+                        ..RefreshError::local(Code::SessionExpired, why)
+                    };
+                    let e = self.sessions.get_mut(name).expect("listed");
+                    e.track.hold();
+                    e.last_error = Some(err);
                 }
                 _ if self.starts_now(e, &due) => out.push(name.clone()),
                 _ => {}
