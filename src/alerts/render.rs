@@ -152,19 +152,29 @@ fn needs_mfa(g: &Group, device: &str) -> Words {
         (None, None, _) => String::new(),
     };
     let fix = mfa_fix(g);
-    let one = one_code_for(g).is_some();
-    let more = match (g.plural && !one, session) {
-        (true, _) => ", then the others with the next codes".to_string(),
-        (false, Some(s)) if !s.serves.is_empty() => {
-            format!("; that one code renews {} too", names(&s.serves))
+    let (summary, them, more) = match one_code_for(g) {
+        // One code, for one MFA session, renews the whole group: name that session.
+        Some(target) => {
+            let mut served: Vec<String> = session.map(|s| s.serves.clone()).unwrap_or_default();
+            served.extend(g.sessions.iter().filter(|n| **n != target).cloned());
+            served.sort();
+            served.dedup();
+            let more = match served.is_empty() {
+                true => String::new(),
+                false => format!("; that one code renews {} too", names(&served)),
+            };
+            (format!("{target} needs an MFA code"), "it", more)
         }
-        _ => String::new(),
+        None => (
+            format!("{} {} an MFA code", g.who, if g.plural { "need" } else { "needs" }),
+            g.them(),
+            if g.plural { ", then the others with the next codes" } else { "" }.to_string(),
+        ),
     };
     Words {
-        summary: format!("{} {} an MFA code", g.who, if g.plural { "need" } else { "needs" }),
+        summary,
         body: format!(
-            "credd needs a one-time code from {device} to refresh {}; {why}. Run `{fix}`{more}.",
-            g.them()
+            "credd needs a one-time code from {device} to refresh {them}; {why}. Run `{fix}`{more}."
         ),
         fix: Some(fix),
         urgency: Urgency::Normal,

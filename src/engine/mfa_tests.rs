@@ -146,7 +146,14 @@ fn issue29_one_code_renews_three_roles_and_one_notification_asks_for_it() {
     assert_eq!(out.len(), 1, "{out:#?}");
     assert_eq!(out[0].event, "needs-mfa");
     assert_eq!(out[0].fix.as_deref(), Some("credd mfa mfa,base CODE"));
-    assert!(!out[0].body.contains("next codes"), "{}", out[0].body);
+    assert_eq!(out[0].summary, "mfa,base needs an MFA code");
+    assert!(
+        out[0]
+            .body
+            .ends_with("Run `credd mfa mfa,base CODE`; that one code renews dev, prod and staging too."),
+        "{}",
+        out[0].body
+    );
     // The code, given for any role, goes to the MFA session; then all three refresh.
     let target = e.mfa_target("prod");
     assert!(matches!(e.begin(&target, true), Ok(Begin::Start(_))));
@@ -265,4 +272,20 @@ fn issue29_an_mfa_command_renews_the_mfa_session_and_keeps_it_quiet() {
     let end = t0() + mins(12 * 60);
     let mut alerts = Alerts::default();
     assert!(alerts.evaluate(&e.alert_views(), end - mins(10), WARN, false).is_empty(), "no code to ask for");
+}
+
+#[test]
+fn issue29_a_role_alone_on_its_device_keeps_its_own_code() {
+    let config =
+        Config::parse(&format!("jitter = \"0s\"\n{}", role("dev", "")), Path::new("/c.toml")).unwrap();
+    let creds = "[base]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
+    let loaded = Loaded::of(
+        None,
+        Some(Document::parse(creds, FileKind::Credentials, Path::new("/k")).unwrap()),
+        vec![],
+    );
+    let e = Engine::from_files(config, crate::sessions::Host::test(), &loaded, t0());
+    assert_eq!(e.sessions.keys().collect::<Vec<_>>(), ["dev"]);
+    let dev = e.sessions["dev"].spec.managed().unwrap();
+    assert!(!dev.chained && dev.mfa.is_none() && dev.settings.mfa_serial.is_some());
 }

@@ -263,8 +263,8 @@ impl Planner<'_> {
     /// `mfa_serial` are assumed from one MFA session of that source and device (GetSessionToken
     /// with MFA), with no code of their own: one code serves them all until it ends. A
     /// session-token session with that source and device (configured, aws-mfa's, a keyring-held
-    /// profile's) already is that session; else credd keeps one, `mfa,SOURCE`, in the runtime
-    /// directory. AWS caps a role assumed from a session at 1 h: a longer role, or one set
+    /// profile's) already is that session, even for one role; else, for two roles or more,
+    /// credd keeps one, `mfa,SOURCE`, in the runtime directory. AWS caps a role assumed from a session at 1 h: a longer role, or one set
     /// `direct_mfa`, keeps taking its own code, and says why.
     fn share_mfa(&self, sessions: &mut Vec<SessionSpec>) {
         let mut groups: std::collections::BTreeMap<(String, String), Vec<usize>> = Default::default();
@@ -296,6 +296,11 @@ impl Planner<'_> {
                         && m.settings.mfa_serial.as_deref() == Some(serial.as_str())
                 })
             });
+            // One role alone with no session to reuse keeps its own code, as before: an MFA
+            // session is for roles that share a device.
+            if roles.len() < 2 && reuse.is_none() {
+                continue;
+            }
             let name = reuse.map(|j| sessions[j].name.clone()).unwrap_or_else(|| mfa_session_name(&source));
             if reuse.is_none() && sessions.iter().any(|s| s.name == name) {
                 // A second device of the same source: one MFA session per source.
@@ -576,7 +581,7 @@ mod tests {
         let p = plan(&c, &files(&config, &creds), &Host::test());
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         let names: Vec<&str> = p.sessions.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["dev", "mfa,work", "r1", "r2", "r3", "work"]);
+        assert_eq!(names, ["dev", "r1", "r2", "r3", "work"]);
         let m = |n: &str| p.sessions.iter().find(|s| s.name == n).unwrap().managed().unwrap().clone();
         // aws-mfa's [dev] serves r1 from its profile.
         assert_eq!((m("r1").settings.source_profile.as_str(), m("r1").source_file), ("dev", None));
@@ -586,9 +591,9 @@ mod tests {
         assert_eq!(r2.settings.source_profile, "work");
         assert_eq!(r2.source_file, Some(PathBuf::from("/run/credd/keyring-sessions/work.env")));
         assert!(!m("work").on_demand);
-        // r3's device is another: it gets mfa,work of its own.
-        assert_eq!(m("r3").settings.source_profile, "mfa,work");
-        assert_eq!(m("mfa,work").settings.mfa_serial.as_deref(), Some("arn:aws:iam::123456789012:mfa/other"));
+        // r3's device is another, and no other role shares it: it keeps its own code.
+        let r3 = m("r3");
+        assert_eq!((r3.settings.source_profile.as_str(), r3.chained, r3.mfa), ("work", false, None));
     }
 
     #[test]
