@@ -154,3 +154,26 @@ fn issue29_three_roles_from_one_device_take_one_code() {
     assert_eq!(session(&home, "long")["state"], "needs-mfa");
     assert_eq!(proxy.count(), 4, "{}", d.log_text());
 }
+
+/// Without a daemon, `credd refresh ROLE --code CODE` gives the code to the MFA session, then
+/// refreshes the role from it: two calls, the role's without a code.
+#[test]
+fn issue29_without_a_daemon_a_code_for_a_role_renews_its_mfa_session_then_the_role() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port);
+    let home = Home::new(&proxy.url());
+    home.write_credentials(BASE);
+    let mfa = format!("mfa_serial = \"{SERIAL}\"\nregion = \"us-east-1\"\n");
+    home.write_config(&format!("{}{}", managed("dev", &mfa), managed("prod", &mfa)));
+    let out = home.run(&["refresh", "dev", "--code", "123456"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("mfa,base: refreshed") && said.contains("dev: refreshed"), "{said}");
+    let requests = proxy.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert!(
+        requests[0].body.contains("Action=GetSessionToken") && requests[0].body.contains("TokenCode=123456")
+    );
+    assert!(requests[1].body.contains("Action=AssumeRole") && !requests[1].body.contains("TokenCode"));
+    assert!(std::fs::read_to_string(home.credentials()).unwrap().contains("[dev]"));
+}

@@ -95,6 +95,13 @@ impl Engine {
         e.waits_for.clone().or(via).unwrap_or_else(|| name.to_string())
     }
 
+    /// Whether `name` is a role assumed from a shared MFA session (issue 29).
+    pub fn shares_mfa(&self, name: &str) -> bool {
+        self.sessions
+            .get(name)
+            .is_some_and(|e| matches!(e.spec.mfa(), Some(crate::sessions::Mfa::Via { .. })))
+    }
+
     /// The paths that sessions stuck on a local error wait for (see `RefreshError::blocked_at`):
     /// the daemon watches them and tells [`Engine::unblock`] when one changes.
     pub fn blocked_paths(&self) -> Vec<PathBuf> {
