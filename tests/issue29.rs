@@ -153,6 +153,17 @@ fn issue29_three_roles_from_one_device_take_one_code() {
     // `long` still waits for a code of its own; nothing else was called.
     assert_eq!(session(&home, "long")["state"], "needs-mfa");
     assert_eq!(proxy.count(), 4, "{}", d.log_text());
+
+    // A restart reads the MFA session back from the runtime directory: no code, no call.
+    let mut d = d;
+    d.stop();
+    let d = home.daemon();
+    d.wait_for("listening on", 1, WAIT);
+    std::thread::sleep(Duration::from_secs(1));
+    for name in ["dev", "staging", "prod", MFA] {
+        assert_eq!(session(&home, name)["state"], "fresh", "{name}: {}", d.log_text());
+    }
+    assert_eq!(proxy.count(), 4, "{}", d.log_text());
 }
 
 /// Without a daemon, `credd refresh ROLE --code CODE` gives the code to the MFA session, then
