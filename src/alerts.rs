@@ -37,6 +37,11 @@ pub struct SessionView {
     pub expires_at: Option<DateTime<Utc>>,
     /// `(device, why)` while waiting for an MFA code.
     pub needs_mfa: Option<(String, String)>,
+    /// For a role assumed from a shared MFA session: that session, whose code is its code.
+    pub mfa_via: Option<String>,
+    /// For a shared MFA session that only a code renews (no `mfa_command`): its device and the
+    /// roles assumed from it. It is announced `warn_before` ahead of its end.
+    pub mfa_session: Option<MfaSessionView>,
     /// The last error, if any, with whether it is fatal.
     pub error: Option<ErrorView>,
     /// For an SSO token: when a new sign-in will be needed, and how.
@@ -44,6 +49,14 @@ pub struct SessionView {
     /// For a live shell's session (credd cannot renew what is in another process's
     /// environment): what the shell holds, so the alert can name what renews it.
     pub shell: Option<ShellView>,
+}
+
+/// A shared MFA session that only a code renews.
+#[derive(Debug, Clone, Default)]
+pub struct MfaSessionView {
+    pub device: String,
+    /// The roles assumed from it.
+    pub serves: Vec<String>,
 }
 
 /// A live shell holding a session, as its hook registered it.
@@ -167,6 +180,10 @@ impl Alerts {
             return Some(Problem::Failed { finding: e.finding.unwrap_or(Code::StsRejected), cause });
         }
         let soon = v.expires_at.is_some_and(|e| e - to_chrono(warn_before) <= now);
+        // An MFA session ends: the code that renews it (and its roles) is asked for ahead.
+        if let (true, Some(m)) = (soon, &v.mfa_session) {
+            return Some(Problem::NeedsMfa { device: m.device.clone() });
+        }
         (soon && stuck).then_some(Problem::Expiring)
     }
 
@@ -209,9 +226,19 @@ impl Alerts {
         let mut out = Vec::new();
         if due {
             let mut opening: BTreeMap<Problem, Vec<&SessionView>> = BTreeMap::new();
-            for (name, p, _) in std::mem::take(&mut self.pending) {
-                if let Some(v) = views.iter().find(|v| v.name == name) {
-                    opening.entry(p).or_default().push(v);
+            let pending = std::mem::take(&mut self.pending);
+            let batch: std::collections::HashSet<&str> = pending.iter().map(|(n, _, _)| n.as_str()).collect();
+            for (name, p, _) in &pending {
+                let v = views.iter().find(|v| v.name == *name);
+                // A role waiting for its MFA session's code says nothing of its own once that
+                // session has told its problem: one notification per device, with one command.
+                let told = v.and_then(|v| v.mfa_via.as_deref()).is_some_and(|via| {
+                    matches!(p, Problem::NeedsMfa { .. })
+                        && self.open.contains_key(via)
+                        && !batch.contains(via)
+                });
+                if let (Some(v), false) = (v, told) {
+                    opening.entry(p.clone()).or_default().push(v);
                 }
             }
             out.extend(opening.into_iter().map(|(p, vs)| render(&p, &vs, now)));

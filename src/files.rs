@@ -226,6 +226,14 @@ impl Loaded {
         self
     }
 
+    /// This reading with the env file at `path` holding `text`, for tests.
+    #[cfg(test)]
+    pub(crate) fn with_env_text(mut self, path: &Path, text: &str) -> Loaded {
+        let file = EnvFile::parse(text.as_bytes(), path).expect("test input parses");
+        self.env.insert(path.to_path_buf(), Some(file));
+        self
+    }
+
     /// This reading with a token cached at `path`, for tests.
     #[cfg(test)]
     pub(crate) fn with_token_cache(mut self, path: PathBuf, token: Box<dyn TokenCache>) -> Loaded {

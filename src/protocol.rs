@@ -205,6 +205,10 @@ pub struct SessionStatus {
     /// registration's end). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refreshable_until: Option<DateTime<Utc>>,
+    /// How a session with MFA gets its code (issue 29): the shared MFA session, a role assumed
+    /// from it, or a role that keeps its own code, and why. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl SessionStatus {
@@ -271,6 +275,7 @@ pub(crate) mod tests {
             identity: None,
             last_error: None,
             refreshable_until: None,
+            note: None,
         }
     }
 

@@ -66,6 +66,7 @@ struct Group<'a> {
     plural: bool,
     /// The session whose details (its error, its device) speak for the group.
     first: &'a SessionView,
+    views: &'a [&'a SessionView],
     now: DateTime<Utc>,
 }
 
@@ -87,7 +88,9 @@ struct Words {
 pub(super) fn render(p: &Problem, vs: &[&SessionView], now: DateTime<Utc>) -> Notification {
     let mut sessions: Vec<String> = vs.iter().map(|v| v.name.clone()).collect();
     sessions.sort();
-    let g = Group { who: names(&sessions), plural: sessions.len() > 1, sessions, first: vs[0], now };
+    // The session that speaks for the group: a shared MFA session when there is one.
+    let first = vs.iter().find(|v| v.mfa_session.is_some()).unwrap_or(&vs[0]);
+    let g = Group { who: names(&sessions), plural: sessions.len() > 1, sessions, first, views: vs, now };
     let managed = vs.iter().any(|v| v.managed);
     let words = match p {
         Problem::NeedsLogin => needs_login(&g),
@@ -127,15 +130,52 @@ fn needs_login(g: &Group) -> Words {
     }
 }
 
+/// The session that takes the code for all of `g`, when one does: a shared MFA session, and the
+/// roles assumed from it (issue 29).
+fn one_code_for(g: &Group) -> Option<String> {
+    let mut targets = g.views.iter().map(|v| v.mfa_via.clone().unwrap_or_else(|| v.name.clone()));
+    let first = targets.next()?;
+    let shared = g.views.iter().any(|v| v.mfa_via.is_some() || v.mfa_session.is_some());
+    (shared && targets.all(|t| t == first)).then_some(first)
+}
+
+/// The command that gives the code, for `g`.
+fn mfa_fix(g: &Group) -> String {
+    format!("credd mfa {} CODE", shell_word(&one_code_for(g).unwrap_or_else(|| g.sessions[0].clone())))
+}
+
 fn needs_mfa(g: &Group, device: &str) -> Words {
-    let why = g.first.needs_mfa.as_ref().map(|(_, w)| w.as_str()).unwrap_or_default();
-    let fix = format!("credd mfa {} CODE", shell_word(&g.sessions[0]));
-    let more = if g.plural { ", then the others with the next codes" } else { "" };
+    let session = g.views.iter().find_map(|v| v.mfa_session.as_ref());
+    let why = match (g.first.needs_mfa.as_ref(), session, g.first.expires_at) {
+        (Some((_, w)), _, _) => w.clone(),
+        (None, Some(_), Some(e)) if e > g.now => format!("its MFA session ends in {}", minutes(e - g.now)),
+        (None, Some(_), _) => "its MFA session has ended".into(),
+        (None, None, _) => String::new(),
+    };
+    let fix = mfa_fix(g);
+    let (summary, them, more) = match one_code_for(g) {
+        // One code, for one MFA session, renews the whole group: name that session.
+        Some(target) => {
+            let mut served: Vec<String> = session.map(|s| s.serves.clone()).unwrap_or_default();
+            served.extend(g.sessions.iter().filter(|n| **n != target).cloned());
+            served.sort();
+            served.dedup();
+            let more = match served.is_empty() {
+                true => String::new(),
+                false => format!("; that one code renews {} too", names(&served)),
+            };
+            (format!("{target} needs an MFA code"), "it", more)
+        }
+        None => (
+            format!("{} {} an MFA code", g.who, if g.plural { "need" } else { "needs" }),
+            g.them(),
+            if g.plural { ", then the others with the next codes" } else { "" }.to_string(),
+        ),
+    };
     Words {
-        summary: format!("{} {} an MFA code", g.who, if g.plural { "need" } else { "needs" }),
+        summary,
         body: format!(
-            "credd needs a one-time code from {device} to refresh {}; {why}. Run `{fix}`{more}.",
-            g.them()
+            "credd needs a one-time code from {device} to refresh {them}; {why}. Run `{fix}`{more}."
         ),
         fix: Some(fix),
         urgency: Urgency::Normal,
@@ -178,10 +218,7 @@ fn expiring(g: &Group) -> Words {
 
 fn expired(g: &Group) -> Words {
     let (cause, fix) = match (&g.first.needs_mfa, &g.first.error) {
-        (Some((device, _)), _) => (
-            format!("it needs an MFA code from {device}"),
-            Some(format!("credd mfa {} CODE", shell_word(&g.sessions[0]))),
-        ),
+        (Some((device, _)), _) => (format!("it needs an MFA code from {device}"), Some(mfa_fix(g))),
         (None, Some(e)) => (
             e.message.trim_end_matches('.').to_string(),
             e.fix.clone().or(Some(format!("credd refresh {}", shell_word(&g.sessions[0])))),

@@ -89,6 +89,10 @@ pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
             ),
             None => println!("  {:<20} watch-only", s.name),
         }
+        // How it gets its MFA code: a note, not an error (issue 29).
+        if let Some(mfa) = s.mfa() {
+            println!("  {:<20}   note: {}", "", mfa.note());
+        }
     }
     Ok(())
 }

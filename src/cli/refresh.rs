@@ -117,14 +117,19 @@ fn in_process(inv: &Invocation, name: Option<&str>, code: Option<&str>) -> Resul
         eprintln!("{e}");
     }
     let names = match name {
-        // A code for a role waiting on its source session is that session's code.
-        Some(n) if code.is_some() => vec![engine.mfa_target(n)],
+        // A code for a role waiting on its source session is that session's code; a role
+        // assumed from a shared MFA session then refreshes from its new keys (issue 29).
+        Some(n) if code.is_some() => match engine.mfa_target(n) {
+            target if target == n => vec![target],
+            target if engine.shares_mfa(n) => vec![target, n.to_string()],
+            target => vec![target],
+        },
         Some(n) => vec![n.to_string()],
         None => engine.managed_names(),
     };
     let mut targets = Vec::new();
     for n in &names {
-        match engine.begin(n, code.is_some()) {
+        match engine.begin(n, code.is_some() && engine.mfa_target(n) == *n) {
             Ok(Begin::Start(spec)) => targets.push(spec),
             Ok(Begin::Join) => {}
             Err(why) => return Err(Failure::usage(why)),

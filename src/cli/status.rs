@@ -261,6 +261,11 @@ pub fn table(status: &Status, now: DateTime<Utc>, color: bool) -> String {
         out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]], Some(s.state)));
         out.push('\n');
     }
+    for s in &status.sessions {
+        if let Some(note) = &s.note {
+            out.push_str(&format!("{}: {note}\n", s.name));
+        }
+    }
     if rows.is_empty() {
         out.push_str(
             "(no sessions: credd tracks profiles with session tokens and the [[session]]s in its config)\n",
@@ -310,6 +315,7 @@ mod tests {
             identity: None,
             last_error: None,
             refreshable_until: None,
+            note: None,
         }
     }
 

@@ -28,6 +28,7 @@ struct RawConfig {
     region: Option<Spanned<String>>,
     socket: Option<Spanned<String>>,
     federation_endpoint: Option<Spanned<String>>,
+    mfa_session_duration: Option<Spanned<String>>,
     notify: Option<RawNotify>,
     #[serde(default)]
     session: Vec<Spanned<RawSession>>,
@@ -222,6 +223,11 @@ impl Checker<'_> {
                 );
                 u.get_ref().clone()
             }),
+            mfa_session_duration: self.duration(
+                "mfa_session_duration",
+                &raw.mfa_session_duration,
+                d.mfa_session_duration,
+            ),
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
             watches: Vec::new(),
@@ -229,6 +235,14 @@ impl Checker<'_> {
         if config.sts_timeout.is_zero() {
             let loc = raw.sts_timeout.as_ref().map(|v| self.loc(v)).unwrap_or_default();
             self.error(loc, "sts_timeout", "must be more than zero".into(), None);
+        }
+        // GetSessionToken's range for an IAM user (`rules.rs`).
+        let (lo, hi) = Method::SessionToken.duration_range();
+        if let Some(v) = raw.mfa_session_duration.as_ref()
+            && !(lo..=hi).contains(&config.mfa_session_duration)
+        {
+            let message = format!("an MFA session (GetSessionToken) lasts {} to {}", short(lo), short(hi));
+            self.error(self.loc(v), "mfa_session_duration", message, None);
         }
         if config.backoff_min > config.backoff_max || config.backoff_min.is_zero() {
             let loc = raw.backoff_min.as_ref().map(|v| self.loc(v)).unwrap_or_default();
@@ -268,6 +282,7 @@ const TOP_KEYS: &[&str] = &[
     "region",
     "socket",
     "federation_endpoint",
+    "mfa_session_duration",
     "notify",
     "session",
     "watch",

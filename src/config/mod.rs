@@ -149,6 +149,9 @@ pub struct Settings {
     pub mfa_command: Option<String>,
     pub duration: Duration,
     pub region: Option<String>,
+    /// An assume-role session with MFA that takes its own code at each refresh, instead of
+    /// being assumed from the shared MFA session of its source and device (`direct_mfa`).
+    pub direct_mfa: bool,
 }
 
 impl Settings {
@@ -164,6 +167,7 @@ impl Settings {
             mfa_command: None,
             duration: method.default_duration(),
             region: None,
+            direct_mfa: false,
         }
     }
 }
@@ -215,6 +219,9 @@ pub struct Config {
     pub socket: Option<PathBuf>,
     /// `credd console`'s federation endpoint, up to `/federation`, instead of the partition's.
     pub federation_endpoint: Option<String>,
+    /// How long the shared MFA session of a source and device lasts (GetSessionToken with MFA):
+    /// the roles assumed from it refresh without a code until it ends.
+    pub mfa_session_duration: Duration,
     pub notify: NotifyConfig,
     pub sessions: Vec<SessionConfig>,
     pub watches: Vec<WatchConfig>,
@@ -233,6 +240,7 @@ impl Default for Config {
             region: None,
             socket: None,
             federation_endpoint: None,
+            mfa_session_duration: Method::SessionToken.default_duration(),
             notify: NotifyConfig::default(),
             sessions: Vec::new(),
             watches: Vec::new(),

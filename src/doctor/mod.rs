@@ -170,10 +170,18 @@ fn kept(sessions: &[crate::sessions::SessionSpec]) -> Vec<checks::Kept> {
         .filter(|s| matches!(s.home, Home::Profile | Home::Both(_)))
         .filter_map(|s| {
             let m = s.managed()?;
+            // A role assumed from a shared MFA session (issue 29) is made from that session's
+            // source, and needs that session's code first.
+            let via = match &m.mfa {
+                Some(crate::sessions::Mfa::Via { session, .. }) => {
+                    sessions.iter().find(|x| x.name == *session).and_then(|x| x.managed())
+                }
+                _ => None,
+            };
             Some(checks::Kept {
                 name: s.name.clone(),
-                source: m.settings.source_profile.clone(),
-                mfa: m.settings.mfa_serial.is_some(),
+                source: via.unwrap_or(m).settings.source_profile.clone(),
+                mfa: m.settings.mfa_serial.is_some() || via.is_some(),
                 layout: m.discovered,
             })
         })
@@ -348,5 +356,27 @@ mod tests {
             in_use("work", &merged, &kept).into_iter().collect::<Vec<_>>(),
             ["work", "work-long-term"]
         );
+    }
+
+    /// Issue 29: a role assumed from a shared MFA session is kept from the real source, and
+    /// its first session needs a code.
+    #[test]
+    fn issue29_a_role_on_a_shared_mfa_session_is_kept_from_its_source_with_mfa() {
+        let role = |n: &str| {
+            format!(
+                "[[session]]\nname = \"{n}\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/a\"\n"
+            )
+        };
+        let config = crate::config::Config::parse(
+            &format!("{}{}", role("dev"), role("prod")),
+            std::path::Path::new("/c"),
+        )
+        .unwrap();
+        let loaded =
+            Loaded::from_text("", "[base]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n");
+        let plan = crate::sessions::plan(&config, &loaded, &crate::sessions::Host::test());
+        let got: Vec<(String, String, bool)> =
+            kept(&plan.sessions).into_iter().map(|k| (k.name, k.source, k.mfa)).collect();
+        assert_eq!(got, [("dev".into(), "base".into(), true), ("prod".into(), "base".into(), true)]);
     }
 }

@@ -18,7 +18,10 @@ impl Engine {
             return;
         };
         match outcome {
-            Outcome::Refreshed { issued, stored } => e.refreshed(issued, stored, now, &policy),
+            Outcome::Refreshed { issued, stored } => {
+                e.refreshed(issued, stored, now, &policy);
+                self.release_dependents(name);
+            }
             Outcome::TokenRefreshed { expires_at, kept_newer } => {
                 e.token_refreshed(expires_at, kept_newer, now, &policy)
             }
@@ -40,6 +43,24 @@ impl Engine {
                 e.failed(error, now, &policy, sample);
             }
             Outcome::Failed(err) => e.failed(err, now, &policy, sample),
+        }
+    }
+}
+
+impl Engine {
+    /// `name` has a new session: the roles assumed from it that were stuck on it (waiting for
+    /// its code, or failing for want of it) try again, once each; the others keep their
+    /// schedule, so an MFA session's refresh never makes every role due.
+    fn release_dependents(&mut self, name: &str) {
+        let stuck: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, e)| e.stuck() && self.source_of(e).is_some_and(|(n, _)| n == name))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in stuck {
+            tracing::info!("{n}: its source session \"{name}\" was refreshed; trying again now");
+            self.sessions.get_mut(&n).expect("listed").unstick();
         }
     }
 }

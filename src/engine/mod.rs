@@ -16,6 +16,8 @@
 //! - `view`: read-only projections for the socket, the alerts and the log.
 
 mod finish;
+#[cfg(test)]
+mod mfa_tests;
 mod requests;
 mod schedule;
 #[cfg(test)]

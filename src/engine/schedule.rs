@@ -10,12 +10,22 @@ use chrono::{DateTime, Utc};
 
 use super::{Engine, Entry};
 use crate::expiry::{self, Phase};
+use crate::finding::Code;
+use crate::refresh::RefreshError;
+
+/// Whether a source session's credentials can still sign a role's refresh: they last beyond
+/// the call.
+fn usable(src: &Entry, now: DateTime<Utc>) -> bool {
+    let margin = crate::expiry::to_chrono(crate::sessions::ISSUE_MARGIN);
+    src.track.expires_at().is_some_and(|e| e > now + margin)
+}
 
 impl Engine {
     /// Sessions whose refresh is due now. A role chained from another session credd refreshes
     /// waits for that one: while it refreshes or is due itself (it comes first), and while it
-    /// needs an MFA code, which is then this session's code too (it shows `needs-mfa`, and
-    /// its fix names the source). Its source's new keys make it due again (`adopt`).
+    /// needs an MFA code and its session has run out: the code is then this session's code too
+    /// (it shows `needs-mfa`, and its fix names the source). While a source that failed has
+    /// run out, it holds. Its source's refresh makes it due again (`finish`), once.
     pub fn due(&mut self, now: DateTime<Utc>) -> Vec<String> {
         let due: BTreeSet<String> = self
             .sessions
@@ -27,7 +37,9 @@ impl Engine {
         for name in &due {
             let e = &self.sessions[name];
             match self.source_of(e).map(|(n, s)| (n.to_string(), s)) {
-                Some((src_name, src)) if src.track.phase() == Phase::NeedsMfa => {
+                // A source waiting for a code whose session still works serves its roles
+                // meanwhile (an MFA session asks for its code ahead of its end).
+                Some((src_name, src)) if src.track.phase() == Phase::NeedsMfa && !usable(src, now) => {
                     let serial = src.needs_mfa().map(|(s, _)| s.to_string()).unwrap_or_default();
                     tracing::warn!(
                         "{name}: due, but its source session \"{src_name}\" needs an MFA code first; run `credd mfa {src_name} CODE`"
@@ -37,6 +49,23 @@ impl Engine {
                     let why = format!("its source session \"{src_name}\" waits for one");
                     e.blocked = Some(super::Blocked::Mfa { serial, why });
                     e.waits_for = Some(src_name);
+                }
+                // A source that failed and whose session has run out would only hand its role
+                // expired keys: the role holds until the source is refreshed (`finish`), which
+                // makes it due once.
+                Some((src_name, src)) if src.stuck() && !usable(src, now) => {
+                    let why = format!("its source session \"{src_name}\" has run out and its refresh failed");
+                    tracing::warn!("{name}: due, but {why}; waiting for it");
+                    let err = RefreshError {
+                        fix: Some(
+                            format!("see `credd status` for \"{src_name}\": its fix is this session's")
+                                .into(),
+                        ),
+                        ..RefreshError::local(Code::SessionExpired, why)
+                    };
+                    let e = self.sessions.get_mut(name).expect("listed");
+                    e.track.hold();
+                    e.last_error = Some(err);
                 }
                 _ if self.starts_now(e, &due) => out.push(name.clone()),
                 _ => {}
@@ -55,9 +84,22 @@ impl Engine {
         }
     }
 
-    /// The session an MFA code for `name` is for: its source's, while it waits for that one.
+    /// The session an MFA code for `name` is for: its source's, while it waits for that one,
+    /// and always its MFA session's for a role assumed from one (issue 29).
     pub fn mfa_target(&self, name: &str) -> String {
-        self.sessions.get(name).and_then(|e| e.waits_for.clone()).unwrap_or_else(|| name.to_string())
+        let Some(e) = self.sessions.get(name) else { return name.to_string() };
+        let via = match e.spec.mfa() {
+            Some(crate::sessions::Mfa::Via { session, .. }) => Some(session.clone()),
+            _ => None,
+        };
+        e.waits_for.clone().or(via).unwrap_or_else(|| name.to_string())
+    }
+
+    /// Whether `name` is a role assumed from a shared MFA session (issue 29).
+    pub fn shares_mfa(&self, name: &str) -> bool {
+        self.sessions
+            .get(name)
+            .is_some_and(|e| matches!(e.spec.mfa(), Some(crate::sessions::Mfa::Via { .. })))
     }
 
     /// The paths that sessions stuck on a local error wait for (see `RefreshError::blocked_at`):

@@ -7,6 +7,11 @@
 //! It asserts what a user feels: each session is refreshed about once per lifetime, a write of
 //! credd's never makes another session due, and every long-term key in the file is, at the end,
 //! byte for byte what its last writer put there. proptest explores the schedules.
+//!
+//! Issue 29: three roles share one MFA device, so they are assumed from one MFA session
+//! (`mfa,base`, an env file in the runtime directory) whose `mfa_command` now and then fails; a
+//! human then gives a code, later. No role calls STS without a working MFA session, and none
+//! is refreshed more than its schedule asks while the MFA session waits or renews.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -28,6 +33,9 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/sim";
 const DEBOUNCE_MS: i64 = 25;
 /// The lifetimes a `[[session]]` may ask for, shortest (the documented minimum) to longest.
 const DURATIONS: &[u64] = &[15, 16, 20, 29, 30, 45, 60, 120, 240, 720];
+/// The roles that share one MFA device, and the MFA session they are assumed from.
+const MFA_ROLES: &[&str] = &["m0", "m1", "m2"];
+const MFA: &str = "mfa,base";
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-06T00:00:00Z").unwrap().to_utc()
@@ -53,17 +61,26 @@ struct World {
     /// The long-term keys each profile must hold at the end, as its last writer left them.
     long_term: BTreeMap<String, (String, String)>,
     fault_pct: u32,
+    /// The env files credd wrote (the MFA session's), by path.
+    env: BTreeMap<std::path::PathBuf, String>,
 }
 
-/// A refresh in flight: the session, and when STS answers.
+/// A refresh in flight: the session, when STS answers, and whether a human gave its code.
 struct Flight {
     spec: Box<SessionSpec>,
     done_at: DateTime<Utc>,
+    code: bool,
 }
 
 impl World {
     fn loaded(&self) -> Loaded {
-        Loaded::from_text("", &self.creds)
+        self.env.iter().fold(Loaded::from_text("", &self.creds), |l, (p, text)| l.with_env_text(p, text))
+    }
+
+    /// The MFA session's expiry, as its env file has it.
+    fn mfa_expiry(&self, path: &Path) -> Option<DateTime<Utc>> {
+        let text = self.env.get(path)?;
+        crate::envfile::EnvFile::parse(text.as_bytes(), path).ok()?.expiry()
     }
 
     fn section_keys(&self, name: &str) -> Option<(String, String)> {
@@ -93,6 +110,20 @@ impl World {
             session_token: Secret::new(format!("token{n}")),
             expiration: self.now + expiry::to_chrono(d) + ms(self.rng.i64(0..1000)),
         })
+    }
+
+    /// Stores a session where it lives: its profile, or (the MFA session) its env file.
+    fn store_in(&mut self, name: &str, home: &Home, c: &SessionCredentials) -> Result<Stored, RefreshError> {
+        let Home::EnvFile(path) = home else { return self.store(name, c) };
+        let text = format!(
+            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_SESSION_TOKEN={}\nAWS_CREDENTIAL_EXPIRATION={}\n",
+            c.access_key_id,
+            c.secret_access_key.expose(),
+            c.session_token.expose(),
+            c.expiration.to_rfc3339_opts(SecondsFormat::Secs, true)
+        );
+        self.env.insert(path.clone(), text);
+        Ok(Stored::Written)
     }
 
     /// `refresh::store::store` on the text: the same guard, edits and "keep the newer one".
@@ -191,6 +222,7 @@ fn simulate(seed: u64, sessions: usize, fault_pct: u32, outside_per_hour: u32, k
     }
     sim.check_files();
     sim.check_once_per_lifetime();
+    sim.check_mfa_roles();
     Day { calls: sim.w.calls, durations: sim.w.durations }
 }
 
@@ -224,6 +256,16 @@ impl World {
                 ));
             }
         }
+        // Three roles from one device, assumed from one MFA session of 4 h.
+        config.insert_str(0, "mfa_session_duration = \"4h\"\n");
+        for name in MFA_ROLES {
+            let mins = [15u64, 30, 60][rng.usize(..3)];
+            config.push_str(&format!(
+                "[[session]]\nname = \"{name}\"\nmethod = \"assume-role\"\nsource_profile = \"base\"\nduration = \"{mins}m\"\nrole_arn = \"{ROLE}\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/sim\"\nmfa_command = \"sim\"\n"
+            ));
+            durations.insert(name.to_string(), Duration::from_secs(mins * 60));
+        }
+        durations.insert(MFA.into(), Duration::from_secs(4 * 3600));
         // A role chained from the first session, and a session named after a key-holding profile.
         config.push_str(&format!(
             "[[session]]\nname = \"chained\"\nmethod = \"assume-role\"\nsource_profile = \"s00\"\nduration = \"15m\"\nrole_arn = \"{ROLE}\"\n\
@@ -242,6 +284,7 @@ impl World {
             disturbed: BTreeMap::new(),
             long_term: BTreeMap::new(),
             fault_pct,
+            env: BTreeMap::new(),
         };
         for p in ["base", "work"] {
             let keys = w.section_keys(p).unwrap();
@@ -281,6 +324,8 @@ struct Sim {
     kill_at: DateTime<Utc>,
     spins: u32,
     written: BTreeSet<String>,
+    /// When a human gives the MFA session the code it waits for.
+    code_at: Option<DateTime<Utc>>,
 }
 
 impl Sim {
@@ -290,7 +335,7 @@ impl Sim {
         let e = Engine::from_files(w.config.clone(), host.clone(), &w.loaded(), w.now);
         let outside_at = t0() + gap(&mut w.rng, outside_per_hour * 24);
         let kill_at = t0() + gap(&mut w.rng, kills);
-        let writable = managed.iter().filter(|n| *n != "work").cloned().collect();
+        let writable = managed.iter().filter(|n| *n != "work" && *n != MFA).cloned().collect();
         Sim {
             seed,
             w,
@@ -308,6 +353,7 @@ impl Sim {
             kill_at,
             spins: 0,
             written: BTreeSet::new(),
+            code_at: None,
         }
     }
 
@@ -317,8 +363,26 @@ impl Sim {
             if let Ok(Begin::Start(spec)) = self.e.begin(&name, false) {
                 // STS answers in 50 ms to 3 s; a stall up to the 10 s timeout now and then.
                 let latency = if self.w.rng.u32(0..50) == 0 { 10_000 } else { self.w.rng.i64(50..3000) };
-                self.flights.push(Flight { spec, done_at: self.w.now + ms(latency) });
+                self.flights.push(Flight { spec, done_at: self.w.now + ms(latency), code: false });
             }
+        }
+    }
+
+    /// A human gives the code the MFA session waits for, through one of its roles.
+    fn give_code(&mut self, t: DateTime<Utc>) {
+        self.code_at = None;
+        // As the notification asks: only while the MFA session waits for one.
+        if self.e.sessions[MFA].track.phase() != Phase::NeedsMfa {
+            return;
+        }
+        let target = self.e.mfa_target(MFA_ROLES[self.w.rng.usize(..MFA_ROLES.len())]);
+        assert_eq!(target, MFA, "seed {}: a role's code goes elsewhere", self.seed);
+        match self.e.begin(&target, true) {
+            Ok(Begin::Start(spec)) => {
+                self.flights.push(Flight { spec, done_at: t + ms(self.w.rng.i64(50..3000)), code: true })
+            }
+            // Busy: the human tries again a minute later.
+            _ => self.code_at = Some(t + chrono::Duration::minutes(1)),
         }
     }
 
@@ -331,6 +395,7 @@ impl Sim {
             next_flight,
             next_late,
             self.reread.map(|r| r.0),
+            self.code_at,
             Some(self.outside_at),
             Some(self.kill_at),
             Some(self.end),
@@ -356,6 +421,8 @@ impl Sim {
             self.e.finish(&name, outcome, t, self.w.rng.f64());
         } else if let Some((_, only_credd)) = self.reread.filter(|r| r.0 <= t) {
             self.read_again(t, only_credd);
+        } else if self.code_at.is_some_and(|c| c <= t) {
+            self.give_code(t);
         } else if self.outside_at <= t {
             self.outside_write(t);
         } else if self.kill_at <= t {
@@ -367,9 +434,34 @@ impl Sim {
     fn land(&mut self, i: usize, t: DateTime<Utc>) {
         let f = self.flights.swap_remove(i);
         let name = f.spec.name.clone();
+        let managed = f.spec.managed().expect("renewed");
+        // The role's source: the MFA session's env file, which must hold a working session.
+        if let Some(path) = &managed.source_file {
+            match self.w.mfa_expiry(path) {
+                None => {
+                    let err = RefreshError::local(Code::SourceProfileMissing, "no MFA session yet".into());
+                    self.e.finish(&name, Outcome::Failed(err), t, self.w.rng.f64());
+                    return;
+                }
+                Some(exp) => {
+                    assert!(exp > t, "seed {}: {name} called STS with an ended MFA session", self.seed)
+                }
+            }
+        }
+        // The MFA session's mfa_command fails now and then: it waits for a human's code.
+        if managed.settings.mfa_serial.is_some() && !f.code && self.w.rng.u32(0..4) == 0 {
+            let serial = managed.settings.mfa_serial.clone().unwrap_or_default();
+            let outcome = Outcome::NeedsMfa { serial, why: "mfa_command failed".into() };
+            self.e.finish(&name, outcome, t, self.w.rng.f64());
+            if self.code_at.is_none() {
+                self.code_at = Some(t + chrono::Duration::minutes(self.w.rng.i64(1..180)));
+            }
+            return;
+        }
+        let home = f.spec.home.clone();
         let outcome = match self.w.sts(&name) {
             Err(err) => Outcome::Failed(err),
-            Ok(c) => match self.w.store(&name, &c) {
+            Ok(c) => match self.w.store_in(&name, &home, &c) {
                 Ok(stored) => {
                     if stored == Stored::Written {
                         self.written.insert(name.clone());
@@ -429,7 +521,10 @@ impl Sim {
 
     fn kill(&mut self, t: DateTime<Utc>) {
         // The daemon dies: refreshes in flight are lost (their writes never happen), and a
-        // new one starts from the files.
+        // new one starts from the files. A code being handed in is given again.
+        if self.flights.iter().any(|f| f.code) {
+            self.code_at = Some(t + chrono::Duration::minutes(1));
+        }
         self.flights.clear();
         self.late.clear();
         self.reread = None;
@@ -439,6 +534,17 @@ impl Sim {
             self.w.disturb(s);
         }
         self.kill_at = t + gap(&mut self.w.rng, self.kills);
+    }
+
+    /// Issue 29: once the MFA session works again, no role still waits for its code.
+    fn check_mfa_roles(&self) {
+        let (e, seed, now) = (&self.e, self.seed, self.w.now);
+        let src = &e.sessions[MFA];
+        let works = src.track.phase() == Phase::Idle && src.track.expires_at().is_some_and(|x| x > now);
+        for r in MFA_ROLES.iter().filter(|_| works) {
+            let phase = e.sessions[*r].track.phase();
+            assert_ne!(phase, Phase::NeedsMfa, "seed {seed}: {r} still waits for a code the MFA session has");
+        }
     }
 
     /// Every long-term key is what its last writer left, and the session named after [work]

@@ -453,6 +453,8 @@ fn issue25_a_keyring_held_profiles_session_has_the_keyring_origin() {
             chained: false,
             discovered,
             on_demand: true,
+            source_file: None,
+            mfa: None,
         })),
     };
     assert_eq!(view::origin(&spec(Some(HELD_LAYOUT))), Origin::Keyring);

@@ -14,7 +14,7 @@ use crate::expiry::{Phase, State, Track};
 use crate::finding::{Code, shell_word};
 use crate::protocol::{LastError, Origin, RefreshResult, SessionStatus, ShellSession};
 use crate::refresh::{RefreshError, classify};
-use crate::sessions::SessionSpec;
+use crate::sessions::{Mfa, SessionSpec};
 
 /// How the socket names where a session lives: it is read from its profile when it has one; a
 /// keyring-held profile's session is cached in an env file, but its origin is the keyring.
@@ -156,6 +156,7 @@ impl Engine {
             },
             last_error: self.last_error(e, now),
             refreshable_until: e.refreshable_until,
+            note: e.spec.mfa().map(Mfa::note),
         }
     }
 
@@ -181,6 +182,7 @@ impl Engine {
             )),
             last_error: None,
             refreshable_until: None,
+            note: None,
         }
     }
 
@@ -220,6 +222,22 @@ impl Engine {
                 refreshing: e.track.phase() == Phase::Refreshing,
                 expires_at: e.track.expires_at(),
                 needs_mfa: e.needs_mfa().map(|(s, w)| (s.to_string(), w.to_string())),
+                mfa_via: match e.spec.mfa() {
+                    Some(Mfa::Via { session, .. }) => Some(session.clone()),
+                    _ => e.waits_for.clone(),
+                },
+                // Only a code renews it: announced ahead of its end (`warn_before`).
+                mfa_session: match (e.spec.mfa(), managed) {
+                    (Some(Mfa::Shared { serial, dependents }), Some(m))
+                        if m.settings.mfa_command.is_none() =>
+                    {
+                        Some(crate::alerts::MfaSessionView {
+                            device: serial.clone(),
+                            serves: dependents.clone(),
+                        })
+                    }
+                    _ => None,
+                },
                 login: e.spec.token().and_then(|token| {
                     // A sign-in is needed when the token expires, if it cannot be refreshed, or
                     // else when its client registration ends.

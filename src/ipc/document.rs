@@ -67,6 +67,7 @@ pub fn session(out: &mut Vec<u8>, s: &SessionStatus, first: bool) {
         identity,
         last_error,
         refreshable_until,
+        note,
     } = s;
     out.extend_from_slice(if first { b"\n    {" } else { b",\n    {" });
     // The first field has no comma before it.
@@ -96,6 +97,9 @@ pub fn session(out: &mut Vec<u8>, s: &SessionStatus, first: bool) {
     // Skipped when absent, as `SessionStatus` serializes it.
     if let Some(until) = refreshable_until {
         field(out, key!(3, "refreshable_until"), until);
+    }
+    if let Some(note) = note {
+        field(out, key!(3, "note"), note);
     }
     out.extend_from_slice(b"\n    }");
 }
@@ -173,6 +177,7 @@ mod tests {
                 fix: None,
             }),
             refreshable_until: Some(t),
+            note: Some("takes its own MFA code \"at\" each refresh".into()),
         }
     }
 

@@ -33,6 +33,19 @@ impl Source {
     pub fn find(loaded: &Loaded, managed: &Managed, env: &dyn Env) -> Result<Source, RefreshError> {
         let settings = &managed.settings;
         let profile = &settings.source_profile;
+        // A source session that lives in an env file only (the shared MFA session): its keys.
+        if let Some(path) = &managed.source_file {
+            return crate::envfile::read_credentials(path).map(Source::Keys).map_err(|why| RefreshError {
+                fix: Some(
+                    format!("give it a code: `credd mfa {profile} CODE`, or `credd refresh {profile}`")
+                        .into(),
+                ),
+                ..RefreshError::local(
+                    Code::SourceProfileMissing,
+                    format!("its source session \"{profile}\" holds no credentials yet ({why})"),
+                )
+            });
+        }
         if let Some(kind) = crate::kinds::Source::find(loaded, profile, &Dirs::from_env(env)) {
             let kind = kind?;
             let url =

@@ -11,7 +11,10 @@
 //!   (`[X-long-term]` with `aws_mfa_device`) makes `[X]` a session-token session; each
 //!   keyring-held profile gets an on-demand session for `credd credential-process`; and each
 //!   kept token whose cache file exists is tracked. A session that fails these checks is
-//!   reported and left out; the others carry on.
+//!   reported and left out; the others carry on. Last, assume-role sessions with MFA that
+//!   share a source and a device are assumed from one MFA session of that source and device
+//!   ([`Mfa`], issue 29): a session-token session with them, or one credd keeps in the runtime
+//!   directory as `mfa,SOURCE`.
 //!
 //! What a kept token is, and which kind issues a source's credentials, are `kinds`' lists.
 
@@ -19,6 +22,9 @@ mod plan;
 
 pub use crate::kinds::Token;
 pub use plan::{Plan, current_expiry, plan, plan_resolved, unreadable_expiry};
+
+/// AWS's cap on a role assumed from another session (role chaining).
+pub const CHAINED_MAX: Duration = Duration::from_secs(3600);
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -54,6 +60,40 @@ pub struct Managed {
     /// kept fresh like any other. The sessions of keyring-held profiles start this way, so that
     /// holding a key costs no STS call (and no MFA prompt) until it is used.
     pub on_demand: bool,
+    /// For a chained session whose source session lives in no profile (the shared MFA session,
+    /// a keyring-held profile's session): the env file it lives in, where its keys are read.
+    pub source_file: Option<PathBuf>,
+    /// How it gets its MFA code, when MFA is involved: see [`Mfa`].
+    pub mfa: Option<Mfa>,
+}
+
+/// How a session with MFA gets its code (issue 29). Sessions that share a source and an
+/// `mfa_serial` share one GetSessionToken-with-MFA session, and the roles are assumed from it
+/// without a code; one code then serves them all until it ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mfa {
+    /// It is the MFA session of its source and device; these roles are assumed from it.
+    Shared { serial: String, dependents: Vec<String> },
+    /// A role assumed from the MFA session `session` of device `serial`: that session's code is
+    /// its code, and it takes none of its own.
+    Via { session: String, serial: String },
+    /// A role that takes its own code at each refresh, and why.
+    Direct(String),
+}
+
+impl Mfa {
+    /// What `credd status` and `credd config check` say of it.
+    pub fn note(&self) -> String {
+        match self {
+            Mfa::Shared { dependents, .. } => {
+                format!("MFA session: one code renews it, and {} are assumed from it", dependents.join(", "))
+            }
+            Mfa::Via { session, .. } => {
+                format!("assumed from MFA session {session} with no code of its own (AWS caps it at 1h)")
+            }
+            Mfa::Direct(why) => format!("takes its own MFA code at each refresh: {why}"),
+        }
+    }
 }
 
 impl Managed {
@@ -109,6 +149,16 @@ pub struct SessionSpec {
 /// are held elsewhere (the OS keyring).
 pub const HELD_LAYOUT: &str = "keyring";
 
+/// The layout name ([`Managed::discovered`]) of a shared MFA session credd made up.
+pub const MFA_LAYOUT: &str = "shared MFA";
+
+/// The name of the shared MFA session of `source`: `mfa,SOURCE`. A comma is no character of a
+/// profile name (`profile::parse::is_identifier`), so it cannot be a profile's or a
+/// `[[session]]`'s name, and shells take it as it is.
+pub fn mfa_session_name(source: &str) -> String {
+    format!("mfa,{source}")
+}
+
 impl SessionSpec {
     /// How credd renews it, when it does.
     pub fn managed(&self) -> Option<&Managed> {
@@ -124,6 +174,11 @@ impl SessionSpec {
             Kind::Token(t) => Some(t),
             _ => None,
         }
+    }
+
+    /// How it gets its MFA code, when MFA is involved.
+    pub fn mfa(&self) -> Option<&Mfa> {
+        self.managed()?.mfa.as_ref()
     }
 
     /// Whether it is the session of a profile whose keys are held elsewhere (the OS keyring).
@@ -188,6 +243,9 @@ impl SessionSpec {
     }
 }
 
+/// The directory of the runtime directory that holds the shared MFA sessions.
+const MFA_DIR: &str = "mfa-sessions";
+
 /// Who and where credd runs: the user and host name the default role session name, and the
 /// runtime directory where sessions of keyring-held profiles are cached.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,6 +287,26 @@ impl Host {
     /// profiles whose keys are held elsewhere, and the kept tokens.
     pub fn read_caches(&self, loaded: &mut Loaded) {
         crate::kinds::read_caches(loaded, &self.dirs, |p| self.held_session_file(p));
+        // The shared MFA sessions: each one that is there, whichever roles made it.
+        let dir = self.runtime_dir.join(MFA_DIR);
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "env"))
+            .collect();
+        found.sort();
+        for p in found {
+            loaded.read_env_file(&p);
+        }
+    }
+
+    /// Where the shared MFA session of `source` lives: the runtime directory (memory-backed on
+    /// Linux, 0700; the file 0600), never a profile SDKs would pick up.
+    pub fn mfa_session_file(&self, source: &str) -> PathBuf {
+        // A profile name may hold `/` and `%`: one file per source, in this directory.
+        let file = source.replace('%', "%25").replace('/', "%2F");
+        self.runtime_dir.join(MFA_DIR).join(format!("{file}.env"))
     }
 
     /// Where the short-lived session of keyring-held `profile` is cached for

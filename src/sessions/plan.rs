@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{HELD_LAYOUT, Host, Kind, Managed, SessionSpec};
+use super::{CHAINED_MAX, HELD_LAYOUT, Host, Kind, MFA_LAYOUT, Managed, Mfa, SessionSpec, mfa_session_name};
 use crate::config::{Config, ConfigError, Home, Loc, Method, SessionConfig, Settings, did_you_mean};
 use crate::files::{Loaded, Resolved};
 use crate::profile::Sections;
@@ -59,6 +59,7 @@ pub fn plan_resolved(config: &Config, resolved: &Resolved, host: &Host) -> Plan 
     out.sessions.extend(planner.aws_mfa());
     let held = planner.held(&out.sessions);
     out.sessions.extend(held);
+    planner.share_mfa(&mut out.sessions);
     // Thousands of generated profiles: look names up in a set, not by scanning the list.
     let mut taken: HashSet<String> = out.sessions.iter().map(|s| s.name.clone()).collect();
     out.sessions.extend(planner.watched(&mut taken));
@@ -110,7 +111,14 @@ impl Planner<'_> {
         Ok(SessionSpec {
             name: c.name.clone(),
             home: c.home.clone(),
-            kind: Kind::Renewed(Box::new(Managed { settings, chained, discovered: None, on_demand: false })),
+            kind: Kind::Renewed(Box::new(Managed {
+                settings,
+                chained,
+                discovered: None,
+                on_demand: false,
+                source_file: None,
+                mfa: None,
+            })),
         })
     }
 
@@ -210,6 +218,8 @@ impl Planner<'_> {
                     chained: false,
                     discovered: Some("aws-mfa"),
                     on_demand: false,
+                    source_file: None,
+                    mfa: None,
                 })),
             });
         }
@@ -241,10 +251,118 @@ impl Planner<'_> {
                     chained: false,
                     discovered: Some(HELD_LAYOUT),
                     on_demand: true,
+                    source_file: None,
+                    mfa: None,
                 })),
             });
         }
         out
+    }
+
+    /// Issue 29: configured assume-role sessions with MFA that share a source and an
+    /// `mfa_serial` are assumed from one MFA session of that source and device (GetSessionToken
+    /// with MFA), with no code of their own: one code serves them all until it ends. A
+    /// session-token session with that source and device (configured, aws-mfa's, a keyring-held
+    /// profile's) already is that session, even for one role; else, for two roles or more,
+    /// credd keeps one, `mfa,SOURCE`, in the runtime directory. AWS caps a role assumed from a session at 1 h: a longer role, or one set
+    /// `direct_mfa`, keeps taking its own code, and says why.
+    fn share_mfa(&self, sessions: &mut Vec<SessionSpec>) {
+        let mut groups: std::collections::BTreeMap<(String, String), Vec<usize>> = Default::default();
+        for (i, s) in sessions.iter_mut().enumerate() {
+            let Kind::Renewed(m) = &mut s.kind else { continue };
+            let st = &m.settings;
+            let Some(serial) = st.mfa_serial.clone() else { continue };
+            if st.method != Method::AssumeRole || m.chained || m.discovered.is_some() {
+                continue;
+            }
+            if st.direct_mfa {
+                m.mfa = Some(Mfa::Direct("it is set `direct_mfa = true`".into()));
+            } else if st.duration > CHAINED_MAX {
+                m.mfa = Some(Mfa::Direct(format!(
+                    "its duration ({}) is over the 1h AWS allows a role assumed from an MFA session; set duration = \"1h\" or less to share one code a day",
+                    humantime::format_duration(st.duration)
+                )));
+            } else {
+                groups.entry((st.source_profile.clone(), serial)).or_default().push(i);
+            }
+        }
+        for ((source, serial), mut roles) in groups {
+            roles.sort_by(|a, b| sessions[*a].name.cmp(&sessions[*b].name));
+            let reuse = sessions.iter().position(|s| {
+                s.managed().is_some_and(|m| {
+                    m.settings.method == Method::SessionToken
+                        && !m.chained
+                        && m.settings.source_profile == source
+                        && m.settings.mfa_serial.as_deref() == Some(serial.as_str())
+                })
+            });
+            // One role alone with no session to reuse keeps its own code, as before: an MFA
+            // session is for roles that share a device.
+            if roles.len() < 2 && reuse.is_none() {
+                continue;
+            }
+            let name = reuse.map(|j| sessions[j].name.clone()).unwrap_or_else(|| mfa_session_name(&source));
+            if reuse.is_none() && sessions.iter().any(|s| s.name == name) {
+                // A second device of the same source: one MFA session per source.
+                for &i in &roles {
+                    if let Kind::Renewed(m) = &mut sessions[i].kind {
+                        let why = format!("{name} is the MFA session of another device of \"{source}\"");
+                        m.mfa = Some(Mfa::Direct(why));
+                    }
+                }
+                continue;
+            }
+            let dependents: Vec<String> = roles.iter().map(|&i| sessions[i].name.clone()).collect();
+            let settings = |i: &usize| &sessions[*i].managed().expect("renewed").settings;
+            let mfa_command = roles.iter().find_map(|i| settings(i).mfa_command.clone());
+            let region = roles.iter().find_map(|i| settings(i).region.clone());
+            let shared = Mfa::Shared { serial: serial.clone(), dependents };
+            let home = match reuse {
+                Some(j) => {
+                    let Kind::Renewed(m) = &mut sessions[j].kind else { unreachable!("found renewed") };
+                    m.mfa = Some(shared);
+                    // Roles wait on it: it is kept fresh from the start, not once it is asked for.
+                    m.on_demand = false;
+                    if m.settings.mfa_command.is_none() {
+                        m.settings.mfa_command = mfa_command;
+                    }
+                    sessions[j].home.clone()
+                }
+                None => {
+                    let home = Home::EnvFile(self.host.mfa_session_file(&source));
+                    let settings = Settings {
+                        mfa_serial: Some(serial.clone()),
+                        mfa_command,
+                        region,
+                        duration: self.config.mfa_session_duration,
+                        ..Settings::new(Method::SessionToken, &source)
+                    };
+                    sessions.push(SessionSpec {
+                        name: name.clone(),
+                        home: home.clone(),
+                        kind: Kind::Renewed(Box::new(Managed {
+                            settings,
+                            chained: false,
+                            discovered: Some(MFA_LAYOUT),
+                            on_demand: false,
+                            source_file: None,
+                            mfa: Some(shared),
+                        })),
+                    });
+                    home
+                }
+            };
+            let source_file = (!home.has_profile()).then(|| home.env_file().map(Path::to_path_buf)).flatten();
+            for &i in &roles {
+                let Kind::Renewed(m) = &mut sessions[i].kind else { continue };
+                m.settings.source_profile = name.clone();
+                m.settings.mfa_serial = None;
+                m.settings.mfa_command = None;
+                m.chained = true;
+                m.source_file = source_file.clone();
+                m.mfa = Some(Mfa::Via { session: name.clone(), serial: serial.clone() });
+            }
+        }
     }
 
     /// Every other profile in the credentials file that holds a session: watched.
@@ -438,6 +556,44 @@ mod tests {
         let n = default_session_name("al ice/x", "höst");
         assert!(crate::config::is_role_session_name(&n), "{n}");
         assert_eq!(default_session_name(&"u".repeat(100), "h").len(), 64);
+    }
+
+    /// Issue 29: a session-token session with the roles' source and device is their MFA
+    /// session (aws-mfa's `[X]`, a keyring-held profile's), so no second one is made; a second
+    /// device of one source keeps direct MFA.
+    #[test]
+    fn issue29_an_existing_session_token_session_is_the_mfa_session() {
+        let held = "# credd-keyring: held\n";
+        let (a, w) = ("arn:aws:iam::123456789012:mfa/a", "arn:aws:iam::123456789012:mfa/w");
+        let creds = format!("[work]\n{held}[dev-long-term]\n{LONG}aws_mfa_device = {a}\n");
+        let config = format!("[profile work]\nmfa_serial = {w}\n");
+        let role = |name: &str, source: &str, serial: &str| {
+            format!(
+                "[[session]]\nname = \"{name}\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\nsource_profile = \"{source}\"\nmfa_serial = \"{serial}\"\n"
+            )
+        };
+        let c = cfg(&format!(
+            "{}{}{}",
+            role("r1", "dev-long-term", a),
+            role("r2", "work", w),
+            role("r3", "work", "arn:aws:iam::123456789012:mfa/other")
+        ));
+        let p = plan(&c, &files(&config, &creds), &Host::test());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let names: Vec<&str> = p.sessions.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["dev", "r1", "r2", "r3", "work"]);
+        let m = |n: &str| p.sessions.iter().find(|s| s.name == n).unwrap().managed().unwrap().clone();
+        // aws-mfa's [dev] serves r1 from its profile.
+        assert_eq!((m("r1").settings.source_profile.as_str(), m("r1").source_file), ("dev", None));
+        assert!(matches!(m("dev").mfa, Some(Mfa::Shared { .. })));
+        // The keyring-held [work]'s session serves r2 from its env file, kept fresh from the start.
+        let r2 = m("r2");
+        assert_eq!(r2.settings.source_profile, "work");
+        assert_eq!(r2.source_file, Some(PathBuf::from("/run/credd/keyring-sessions/work.env")));
+        assert!(!m("work").on_demand);
+        // r3's device is another, and no other role shares it: it keeps its own code.
+        let r3 = m("r3");
+        assert_eq!((r3.settings.source_profile.as_str(), r3.chained, r3.mfa), ("work", false, None));
     }
 
     #[test]

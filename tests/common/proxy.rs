@@ -44,6 +44,8 @@ fn chaos() -> Fault {
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub body: String,
+    /// The access key ID the request was signed with (SigV4's `Credential=`), when signed.
+    pub key_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -97,6 +99,7 @@ impl Proxy {
         let mut reader = BufReader::new(conn.try_clone()?);
         let mut head = Vec::new();
         let mut content_length = 0;
+        let mut key_id = None;
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line)? == 0 {
@@ -105,6 +108,10 @@ impl Proxy {
             let lower = line.to_ascii_lowercase();
             if let Some(v) = lower.strip_prefix("content-length:") {
                 content_length = v.trim().parse().unwrap_or(0);
+            }
+            if lower.starts_with("authorization:") {
+                key_id =
+                    line.split("Credential=").nth(1).and_then(|c| c.split('/').next()).map(str::to_string);
             }
             if lower.starts_with("connection:") {
                 continue;
@@ -117,7 +124,7 @@ impl Proxy {
         let mut body = vec![0; content_length];
         reader.read_exact(&mut body)?;
         let body_text = String::from_utf8_lossy(&body).to_string();
-        self.requests.lock().unwrap().push(Recorded { body: body_text });
+        self.requests.lock().unwrap().push(Recorded { body: body_text, key_id });
         let mut fault =
             self.faults.lock().unwrap().pop_front().unwrap_or_else(|| self.default.lock().unwrap().clone());
         if let Fault::Chaos = fault {

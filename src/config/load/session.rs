@@ -29,6 +29,7 @@ pub(super) struct RawSession {
     region: Option<Spanned<String>>,
     env_file: Option<Spanned<String>>,
     write_profile: Option<Spanned<bool>>,
+    direct_mfa: Option<Spanned<bool>>,
 }
 
 impl RawSession {
@@ -62,6 +63,7 @@ impl Checker<'_> {
         self.value_formats(s, rules);
         let duration = self.session_duration(s, rules);
         let home = self.home(s, loc);
+        let direct_mfa = self.direct_mfa(s, rules);
         let get = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.get_ref().clone());
         Some(SessionConfig {
             name,
@@ -76,6 +78,7 @@ impl Checker<'_> {
                 mfa_command: get(&s.mfa_command),
                 duration,
                 region: get(&s.region),
+                direct_mfa,
             },
             loc,
             source_loc: self.loc(&s.source_profile),
@@ -173,6 +176,20 @@ impl Checker<'_> {
         duration
     }
 
+    /// `direct_mfa`: only an assume-role session with an mfa_serial has a code to take directly.
+    fn direct_mfa(&mut self, s: &RawSession, rules: &MethodRules) -> bool {
+        let Some(v) = &s.direct_mfa else { return false };
+        let l = self.loc(v);
+        if rules.method != crate::config::Method::AssumeRole {
+            let message = "only assume-role sessions take this key: other methods are never assumed from the shared MFA session";
+            self.error(l, "direct_mfa", message.into(), None);
+        } else if s.mfa_serial.is_none() {
+            let message = "direct MFA needs an mfa_serial to send the code for";
+            self.error(l, "direct_mfa", message.into(), None);
+        }
+        *v.get_ref()
+    }
+
     /// Where the session's credentials go: the profile, an env file, or both.
     fn home(&mut self, s: &RawSession, table: Loc) -> Home {
         let write_profile = s.write_profile.as_ref().map(|w| *w.get_ref()).unwrap_or(true);
@@ -192,6 +209,33 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::tests::errors;
+
+    /// Issue 29: `direct_mfa` and `mfa_session_duration`, checked like every other key.
+    #[test]
+    fn issue29_direct_mfa_and_the_mfa_session_duration() {
+        let role = "[[session]]\nname = \"a\"\nsource_profile = \"b\"\nmethod = \"assume-role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\n";
+        let serial = "mfa_serial = \"arn:aws:iam::123456789012:mfa/x\"\n";
+        let path = std::path::Path::new("/c.toml");
+        let c = crate::config::Config::parse(&format!("{role}{serial}direct_mfa = true\n"), path).unwrap();
+        assert!(c.sessions[0].settings.direct_mfa);
+        assert_eq!(c.mfa_session_duration, std::time::Duration::from_secs(12 * 3600));
+        let c =
+            crate::config::Config::parse(&format!("mfa_session_duration = \"36h\"\n{role}"), path).unwrap();
+        assert_eq!(c.mfa_session_duration, std::time::Duration::from_secs(36 * 3600));
+        assert_eq!(
+            errors(&format!("{role}direct_mfa = true\n")),
+            ["/c.toml:6:14: `direct_mfa`: direct MFA needs an mfa_serial to send the code for"]
+        );
+        let token = "[[session]]\nname = \"a\"\nsource_profile = \"b\"\nmethod = \"session-token\"\n";
+        assert!(
+            errors(&format!("{token}{serial}direct_mfa = false\n"))[0].contains("only assume-role sessions")
+        );
+        assert_eq!(
+            errors("mfa_session_duration = \"48h\"\n"),
+            ["/c.toml:1:24: `mfa_session_duration`: an MFA session (GetSessionToken) lasts 15m to 36h"]
+        );
+        assert_eq!(errors("mfa_session_duration = \"10m\"\n").len(), 1);
+    }
 
     #[test]
     fn session_rules() {
