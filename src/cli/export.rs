@@ -151,14 +151,14 @@ pub(super) fn export(
     Ok(())
 }
 
-/// Reads the credentials at `location`. A file credd keeps in its runtime directory that is gone
-/// or broken (removed by hand, a tmpfs cleared) while a daemon says it is fresh is issued again
-/// by that daemon first, so the answer is the refresh's own: the keyring locked, say, rather
+/// Reads the credentials at `location`. An env file that is gone or broken (removed by hand, a
+/// tmpfs cleared) while a daemon says it is fresh is issued again by that daemon first (a
+/// session it does not renew gets its refusal), so the answer is the refresh's own: the keyring locked, say, rather
 /// than "holds no complete credentials".
 pub(super) fn read_again_if_gone(inv: &Invocation, location: &ExportLocation) -> Result<Exported, Failure> {
     let why = match read(location) {
         Ok(e) => return Ok(e),
-        Err(why) if location.origin == crate::protocol::Origin::Keyring => why,
+        Err(why) if location.origin.in_env_file() => why,
         Err(why) => return Err(Failure::failed(why)),
     };
     let results = match ask(inv, Request::Refresh { name: Some(location.name.clone()) }).map(|f| f.reply) {
