@@ -533,9 +533,14 @@ async fn login_credentials(profile: &str, cache: PathBuf) -> Result<Fetched, Ref
     };
     let creds = c.credentials();
     if creds.expires_at - Utc::now() < chrono::Duration::seconds(60) {
-        return Err(RefreshError::transient(&format!(
-            "the aws login session of profile \"{profile}\" ends within a minute; waiting for its refresh"
-        )));
+        // Waiting for credd's own refresh of it; when the sign-in service refused that one,
+        // only a new sign-in helps, and that is the fix to show.
+        return Err(RefreshError {
+            fix: Some(fix.clone().into()),
+            ..RefreshError::transient(&format!(
+                "the aws login session of profile \"{profile}\" has ended or ends within a minute, and has not been refreshed"
+            ))
+        });
     }
     let identity = format!("account {} (aws login)", creds.account_id);
     Ok(Fetched::Session { credentials: session_credentials(creds), identity })
@@ -584,6 +589,20 @@ pub fn doctor_config(
     let (config, dirs) = (c.sections(), Dirs::from_env(env));
     let mut out = crate::sso::doctor::check(&config, &dirs.sso, only, refused, now);
     out.extend(crate::login::doctor::check(&config, &loaded.credentials(), &dirs.login, env, only));
+    // What a running daemon found and the files cannot say: the sign-in service's refusal.
+    for spec in crate::login::discover(&config, &dirs.login) {
+        let Some(words) = refused.get(&spec.cache) else { continue };
+        for p in spec.profiles.iter().filter(|p| only.is_none_or(|o| o == p.as_str())) {
+            out.push(Finding::new(
+                Code::LoginTokenExpired,
+                crate::finding::Severity::Error,
+                Some(p),
+                crate::finding::Source::ConfigFile,
+                format!("profile \"{p}\"'s aws login session cannot be refreshed: {words}"),
+                spec.login_command(),
+            ));
+        }
+    }
     out
 }
 

@@ -156,6 +156,14 @@ fn a_refused_login_session_needs_a_sign_in_and_says_so_once() {
     assert_eq!((st["state"].as_str(), st["managed"].as_bool()), (Some("expiring"), Some(false)), "{st}");
     assert_eq!(st["last_error"]["finding"], "login-token-expired", "{st}");
     assert_eq!(st["last_error"]["fix"], "aws login --profile dev", "{st}");
+    // doctor learns the refusal from the running daemon (the file cannot say it).
+    let out = s
+        .home
+        .command(&["doctor", "--offline", "--json", "--profile", "dev"])
+        .envs(env(&s))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"login-token-expired\""), "{}", text(&out));
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(s.fake.requests().len(), 1, "a refused refresh token is not tried again");
     let said = std::fs::read_to_string(&notes).unwrap_or_default();
@@ -199,4 +207,44 @@ fn export_credential_process_and_method_login_serve_a_login_profile() {
     assert!(out.status.success(), "{}", text(&out));
     let creds = std::fs::read_to_string(s.home.credentials()).unwrap();
     assert!(creds.contains("[admin]") && creds.contains("aws_session_token"), "{creds}");
+}
+
+/// The trial of issue 27: `credd exec dev` (the login profile, not the session's name) spent a
+/// refresh token at every start, because the default `--min-ttl` of 15 minutes was not capped
+/// at half of the session's 15; `credential-process --min-ttl 15m` did the same and then failed.
+/// Now the profile's verbs work on its session: capped, no call while half its life is left;
+/// an impossible `--min-ttl` is refused before any call; `console` and `refresh` take the name.
+#[test]
+fn the_login_profiles_verbs_work_on_its_session_without_spending_refresh_tokens() {
+    let s = setup(14);
+    let d = daemon(&s, &[]);
+    d.wait_for("tracking", 1, WAIT);
+    for _ in 0..3 {
+        let out = s.home.command(&["exec", "dev", "--", "true"]).envs(env(&s)).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert!(s.fake.requests().is_empty(), "{:?}", s.fake.requests());
+    for _ in 0..2 {
+        let out = s
+            .home
+            .command(&["credential-process", "dev", "--min-ttl", "15m"])
+            .envs(env(&s))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains("cannot last 15m"), "{}", text(&out));
+    }
+    assert!(s.fake.requests().is_empty(), "{:?}", s.fake.requests());
+    let out = s.home.command(&["refresh", "dev"]).envs(env(&s)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(s.fake.requests().len(), 1);
+    // Refused from now on: export still serves what is there while it lasts.
+    s.fake.configure(
+        &serde_json::json!({"faults": [[400, "AccessDeniedException", "TOKEN_EXPIRED", "expired"]]}),
+    );
+    std::fs::write(cache_file(s.home.path(), ARN), python_dumps(&token(5))).unwrap();
+    d.wait_for("needs `aws login --profile dev`", 1, WAIT);
+    let out = s.home.command(&["exec", "dev", "--", "true"]).envs(env(&s)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(s.fake.requests().len(), 2, "{:?}", s.fake.requests());
 }

@@ -108,7 +108,12 @@ pub fn render(e: &Exported, format: Format) -> String {
         Format::Env => {
             vars(e).iter().for_each(|(k, v)| out.push_str(&format!("export {k}={}\n", sh_quote(v))))
         }
-        Format::Dotenv => vars(e).iter().for_each(|(k, v)| out.push_str(&format!("{k}={v}\n"))),
+        // Quoted when a shell would split it (a session named `login-session ARN`), so that
+        // `set -a; . FILE` reads it too (python-dotenv strips the quotes).
+        Format::Dotenv => vars(e).iter().for_each(|(k, v)| {
+            let v = if v.contains(|c: char| c.is_whitespace()) { sh_quote(v) } else { v.to_string() };
+            out.push_str(&format!("{k}={v}\n"))
+        }),
         Format::Fish => {
             vars(e).iter().for_each(|(k, v)| out.push_str(&format!("set -gx {k} {};\n", sh_quote(v))))
         }
@@ -208,32 +213,11 @@ fn fresh_location(
 
 /// Where the session is, after the daemon (or, without one, this process) has made sure it is
 /// fresh and, when it could, lasts `min_ttl`: not yet judged. `credd exec` calls it on each fetch.
-/// A NAME that is no session but a profile a kept token serves (an `aws login` profile) is that
-/// token's credentials.
 pub(super) fn locate(
     inv: &Invocation,
     name: &str,
     min_ttl: Option<Duration>,
 ) -> Result<ExportLocation, Failure> {
-    let first = locate_as(inv, name, min_ttl);
-    if !matches!(first, Err(Failure::Usage(_))) {
-        return first;
-    }
-    let env = crate::paths::ProcessEnv;
-    let Ok(loaded) = crate::files::AwsFiles::from_env(&env).read() else { return first };
-    let Some(token) =
-        crate::kinds::serving_token(&loaded.merged(), name, &crate::kinds::Dirs::from_env(&env))
-    else {
-        return first;
-    };
-    match locate_as(inv, &token, min_ttl) {
-        Ok(loc) => Ok(ExportLocation { name: name.to_string(), ..loc }),
-        Err(Failure::Usage(_)) => first,
-        Err(e) => Err(e),
-    }
-}
-
-fn locate_as(inv: &Invocation, name: &str, min_ttl: Option<Duration>) -> Result<ExportLocation, Failure> {
     let request = Request::Export { name: name.to_string(), min_ttl: min_ttl.map(|t| t.as_secs()) };
     match ask(inv, request) {
         Ok(frame) => match frame.reply {
@@ -246,6 +230,18 @@ fn locate_as(inv: &Invocation, name: &str, min_ttl: Option<Duration>) -> Result<
         Err(ClientError::NoDaemon { .. }) => in_process(inv, name, min_ttl),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The session a verb given `name` works on: `name` itself, or for a profile a kept token serves
+/// (an `aws login` profile) that token (`login-session ARN`), so that `export`, `exec`,
+/// `console`, `ensure` and `refresh` of the profile work on its session, with its lifetime.
+pub(super) fn session_name(name: &str) -> String {
+    let env = crate::paths::ProcessEnv;
+    let served = crate::files::AwsFiles::from_env(&env)
+        .read()
+        .ok()
+        .and_then(|l| crate::kinds::serving_token(&l.merged(), name, &crate::kinds::Dirs::from_env(&env)));
+    served.unwrap_or_else(|| name.to_string())
 }
 
 /// An unknown NAME (a usage error, exit 2): when it is a profile whose credentials a kind issues

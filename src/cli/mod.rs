@@ -122,12 +122,22 @@ pub fn run(inv: Invocation) -> ExitCode {
         Command::Reload => daemon::reload(&inv),
         Command::ConfigCheck => daemon::config_check(&inv),
         Command::Status { format } => status::status(&inv, *format),
-        Command::Refresh { name, code } => refresh::refresh(&inv, name.as_deref(), code.as_deref()),
+        Command::Refresh { name, code } => {
+            let name = name.as_deref().map(export::session_name);
+            refresh::refresh(&inv, name.as_deref(), code.as_deref())
+        }
         Command::Mfa { name, code } => refresh::mfa(&inv, name, code),
-        Command::Export { name, format, min_ttl } => export::export(&inv, name, *format, *min_ttl),
-        Command::Ensure { name, min_ttl } => export::ensure(&inv, name, *min_ttl),
-        Command::Exec { name, min_ttl, command } => exec::exec(&inv, name, *min_ttl, command),
-        Command::Console(options) => console::console(&inv, options),
+        Command::Export { name, format, min_ttl } => {
+            export::export(&inv, &export::session_name(name), *format, *min_ttl)
+        }
+        Command::Ensure { name, min_ttl } => export::ensure(&inv, &export::session_name(name), *min_ttl),
+        Command::Exec { name, min_ttl, command } => {
+            exec::exec(&inv, &export::session_name(name), *min_ttl, command)
+        }
+        Command::Console(options) => {
+            let name = export::session_name(&options.name);
+            console::console(&inv, &console::Options { name, ..options.clone() })
+        }
         Command::List { json } => list::list(*json),
         Command::Keyring(action) => keyring::keyring(action),
         Command::Doctor { profile, json, offline } => {

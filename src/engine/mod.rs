@@ -312,7 +312,11 @@ impl Engine {
     fn track(spec: SessionSpec, file_expiry: Option<DateTime<Utc>>, fp: Option<u64>) -> Entry {
         let name = &spec.name;
         let how = match &spec.kind {
-            Kind::Token(t) => format!("an {}", t.noun()),
+            Kind::Token(t) => format!(
+                "{} {}",
+                if t.noun().starts_with(['A', 'E', 'I', 'O', 'U', 'S']) { "an" } else { "a" },
+                t.noun()
+            ),
             Kind::Renewed(m) => format!(
                 "managed ({}{}, source {})",
                 m.settings.method.as_str(),

@@ -138,7 +138,11 @@ impl Engine {
         let managed = match &entry.spec.kind {
             Kind::Renewed(m) => Some(m),
             Kind::Watched => return Ok(Export::Ready(location)),
-            // A token that holds credentials (an `aws login` session) is served like a session.
+            // A token that holds credentials (an `aws login` session) is served like a session,
+            // as it is while it waits for a sign-in (its service refused: no refresh could help).
+            Kind::Token(t) if t.serves_credentials() && entry.needs_login().is_some() => {
+                return Ok(Export::Ready(location));
+            }
             Kind::Token(t) if t.serves_credentials() => None,
             Kind::Token(t) => {
                 return Err(Refusal::Unrefreshable {
@@ -152,6 +156,18 @@ impl Engine {
         let short = min_ttl.is_some_and(|t| expiry::short_of(entry.track.expires_at(), now, t));
         if let (true, Some(t), Some(managed)) = (short, min_ttl, managed) {
             managed.can_last(name, t).map_err(Refusal::TtlUnreachable)?;
+        }
+        // A token whose service fixes its lifetime: more than that, less the minute an issue
+        // takes, can never be met, and asking would refresh it at every request.
+        if let (true, Some(t), Some(life)) =
+            (short, min_ttl, entry.spec.lifetime().filter(|_| managed.is_none()))
+            && t + Duration::from_secs(60) > life
+        {
+            return Err(Refusal::TtlUnreachable(format!(
+                "\"{name}\" cannot last {}: its sessions last {}; ask for at most half that (credd renews it then)",
+                humantime::format_duration(t),
+                humantime::format_duration(life)
+            )));
         }
         Ok(if stale || short { Export::RefreshFirst(location) } else { Export::Ready(location) })
     }
