@@ -55,7 +55,7 @@ pub(super) fn config_check(inv: &Invocation) -> Result<(), Failure> {
     // What the daemon would refuse at its first refresh, said now: a session that would be
     // written over long-term keys, or where credd cannot write.
     let mut refused = false;
-    for s in plan.sessions.iter().filter(|s| s.managed().is_some()) {
+    for s in plan.sessions.iter().filter(|s| s.managed().is_some_and(|m| !m.in_own_file())) {
         if let Err(e) = crate::refresh::store::check(&s.name, &s.home, &files.credentials, &loaded) {
             let err = crate::refresh::run::file_failure(e);
             let finding = err.finding.map(|f| format!(" [{f}]")).unwrap_or_default();

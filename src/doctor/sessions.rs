@@ -19,7 +19,7 @@ use crate::sessions::SessionSpec;
 pub fn check(sessions: &[SessionSpec], loaded: &Loaded, credentials: &Path) -> Vec<Finding> {
     sessions
         .iter()
-        .filter(|s| s.managed().is_some())
+        .filter(|s| s.managed().is_some_and(|m| !m.in_own_file()))
         .filter_map(|s| {
             let e = crate::refresh::store::check(&s.name, &s.home, credentials, loaded).err()?;
             let err = crate::refresh::run::file_failure(e);

@@ -299,7 +299,9 @@ impl Engine {
 
     /// Why a session credd writes must not be written now (see [`Entry::judge_keys`]).
     fn conflict(&self, spec: &SessionSpec, loaded: &Loaded, resolved: &Resolved) -> Option<RefreshError> {
-        spec.managed()?;
+        if spec.managed()?.in_own_file() {
+            return None;
+        }
         let found = store::Found {
             profile: resolved.credentials.profile(&spec.name),
             held: resolved.held.contains(spec.name.as_str()),
@@ -450,7 +452,18 @@ impl Engine {
     pub fn managed_names(&self) -> Vec<String> {
         // What the schedule says, as status shows it: an SSO token counts while credd can refresh
         // it; one that needs a sign-in would only fail.
-        self.sessions.iter().filter(|(_, e)| e.track.managed()).map(|(n, _)| n.clone()).collect()
+        // Not those that take a person's MFA code: without one their refresh can only end in
+        // `needs-mfa`, a false alarm for a session that still has hours (`credd mfa` gives it).
+        let takes_a_code = |e: &Entry| {
+            e.spec
+                .managed()
+                .is_some_and(|m| m.settings.mfa_serial.is_some() && m.settings.mfa_command.is_none())
+        };
+        self.sessions
+            .iter()
+            .filter(|(_, e)| e.track.managed() && !takes_a_code(e))
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     /// The sessions whose credentials changed since the last call, so the daemon can touch their

@@ -78,7 +78,9 @@ pub async fn refresh(
         Ok(loaded) => {
             // Before any STS call: a session that could not be written (a directory credd may
             // not write, long-term keys where it lives) must not cost one, let alone one per retry.
-            if let Err(e) = store::check(name, home, &files.credentials, &loaded) {
+            if let Err(e) = store::check(name, home, &files.credentials, &loaded)
+                && !managed.in_own_file()
+            {
                 return Outcome::Failed(file_failure(e));
             }
             match Source::find(&loaded, managed, env) {

@@ -48,6 +48,16 @@ pub enum Kind {
     Token(Token),
 }
 
+impl Managed {
+    /// Whether it lives in a file only credd writes, in its runtime directory (a keyring-held
+    /// profile's session, a shared MFA session): no one else's keys can be there to protect,
+    /// so the long-term-key guard does not apply (moto's GetSessionToken answers an `AKIA` key,
+    /// which that guard would take for someone's).
+    pub fn in_own_file(&self) -> bool {
+        matches!(self.discovered, Some(HELD_LAYOUT) | Some(MFA_LAYOUT))
+    }
+}
+
 /// How a renewed session is kept alive: its settings, and what planning found out about them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Managed {
