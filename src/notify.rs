@@ -61,7 +61,9 @@ async fn run_hook(cmd: &str, n: &Notification) {
         .arg("-c")
         .arg(cmd)
         .env("CREDD_EVENT", n.event)
-        .env("CREDD_SESSIONS", n.sessions.join(","))
+        // One per line: a name may hold a comma (the shared MFA session, `mfa,SOURCE`) or a
+        // space (`login-session ARN`), never a line end.
+        .env("CREDD_SESSIONS", n.sessions.join("\n"))
         .env("CREDD_SUMMARY", &n.summary)
         .env("CREDD_BODY", &n.body)
         .env("CREDD_FIX", n.fix.as_deref().unwrap_or(""))
