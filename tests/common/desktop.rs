@@ -56,17 +56,36 @@ impl Desktop {
         let address = line.trim().to_string();
         children.push(bus);
 
-        let n = 150 + (std::process::id() % 500) * 4 + NEXT_DISPLAY.fetch_add(1, Ordering::SeqCst);
-        let display = format!(":{n}");
-        let xvfb = Command::new("Xvfb")
-            .args([display.as_str(), "-nolisten", "tcp", "-screen", "0", "640x480x24"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (apt: xvfb) is installed by scripts/test.sh");
-        children.push(xvfb);
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-        wait_until("Xvfb", || socket.exists());
+        // A display of our own: one whose lock file no X server holds, and whose socket appears
+        // while our Xvfb runs. A display another test's Xvfb already serves made ours exit while
+        // the socket was there, and dunst then died with that other test's server.
+        let mut n = 150 + (std::process::id() % 500) * 4 + NEXT_DISPLAY.fetch_add(1, Ordering::SeqCst);
+        let display = loop {
+            let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            if lock.exists() || socket.exists() {
+                n += 2000;
+                continue;
+            }
+            let display = format!(":{n}");
+            let mut xvfb = Command::new("Xvfb")
+                .args([display.as_str(), "-nolisten", "tcp", "-screen", "0", "640x480x24"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (apt: xvfb) is installed by scripts/test.sh");
+            let mut exited = false;
+            wait_until("Xvfb", || {
+                exited = xvfb.try_wait().ok().flatten().is_some();
+                exited || socket.exists()
+            });
+            if exited {
+                n += 2000;
+                continue;
+            }
+            children.push(xvfb);
+            break display;
+        };
 
         let rc = dir.path().join("dunstrc");
         std::fs::write(&rc, "[global]\n    timeout = 0\n").unwrap();
