@@ -59,8 +59,9 @@
 //!   long-term: no session is ever written over them), key lines held as notes for the keyring
 //!   (`held`), where botocore reads a line differently (`strict`; what botocore refuses outright
 //!   is `doctor::botocore`'s).
-//! - `finding`, `paths`, `secret`: the documented finding codes and a finding as doctor reports
-//!   it; where files live; the redacting wrapper every secret travels in.
+//! - `finding`, `paths`, `secret`, `pyjson`: the documented finding codes and a finding as
+//!   doctor reports it; where files live; the redacting wrapper every secret travels in; JSON
+//!   as botocore's `json.dumps` writes the token cache files.
 //! - `sys`: the raw libc calls.
 //!
 //! To add a kind of credentials, follow `docs/architecture.md`: it names every place a kind
@@ -96,6 +97,7 @@ pub(crate) mod notify;
 pub(crate) mod paths;
 pub mod profile;
 pub(crate) mod protocol;
+pub(crate) mod pyjson;
 pub mod refresh;
 pub(crate) mod regions;
 pub mod secret;

@@ -13,7 +13,6 @@
 //! `%Y-%m-%dT%H:%M:%SZ`), through `profile::write::update_with`, 0600. What it does not own:
 //! the sign-in call (`signin`), the DPoP key's use (`dpop`), where the file is (`login`).
 
-use std::io;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -261,43 +260,7 @@ impl LoginCache {
 
     /// The file's bytes, as botocore's `json.dumps` writes them.
     pub fn render(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonJson);
-        serde::Serialize::serialize(&self.fields, &mut ser).expect("a JSON map serializes");
-        out
-    }
-}
-
-/// `json.dumps` defaults: `", "` and `": "` separators, and every non-ASCII character escaped as
-/// lowercase `\uXXXX` (`ensure_ascii`). The SSO cache's writer has the same formatter; they
-/// are one file format with two owners until a shared leaf holds it (the rooms may not import
-/// each other).
-struct PythonJson;
-
-impl serde_json::ser::Formatter for PythonJson {
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        if first { Ok(()) } else { w.write_all(b", ") }
-    }
-
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        if first { Ok(()) } else { w.write_all(b", ") }
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
-        for c in fragment.chars() {
-            if c.is_ascii() {
-                w.write_all(&[c as u8])?;
-            } else {
-                for unit in c.encode_utf16(&mut [0; 2]) {
-                    write!(w, "\\u{unit:04x}")?;
-                }
-            }
-        }
-        Ok(())
+        crate::pyjson::dumps(&self.fields)
     }
 }
 
