@@ -236,11 +236,14 @@ pub(super) fn locate(
 /// (an `aws login` profile) that token (`login-session ARN`), so that `export`, `exec`,
 /// `console`, `ensure` and `refresh` of the profile work on its session, with its lifetime.
 pub(super) fn session_name(name: &str) -> String {
+    // The config file alone, where `login_session` lives and whose tokens credd reads
+    // (`kinds::read_caches`): `credential-process` runs at every SDK call, and the credentials
+    // file can be megabytes.
     let env = crate::paths::ProcessEnv;
-    let served = crate::files::AwsFiles::from_env(&env)
-        .read()
-        .ok()
-        .and_then(|l| crate::kinds::serving_token(&l.merged(), name, &crate::kinds::Dirs::from_env(&env)));
+    let path = crate::paths::aws_config_file(&env);
+    let config = crate::profile::read_document(&path, crate::profile::FileKind::Config).ok().flatten();
+    let served = config
+        .and_then(|c| crate::kinds::serving_token(&c.sections(), name, &crate::kinds::Dirs::from_env(&env)));
     served.unwrap_or_else(|| name.to_string())
 }
 
