@@ -3,8 +3,6 @@
 //! tests start from: a config with a `login_session` profile and a token cache file holding a
 //! fresh P-256 key, as `aws login` writes it.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
@@ -24,16 +22,7 @@ impl LoginFake {
     }
 
     fn http(&self, method: &str, path: &str, body: &str) -> String {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+        super::fake_http(self.port, method, path, body)
     }
 
     /// Merges `json` into the fake's settings (`grants`, `faults`, `write_on_request`, ...).

@@ -63,6 +63,21 @@ pub fn start_fake(script: &str, what: &str) -> (std::process::Child, u16) {
     panic!("the {what} did not start");
 }
 
+/// One HTTP request to a fake on `port` (its `/_fake/...` controls): the response's body.
+pub fn fake_http(port: u16, method: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+}
+
 /// An environment for child processes that can reach nothing but loopback and the temp HOME.
 pub fn isolated_env(home: &std::path::Path) -> Vec<(String, String)> {
     vec![

@@ -2,8 +2,6 @@
 //! portal's GetRoleCredentials, from botocore's service models) on a free loopback port, with
 //! the token cache files the tests start from.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
@@ -23,16 +21,7 @@ impl SsoFake {
     }
 
     fn http(&self, method: &str, path: &str, body: &str) -> String {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+        super::fake_http(self.port, method, path, body)
     }
 
     /// Merges `json` into the fake's settings (`grants`, `tokens`, `expires_in`, ...).
