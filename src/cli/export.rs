@@ -5,7 +5,9 @@
 //!
 //! The daemon never sends secrets over its socket; it makes sure the session is fresh and names
 //! the file. This process, running as the same user, reads the keys from that file. Without a
-//! daemon, the engine makes the same decisions here.
+//! daemon, the engine makes the same decisions here. A profile a kept token serves (an `aws
+//! login` profile) names that token's session (`session_name`), and an env file gone while the
+//! daemon holds it fresh is issued again before it is read (`read_again_if_gone`).
 
 use std::time::Duration;
 
